@@ -1,0 +1,59 @@
+"""The `phasegrid` command line: one sub-command per module in `app.commands`.
+
+Each command module exposes `add_parser(subparsers)` which registers its
+sub-command and sets `func=` to a callable taking the parsed args and
+returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from app import __version__
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.sim",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phasegrid",
+        description="Plan, confirm, run and watch bulk rollouts against RUCKUS One.",
+    )
+    parser.add_argument("--version", action="version", version=f"phasegrid {__version__}")
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="Redis to use (default: $PHASEGRID_REDIS_URL, else an embedded server)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command still being built
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Concurrency and rate limits the brain applies around executor calls.
+
+The in-flight limit bounds *calls in flight*: a phase waiting on an activity
+gives its slot back (see `PhaseContext.wait_activity`), so thousands of
+activities can be outstanding while only a few dozen HTTP calls are.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol, runtime_checkable
+
+import anyio
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Pluggable tenant rate limiter (local token bucket, or shared via Redis)."""
+
+    async def acquire(self, cost: int = 1) -> None:
+        """Wait until `cost` calls may be made."""
+
+    def penalize(self, retry_after: float | None = None) -> None:
+        """The server answered 429: slow down (adaptive)."""
+
+
+class NoRateLimit:
+    """A limiter that never waits."""
+
+    async def acquire(self, cost: int = 1) -> None:
+        return None
+
+    def penalize(self, retry_after: float | None = None) -> None:
+        return None
+
+
+class TokenBucket:
+    """In-process token bucket: `rate_per_minute` calls, bursts up to `burst`.
+
+    On `penalize` it pauses every caller for `retry_after` (or one refill
+    interval) and halves its rate for a while; it creeps back afterwards.
+    """
+
+    def __init__(
+        self,
+        rate_per_minute: float,
+        burst: float | None = None,
+        *,
+        clock: callable = time.monotonic,  # type: ignore[valid-type]
+    ) -> None:
+        self.rate = rate_per_minute / 60.0
+        self.nominal_rate = self.rate
+        self.capacity = float(burst if burst is not None else max(1.0, self.rate))
+        self.tokens = self.capacity
+        self._clock = clock
+        self._last = clock()
+        self._paused_until = 0.0
+        self._lock = anyio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self.rate < self.nominal_rate:
+            self.rate = min(self.nominal_rate, self.rate * 1.01)
+
+    async def acquire(self, cost: int = 1) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    await anyio.sleep(self._paused_until - now)
+                    continue
+                self._refill()
+                if self.tokens >= cost:
+                    self.tokens -= cost
+                    return
+                await anyio.sleep((cost - self.tokens) / self.rate)
+
+    def penalize(self, retry_after: float | None = None) -> None:
+        pause = retry_after if retry_after is not None else 1.0 / max(self.rate, 1e-6)
+        self._paused_until = max(self._paused_until, self._clock() + pause)
+        self.rate = max(self.nominal_rate / 8, self.rate / 2)
+        self.tokens = 0.0
