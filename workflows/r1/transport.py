@@ -1,0 +1,287 @@
+"""The one place R1 HTTP calls go through: auth, rate limiting, retries, stats, logs.
+
+Each attempt: wait for the tenant rate limiter, attach the bearer token, send
+with explicit timeouts. 429 -> penalize the limiter and back off (Retry-After
+if present); 5xx/408/network/timeout -> back off with full jitter; 401 ->
+refresh the token once and retry; other 4xx -> raise a permanent error at once.
+Attempts are bounded by the retry policy; then the last typed error is raised.
+
+Logs name the route template, status and timing only: never headers, form or
+multipart bodies; JSON bodies are logged at DEBUG with secret-looking keys
+redacted.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Container, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+import httpx
+
+from engine.limits import NoRateLimit, RateLimiter
+from workflows.r1.auth import TokenManager
+from workflows.r1.config import R1Config
+from workflows.r1.errors import (
+    R1AuthError,
+    R1Error,
+    R1RateLimited,
+    R1TransientError,
+    error_for_status,
+)
+from workflows.r1.models import Accepted
+
+log = logging.getLogger("phasegrid.r1")
+
+Sleep = Callable[[float], Awaitable[None]]
+TOKEN_ROUTE = "/oauth2/token/{tenantId}"
+MSP_HEADER = "x-rks-tenantid"
+_SECRET_KEY = re.compile(r"pass(word|phrase)|secret|token|authorization|psk", re.IGNORECASE)
+REDACTED = "***"
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON-like value with secret-looking keys' values masked."""
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if _SECRET_KEY.search(str(k)) and v not in (None, "") else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date); None if absent/garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def expand(route: str, path: Mapping[str, Any] | None) -> str:
+    """Fill a route template, URL-quoting each value (serials, names, ids)."""
+    if not path:
+        return route
+    return route.format(**{k: quote(str(v), safe="") for k, v in path.items()})
+
+
+@dataclass
+class R1Stats:
+    """Counters the job reports as "API calls and 429s"."""
+
+    calls: Counter[str] = field(default_factory=Counter)
+    """Attempts sent, keyed "METHOD /route/{template}"."""
+    statuses: Counter[int] = field(default_factory=Counter)
+    rate_limited: int = 0
+    retries: int = 0
+    network_errors: int = 0
+    failures: int = 0
+    """Calls that raised after their last attempt (or a permanent error)."""
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "total_calls": self.total_calls,
+            "calls": dict(self.calls),
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "rate_limited": self.rate_limited,
+            "retries": self.retries,
+            "network_errors": self.network_errors,
+            "failures": self.failures,
+        }
+
+
+class R1Transport:
+    """HTTP core shared by every resource mixin; use as an async context manager."""
+
+    def __init__(
+        self,
+        config: R1Config,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate_limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
+        seed: int | None = None,
+        sleep: Sleep | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        attempt_timeout: float | None = 120.0,
+    ) -> None:
+        self.config = config
+        self.limiter: RateLimiter = rate_limiter or NoRateLimit()
+        self.rng = rng or random.Random(seed)
+        self.sleep: Sleep = sleep or anyio.sleep
+        self.stats = R1Stats()
+        self.attempt_timeout = attempt_timeout
+        """Overall cap per attempt: httpx timeouts do not apply to in-process ASGI."""
+        self.auth = TokenManager(self._fetch_token, margin=config.refresh_margin, clock=clock)
+        self.http = httpx.AsyncClient(
+            base_url=config.api_base,
+            transport=transport,
+            timeout=config.timeouts.to_httpx(),
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_keepalive_connections,
+            ),
+            headers={"Accept": "application/json", "User-Agent": "phasegrid-r1/0.1"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        c = self.config
+        return f"{type(self).__name__}(base_url={c.api_base!r}, tenant_id={c.tenant_id!r})"
+
+    async def __aenter__(self) -> R1Transport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- auth ----------------------------------------------------------------
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        cfg = self.config
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": cfg.client_id,
+            "client_secret": cfg.client_secret.get_secret_value(),
+        }
+        resp = await self.send("POST", TOKEN_ROUTE, path={"tenantId": cfg.tenant_id}, data=form,
+                               authenticated=False)
+        try:
+            body = resp.json()
+            return str(body["access_token"]), float(body.get("expires_in") or 3600)
+        except (ValueError, KeyError, TypeError):
+            raise R1AuthError("token endpoint answered without an access_token",
+                              status=resp.status_code) from None
+
+    # -- sending -------------------------------------------------------------
+
+    async def send(
+        self,
+        method: str,
+        route: str,
+        *,
+        path: Mapping[str, Any] | None = None,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, Any] | None = None,
+        authenticated: bool = True,
+        accept: Container[int] = (),
+    ) -> httpx.Response:
+        """Send with retries; return the 2xx response (or one whose status is in
+        `accept`, e.g. 404 for "not yet") or raise a typed `R1Error`."""
+        key = f"{method} {route}"
+        url = expand(route, path)
+        policy = self.config.retry
+        refreshed = False
+        attempt = 0
+        if json is not None and log.isEnabledFor(logging.DEBUG):
+            log.debug("%s body %s", key, redact(json))
+        while True:
+            attempt += 1
+            headers: dict[str, str] = {}
+            token = None
+            if authenticated:
+                token = await self.auth.get()
+                headers["Authorization"] = f"Bearer {token}"
+                if self.config.msp_customer_tenant:
+                    headers[MSP_HEADER] = self.config.msp_customer_tenant
+            await self.limiter.acquire()
+            self.stats.calls[key] += 1
+            started = time.monotonic()
+            try:
+                with anyio.fail_after(self.attempt_timeout):
+                    resp = await self.http.request(
+                        method, url, json=json, params=params, data=data, files=files,
+                        headers=headers,
+                    )
+            except (httpx.TransportError, TimeoutError) as exc:
+                self.stats.network_errors += 1
+                kind = "timeout" if isinstance(exc, httpx.TimeoutException | TimeoutError) \
+                    else "network error"
+                err: R1Error = R1TransientError(f"{kind} on {key} ({type(exc).__name__})")
+                log.debug("%s -> %s (attempt %d)", key, kind, attempt)
+            else:
+                status = resp.status_code
+                self.stats.statuses[status] += 1
+                log.debug("%s -> %d (%.0f ms, attempt %d)", key, status,
+                          (time.monotonic() - started) * 1000, attempt)
+                if status < 300 or status in accept:
+                    return resp
+                if status == 401 and authenticated and not refreshed:
+                    refreshed = True  # the token may have been revoked/expired early
+                    self.auth.invalidate(token or "")
+                    attempt -= 1
+                    continue
+                err = self._error(resp, key)
+                if isinstance(err, R1RateLimited):
+                    self.stats.rate_limited += 1
+                    self.limiter.penalize(err.retry_after)
+                elif not isinstance(err, R1TransientError):
+                    self.stats.failures += 1
+                    if not authenticated:
+                        raise R1AuthError("token request rejected: check client id/secret",
+                                          status=status, code=err.code) from None
+                    raise err
+            if attempt >= policy.attempts:
+                self.stats.failures += 1
+                raise err
+            self.stats.retries += 1
+            retry_after = getattr(err, "retry_after", None)
+            await self.sleep(policy.delay(attempt, self.rng, retry_after))
+
+    def _error(self, resp: httpx.Response, key: str) -> R1Error:
+        try:
+            payload: Any = resp.json()
+        except ValueError:
+            payload = resp.text[:500] if resp.text else None
+        if key.endswith(TOKEN_ROUTE):
+            payload = None  # never echo anything the token endpoint says about credentials
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        return error_for_status(resp.status_code, payload, retry_after=retry_after, context=key)
+
+    async def write(self, method: str, route: str, **kwargs: Any) -> Accepted:
+        """A write: 202 (or 200/201/204) -> `Accepted` with requestId and new id."""
+        resp = await self.send(method, route, **kwargs)
+        body: Any = None
+        if resp.content:
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
+        return Accepted.from_response(resp.status_code, body)
+
+    async def send_json(self, method: str, route: str, **kwargs: Any) -> Any:
+        """`send`, then the decoded JSON body (None for an empty body)."""
+        resp = await self.send(method, route, **kwargs)
+        if not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            return None
