@@ -146,7 +146,7 @@ def _maybe_json(value: Any) -> Any:
 
 
 def _walk(value: Any, info: ErrorInfo, depth: int = 0) -> None:
-    if depth > 12:
+    if depth > 16:
         return
     value = _maybe_json(value)
     if isinstance(value, list):
@@ -186,7 +186,7 @@ def _walk(value: Any, info: ErrorInfo, depth: int = 0) -> None:
 def parse_error_payload(payload: Any) -> ErrorInfo:
     """Decode a sync error body or an activity FAIL `error` (JSON in JSON)."""
     info = ErrorInfo()
-    _walk(payload, info)
+    _walk(payload, info, 1)
     return info
 
 
