@@ -30,10 +30,9 @@ class FakeClock:
 
 async def test_token_form_and_bearer(mock_r1: MockR1, make_client) -> None:
     mock_r1.on("GET", "/venues/v1", venue_ok)
-    async with make_client() as r1:
-        async with anyio.create_task_group() as tg:  # a burst fetches one token
-            for _ in range(20):
-                tg.start_soon(r1.get_venue, "v1")
+    async with make_client() as r1, anyio.create_task_group() as tg:  # burst: one token
+        for _ in range(20):
+            tg.start_soon(r1.get_venue, "v1")
     token_calls = mock_r1.calls("POST", "/oauth2/token/tenant-1")
     assert len(token_calls) == 1
     form = parse_qs(token_calls[0].content.decode())

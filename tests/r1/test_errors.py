@@ -70,7 +70,8 @@ def test_activity_fail_json_in_json_innermost_message() -> None:
 
 
 def test_activity_fail_doubly_encoded_and_transient() -> None:
-    raw = json.dumps(json.dumps({"errors": [json.dumps({"message": "Internal error, please retry"})]}))
+    inner = json.dumps({"message": "Internal error, please retry"})
+    raw = json.dumps(json.dumps({"errors": [inner]}))
     result = ActivityResult(id="req-2", status="FAIL", error=raw)
     try:
         raise_for_activity(result)

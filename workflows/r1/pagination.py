@@ -1,7 +1,8 @@
 """Both R1 paging styles, paged defensively.
 
 Style A: `POST .../query` with `{page, pageSize, ...}` -> `{data, totalCount, page}`.
-Style B (Spring): `GET ?page=&size=&sort=` -> `{content, totalElements}`.
+Style B (Spring): `GET ?page=&size=&sort=` -> `{content, totalElements}`; the
+Spring-backed `POST .../query` endpoints take the same query-string pageable.
 Sources disagree on page bases and servers may cap the page size, so the
 pager does not trust any single signal: it stops on an empty page, when the
 reported total is reached, on a short page when no total is known, after two
@@ -170,6 +171,32 @@ def iter_spring(
     async def fetch(page: int) -> Any:
         return await sender.send_json(
             "GET", route, path=path, params={**base, "page": page, "size": page_size}
+        )
+
+    return paginate(fetch, first_page=first_page, page_size=page_size, max_pages=max_pages)
+
+
+def iter_spring_query(
+    sender: Sender,
+    route: str,
+    body: Mapping[str, Any] | None = None,
+    *,
+    path: Mapping[str, Any] | None = None,
+    sort: str | None = "name,asc",
+    page_size: int = DEFAULT_PAGE_SIZE,
+    first_page: int = 0,
+    max_pages: int = MAX_PAGES,
+) -> AsyncIterator[Any]:
+    """Style B on a `POST .../query` (identity groups, DPSK pools, passphrases):
+    Spring reads the pageable from the query string; filters go in the body."""
+    base = dict(body or {})
+    params: dict[str, Any] = {"size": page_size}
+    if sort:
+        params["sort"] = sort
+
+    async def fetch(page: int) -> Any:
+        return await sender.send_json(
+            "POST", route, path=path, json=base, params={**params, "page": page}
         )
 
     return paginate(fetch, first_page=first_page, page_size=page_size, max_pages=max_pages)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 from workflows.r1.models import Accepted, DpskPool, IdentityGroup, Passphrase, PassphraseRow
-from workflows.r1.pagination import collect, iter_query, query_body
+from workflows.r1.pagination import collect, iter_spring_query, query_body
 from workflows.r1.transport import R1Transport
 
 PASSPHRASE_CSV_COLUMNS: tuple[str, ...] = (
@@ -53,7 +53,8 @@ class DpskApi(R1Transport):
         page_size: int = 500,
     ) -> AsyncIterator[IdentityGroup]:
         body = query_body(search=search, filters=filters)
-        async for raw in iter_query(self, "/identityGroups/query", body, page_size=page_size):
+        async for raw in iter_spring_query(self, "/identityGroups/query", body,
+                                           page_size=page_size):
             yield IdentityGroup.model_validate(raw)
 
     async def list_identity_groups(self, **kwargs: Any) -> list[IdentityGroup]:
@@ -92,7 +93,8 @@ class DpskApi(R1Transport):
         page_size: int = 500,
     ) -> AsyncIterator[DpskPool]:
         body = query_body(search=search, filters=filters)
-        async for raw in iter_query(self, "/dpskServices/query", body, page_size=page_size):
+        async for raw in iter_spring_query(self, "/dpskServices/query", body,
+                                           page_size=page_size):
             yield DpskPool.model_validate(raw)
 
     async def list_dpsk_pools(self, **kwargs: Any) -> list[DpskPool]:
@@ -138,9 +140,9 @@ class DpskApi(R1Transport):
         filters: Mapping[str, Any] | None = None, page_size: int = 500,
     ) -> AsyncIterator[Passphrase]:
         body = query_body(search=search, filters=filters)
-        async for raw in iter_query(
+        async for raw in iter_spring_query(
             self, "/dpskServices/{poolId}/passphrases/query", body,
-            path={"poolId": pool_id}, page_size=page_size,
+            path={"poolId": pool_id}, page_size=page_size, sort=None,
         ):
             yield Passphrase.model_validate(raw)
 
