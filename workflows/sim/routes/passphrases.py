@@ -1,0 +1,212 @@
+"""DPSK passphrases: single/batch create, CSV bulk import, query, bulk delete.
+
+CSV import (`POST /dpskServices/{poolId}/passphrases/csvFiles`, multipart
+field `file`, UTF-8) takes a header row naming columns, matched without
+regard to case, spaces or underscores:
+
+    username,passphrase,vlanId,expirationDate,numberOfDevices
+
+Only `username` or `passphrase` is needed; a blank passphrase is generated
+from the pool's format and length; `vlanId` is 1-4094, `expirationDate` an
+ISO date or datetime, `numberOfDevices` 1-50. Unknown columns are ignored.
+The whole file is one activity and all-or-nothing: a bad row or a passphrase
+already in the pool FAILs the activity (sub-errors name the rows) and
+creates nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from starlette.datastructures import UploadFile
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from workflows.sim.errors import ActivityFailure, SubError, bad_request, not_found
+from workflows.sim.model import DpskPool, Passphrase
+from workflows.sim.pipeline import Ctx, accepted, api_route
+from workflows.sim.query import narrow, page_b
+
+if TYPE_CHECKING:
+    from workflows.sim.simulator import Simulator
+
+MAX_BATCH = 50_000
+ALPHABETS = {
+    "NUMBERS_ONLY": "0123456789",
+    "KEYBOARD_FRIENDLY": "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY345679",
+    "MOST_SECURED": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*-_=+",
+}
+CSV_COLUMNS = {"username": "username", "passphrase": "passphrase", "vlanid": "vlanId",
+               "vlan": "vlanId", "expirationdate": "expirationDate",
+               "numberofdevices": "numberOfDevices", "devices": "numberOfDevices"}
+
+
+class PassphraseIn(BaseModel):
+    username: str | None = Field(None, max_length=255)
+    passphrase: str | None = Field(None, min_length=8, max_length=63)
+    vlanId: int | None = Field(None, ge=1, le=4094)
+    expirationDate: str | None = None
+    numberOfDevices: int | None = Field(None, ge=1, le=50)
+    numberOfPassphrases: int = Field(1, ge=1, le=5000)
+
+    @field_validator("expirationDate")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                date.fromisoformat(value[:10])
+                if len(value) > 10:
+                    datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError("expirationDate must be an ISO date or datetime") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_explicit(self) -> PassphraseIn:
+        if self.passphrase and self.numberOfPassphrases != 1:
+            raise ValueError("numberOfPassphrases must be 1 when passphrase is given")
+        return self
+
+
+def _ids_from(body: Any) -> list[str]:
+    if isinstance(body, dict):
+        body = body.get("passphraseIds", body.get("ids"))
+    if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
+        raise bad_request('Expected a JSON list of ids or {"passphraseIds": [...]}')
+    return body
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if not header:
+        raise bad_request("CSV file is empty")
+    keys = [CSV_COLUMNS.get(h.strip().lower().replace(" ", "").replace("_", "")) for h in header]
+    if "username" not in keys and "passphrase" not in keys:
+        raise bad_request("CSV header must name a username or passphrase column")
+    rows = [{k: v.strip() for k, v in zip(keys, row, strict=False) if k and v.strip()}
+            for row in reader if any(c.strip() for c in row)]
+    if len(rows) > MAX_BATCH:
+        raise bad_request(f"At most {MAX_BATCH} rows per file")
+    return rows
+
+
+def routes(sim: Simulator) -> list[Route]:
+    def pool_or_404(pool_id: str) -> DpskPool:
+        pool = sim.store.pools.get(pool_id)
+        if pool is None:
+            raise not_found("DPSK service", pool_id)
+        return pool
+
+    def generate(pool: DpskPool) -> str:
+        alphabet = ALPHABETS.get(pool.passphraseFormat, ALPHABETS["MOST_SECURED"])
+        rng = sim.rng_data
+        return "".join(rng.choice(alphabet) for _ in range(pool.passphraseLength))
+
+    def build(pool: DpskPool, items: list[PassphraseIn]) -> list[Passphrase]:
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        out: list[Passphrase] = []
+        for item in items:
+            for _ in range(item.numberOfPassphrases):
+                value = item.passphrase or generate(pool)
+                out.append(Passphrase(sim.new_uuid(), item.username or "", value, item.vlanId,
+                                      item.expirationDate, item.numberOfDevices, created))
+        return out
+
+    def submit(ctx: Ctx, pool: DpskPool, items: list[Passphrase], use_case: str) -> str:
+        pending = sim.store.pending_names
+        keys = [("passphrases", pool.id, p.passphrase) for p in items]
+        for key, p in zip(keys, items, strict=True):
+            if p.passphrase in pool.by_value or pending[key]:
+                sim.stats_counters.duplicate("passphrases")
+            pending[key] += 1
+
+        def release() -> None:
+            for key in keys:
+                pending[key] -= 1
+                if pending[key] <= 0:
+                    del pending[key]
+
+        pool_id = pool.id
+        return sim.submit(ctx, use_case, lambda: sim.store.add_passphrases(pool_id, items),
+                          obj="passphrase", items=len(items), on_done=release)
+
+    async def create(ctx: Ctx) -> Response:
+        pool = pool_or_404(ctx.params["poolId"])
+        body = await ctx.body_json()
+        raw = body if isinstance(body, list) else [body or {}]
+        try:
+            items = [PassphraseIn.model_validate(r) for r in raw]
+        except ValidationError as exc:
+            raise bad_request(f"Validation failed: {exc.errors()[0]['msg']}") from None
+        if sum(i.numberOfPassphrases for i in items) > MAX_BATCH:
+            raise bad_request(f"At most {MAX_BATCH} passphrases per request")
+        return accepted(submit(ctx, pool, build(pool, items), "AddDpskPassphrases"))
+
+    async def import_csv(ctx: Ctx) -> Response:
+        pool = pool_or_404(ctx.params["poolId"])
+        form = await ctx.request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise bad_request("multipart field 'file' is required")
+        text = (await upload.read()).decode("utf-8-sig", "replace")
+        rows = _csv_rows(text)
+        items: list[PassphraseIn] = []
+        errors: list[SubError] = []
+        for line, row in enumerate(rows, start=2):
+            try:
+                items.append(PassphraseIn.model_validate(row))
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                field = ".".join(str(p) for p in err["loc"]) or None
+                errors.append(SubError("passphrase", field, f"row {line}: {err['msg']}"))
+        if errors:
+            failure = ActivityFailure(errors[:50])
+
+            def fail() -> None:
+                raise failure
+
+            return accepted(sim.submit(ctx, "ImportDpskPassphrases", fail, obj="passphrase"))
+        return accepted(submit(ctx, pool, build(pool, items), "ImportDpskPassphrases"))
+
+    async def listing(ctx: Ctx) -> Response:
+        pool = pool_or_404(ctx.params["poolId"])
+        body = await ctx.body_json() if ctx.request.method == "POST" else None
+        body = body if isinstance(body, dict) else {}
+        filters = body.get("filters") if isinstance(body.get("filters"), dict) else None
+        rows = narrow(pool.passphrases, filters)
+        if filters and "passphrase" in filters and "id" not in filters:
+            wanted = filters["passphrase"]
+            wanted = wanted if isinstance(wanted, list) else [wanted]
+            ids = (pool.by_value.get(str(w)) for w in wanted)
+            rows = [pool.passphrases[i] for i in ids if i is not None]
+        return JSONResponse(page_b(rows, dict(ctx.request.query_params), body,
+                                   lambda p: p.to_json()))
+
+    async def get_one(ctx: Ctx) -> Response:
+        phrase = pool_or_404(ctx.params["poolId"]).passphrases.get(ctx.params["passphraseId"])
+        if phrase is None:
+            raise not_found("Passphrase", ctx.params["passphraseId"])
+        return JSONResponse(phrase.to_json())
+
+    async def delete(ctx: Ctx) -> Response:
+        pool_id = pool_or_404(ctx.params["poolId"]).id
+        ids = _ids_from(await ctx.body_json())
+        rid = sim.submit(ctx, "DeleteDpskPassphrases",
+                         lambda: sim.store.delete_passphrases(pool_id, ids), obj="passphrase",
+                         items=len(ids))
+        return accepted(rid)
+
+    base = "/dpskServices/{poolId}/passphrases"
+    return [
+        api_route(sim, "POST", base, create),
+        api_route(sim, "GET", base, listing),
+        api_route(sim, "DELETE", base, delete),
+        api_route(sim, "POST", base + "/csvFiles", import_csv),
+        api_route(sim, "POST", base + "/query", listing),
+        api_route(sim, "GET", base + "/{passphraseId}", get_one),
+    ]

@@ -1,0 +1,191 @@
+"""`Simulator`: one simulated R1 tenant (resources, activities, clock, RNGs,
+limits, faults, stats) and the ASGI app that serves it.
+
+Randomness comes from independent streams derived from the seed (ids,
+latency, faults, data), so e.g. turning faults on does not change the ids or
+activity durations a run produces.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workflows.sim.activities import Activity, ActivityBook, Apply
+from workflows.sim.auth import TokenIssuer
+from workflows.sim.clock import Clock, MonotonicClock
+from workflows.sim.config import FaultConfig, SimConfig
+from workflows.sim.faults import FaultInjector
+from workflows.sim.ratelimit import RateLimiter
+from workflows.sim.seed import load_snapshot, read_json, seed_venue, write_json
+from workflows.sim.stats import SimStats
+from workflows.sim.store import Store
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from workflows.sim.pipeline import Ctx
+
+
+class Simulator:
+    def __init__(self, config: SimConfig | None = None, *, clock: Clock | None = None) -> None:
+        self.config = config or SimConfig()
+        self.clock: Clock = clock or MonotonicClock()
+        self._app: Starlette | None = None
+        self._build()
+
+    def _build(self) -> None:
+        cfg = self.config
+        seed = cfg.seed
+        self.rng_ids = random.Random(f"{seed}:ids")
+        self.rng_latency = random.Random(f"{seed}:latency")
+        self.rng_data = random.Random(f"{seed}:data")
+        self._faults = FaultInjector(cfg.faults, random.Random(f"{seed}:faults"))
+        self.auth = TokenIssuer(cfg.tenant_id, cfg.client_id, cfg.client_secret, cfg.token_ttl,
+                                random.Random(f"{seed}:tokens"))
+        self.limiter = RateLimiter(cfg.rate_limit_per_minute, cfg.time_scale, cfg.rate_limit_burst)
+        self.stats_counters = SimStats()
+        self.store = Store(cfg.max_ssids_per_ap_group, cfg.max_networks_per_pool)
+        self.activities = ActivityBook(cfg.tenant_id, time.time(), self.clock.now())
+        self.venue_id: str | None = None
+        if cfg.state_file and Path(cfg.state_file).exists():
+            load_snapshot(self.store, read_json(cfg.state_file), self.new_id)
+        elif cfg.snapshot_file:
+            load_snapshot(self.store, read_json(cfg.snapshot_file), self.new_id)
+        else:
+            venue = seed_venue(self.store, name=cfg.venue_name, aps=cfg.aps,
+                               extra_serials=cfg.extra_ap_serials, rng=self.rng_data,
+                               new_id=self.new_id)
+            self.venue_id = venue.id
+        if self.venue_id is None and self.store.venues:
+            self.venue_id = next(iter(self.store.venues))
+
+    # -- runtime knobs ----------------------------------------------------
+
+    @property
+    def faults(self) -> FaultConfig:
+        """The live fault config; assign a new `FaultConfig` to change it mid-run."""
+        return self._faults.config
+
+    @faults.setter
+    def faults(self, value: FaultConfig) -> None:
+        self._faults.config = value
+        self.config = self.config.model_copy(update={"faults": value})
+
+    @property
+    def injector(self) -> FaultInjector:
+        return self._faults
+
+    @property
+    def app(self) -> Starlette:
+        if self._app is None:
+            from workflows.sim.app import build_app
+
+            self._app = build_app(self)
+        return self._app
+
+    # -- ids and time -----------------------------------------------------
+
+    def new_id(self) -> str:
+        return uuid.UUID(int=self.rng_ids.getrandbits(128), version=4).hex
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng_ids.getrandbits(128), version=4))
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def settle(self) -> None:
+        self.activities.settle(self.clock.now())
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.config.time_scale
+
+    # -- activities -------------------------------------------------------
+
+    def submit(self, ctx: Ctx, use_case: str, apply: Apply, *, obj: str, items: int = 1,
+               on_done: Callable[[], None] | None = None) -> str:
+        """Accept a write: register its activity and return the requestId."""
+        cfg = self.config
+        prof = cfg.latency
+        now = self.clock.now()
+        lo, hi = prof.activity_duration
+        duration = self.scaled(self.rng_latency.uniform(lo, hi) + prof.per_item_seconds * items)
+        window = (cfg.activity_404_seconds if cfg.activity_404_seconds is not None
+                  else self.scaled(prof.activity_404_seconds))
+        failure = self._faults.activity_fault(ctx.route, ctx.text, obj)
+        if failure is not None:
+            self.stats_counters.faults[
+                "activity_fail_transient" if failure.transient else "activity_fail_permanent"] += 1
+
+        def run() -> dict[str, Any] | None:
+            try:
+                return apply()
+            finally:
+                if on_done is not None:
+                    on_done()
+
+        request_id = self.new_uuid()
+        activity = Activity(request_id, use_case, now, now + duration * prof.pending_fraction,
+                            now + duration, now + window, run, failure,
+                            cfg.activity_404_polls)
+        if failure is not None and on_done is not None:
+            activity.apply = None
+            on_done()
+        self.activities.add(activity)
+        return request_id
+
+    def reserve(self, kind: str, scope: str, name: str, exists: bool,
+                new_id: str | None = None) -> Callable[[], None]:
+        """Note an in-flight create (counting duplicates); returns its release."""
+        key = (kind, scope, name)
+        pending = self.store.pending_names
+        if exists or pending[key]:
+            self.stats_counters.duplicate(kind)
+        pending[key] += 1
+        if new_id:
+            self.store.pending_ids.add(new_id)
+
+        def release() -> None:
+            pending[key] -= 1
+            if pending[key] <= 0:
+                del pending[key]
+            if new_id:
+                self.store.pending_ids.discard(new_id)
+
+        return release
+
+    # -- introspection and persistence ------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        self.settle()
+        now = self.clock.now()
+        activities = dict(self.activities.finished)
+        for status, n in self.activities.unsettled_counts(now).items():
+            activities[status] = activities.get(status, 0) + n
+        return {
+            **self.stats_counters.snapshot(),
+            "resources": self.store.counts(),
+            "activities": {s: activities.get(s, 0)
+                           for s in ("PENDING", "INPROGRESS", "SUCCESS", "FAIL")},
+            "tokens_issued": self.auth.issued,
+        }
+
+    def save(self, path: str | None = None) -> str:
+        """Write the committed resources (not activities) to `path` or the state file."""
+        target = path or self.config.state_file
+        if not target:
+            raise ValueError("no state file configured")
+        self.settle()
+        write_json(target, self.store.dump())
+        return target
+
+    def reset(self) -> None:
+        """Back to the freshly seeded tenant (same seed: same ids and serials)."""
+        app = self._app
+        self._build()
+        self._app = app
