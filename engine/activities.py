@@ -107,9 +107,7 @@ class ActivityTracker:
             self._forget(activity_id, waiter)
         if waiter.result is None:
             self.stats.timed_out += 1
-            raise ActivityTimeoutError(
-                f"activity {activity_id} did not finish within {limit:g}s"
-            )
+            raise ActivityTimeoutError(f"activity {activity_id} did not finish within {limit:g}s")
         return waiter.result
 
     def _forget(self, activity_id: str, waiter: _Waiter) -> None:

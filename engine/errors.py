@@ -118,3 +118,9 @@ class ConflictsPresent(PhasegridError):
 
 class RedisUnavailable(PhasegridError):
     kind = "redis_unavailable"
+
+
+class ConfirmationRequired(PhasegridError):
+    """A destructive plan needs the user to type what it names (e.g. the venue)."""
+
+    kind = "confirmation_required"

@@ -1,0 +1,775 @@
+"""The brain: runs one job's cells, each the moment its own dependencies are done.
+
+There is no polling loop and no stage barrier. Every cell keeps a count of
+unfinished dependencies; when a cell finishes, exactly its dependents are
+decremented and those reaching zero become ready. A dispatcher starts ready
+cells in depth-first order (units further along first) within the global
+in-flight limit and the per-phase limits. Blocking propagates down a unit's
+own pipeline only, so one failed unit never holds up another.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+
+from engine.activities import ActivityBackend, ActivityResult, ActivityTracker
+from engine.context import PhaseContext
+from engine.errors import PhaseError
+from engine.events import (
+    Log,
+    PhaseBlocked,
+    PhaseCancelled,
+    PhaseFailed,
+    PhaseRetrying,
+    PhaseSkipped,
+    PhaseStarted,
+    PhaseSucceeded,
+    PhaseWaiting,
+    RateLimited,
+    ResourceRecorded,
+)
+from engine.journal import Journal
+from engine.limits import RateLimiter
+from engine.models import Attempt, CellRecord, CellState, LedgerEntry
+from engine.retry import DEFAULT_RETRY, backoff_delay
+from engine.spec import PhaseSpec
+
+log = logging.getLogger("phasegrid.brain")
+
+# Cell states as small ints internally (hot path); CellState at the edges.
+PENDING, RUNNING, WAITING, SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED = range(8)
+STATE_NAMES: tuple[CellState, ...] = (
+    CellState.PENDING,
+    CellState.RUNNING,
+    CellState.WAITING,
+    CellState.SUCCEEDED,
+    CellState.FAILED,
+    CellState.SKIPPED,
+    CellState.BLOCKED,
+    CellState.CANCELLED,
+)
+STATE_CODES = {s: i for i, s in enumerate(STATE_NAMES)}
+TERMINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED})
+UNIT_STATES = ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
+
+
+def cell_field(row: int | str, phase_id: str) -> str:
+    return f"{row}|{phase_id}"
+
+
+class Brain:
+    """Runs one job to a resting state (terminal, or paused)."""
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        phases: Sequence[PhaseSpec],
+        unit_keys: Sequence[str],
+        units: Sequence[Any],
+        options: Any,
+        journal_factory: Callable[[Brain], Journal],
+        cells: Mapping[str, CellRecord] | None = None,
+        values: Mapping[str, dict[str, Any]] | None = None,
+        attempts: Mapping[str, list[Attempt]] | None = None,
+        resources: Mapping[str, Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
+        tracker_for: Callable[[ActivityBackend], ActivityTracker] | None = None,
+        max_in_flight: int = 64,
+        max_failed_units: int | None = None,
+        on_max_failed: str = "abort",
+        clock: Callable[[], float],
+        sleep: Callable[[float], Any] = anyio.sleep,
+        rng: random.Random | None = None,
+        ledger_seq: int = 0,
+    ) -> None:
+        self.job_id = job_id
+        self.phases = list(phases)
+        self.unit_keys = list(unit_keys)
+        self.units = list(units)
+        self.options = options
+        self.resources = resources or {}
+        self.rate_limiter = rate_limiter
+        self.tracker_for = tracker_for
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.max_failed_units = max_failed_units
+        self.on_max_failed = on_max_failed
+        self.n = len(self.unit_keys)
+        self.global_row = self.n
+        self.metrics: dict[str, float] = {}
+        self.ledger_seq = ledger_seq
+
+        P = len(self.phases)
+        self.pindex = {p.id: i for i, p in enumerate(self.phases)}
+        self.per_unit = [p.per_unit for p in self.phases]
+        self.critical = [p.critical for p in self.phases]
+        self.deps = [[self.pindex[d] for d in p.depends_on] for p in self.phases]
+        self.children: list[list[int]] = [[] for _ in range(P)]
+        for i, ds in enumerate(self.deps):
+            for d in ds:
+                self.children[d].append(i)
+        self.limits = [p.concurrency for p in self.phases]
+
+        rows = self.n + 1
+        self.state = [bytearray(P) for _ in range(rows)]
+        self.records: list[list[CellRecord | None]] = [[None] * P for _ in range(rows)]
+        self.remaining = [[0] * P for _ in range(rows)]
+        self.values: list[dict[str, Any]] = [{} for _ in range(rows)]
+        self.attempt_log: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self.done_per_row = [0] * rows
+        self.counts = [[0] * 8 for _ in range(P)]
+        self.unit_state = ["pending"] * self.n
+        self.unit_counts = dict.fromkeys(UNIT_STATES, 0)
+        self.unit_counts["pending"] = self.n
+        self.failed_units = 0
+
+        self.heaps: list[list[tuple[int, int]]] = [[] for _ in range(P)]
+        self.phase_running = [0] * P
+        self.running = 0
+        self.max_running_seen = 0
+        self.transitions = 0
+        self._changed = anyio.Event()
+        self._slots = anyio.CapacityLimiter(max(1, max_in_flight))
+        self.max_in_flight_seen = 0
+        self.stop_reason: str | None = None
+        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced'."""
+        self.hard = False
+        self.error: str | None = None
+        self._work_scope: anyio.CancelScope | None = None
+        self._tg: Any = None
+
+        self.journal = journal_factory(self)
+        self._load(cells or {}, values or {}, attempts or {})
+
+    # -- loading (fresh run, resume or retry) -------------------------------
+
+    def _row_of(self, key: str) -> int:
+        return self.global_row if key == "g" else int(key)
+
+    def _rowname(self, row: int) -> str:
+        return "g" if row == self.global_row else str(row)
+
+    def _rows(self, p: int) -> range:
+        return range(self.n) if self.per_unit[p] else range(self.global_row, self.global_row + 1)
+
+    def _load(
+        self,
+        cells: Mapping[str, CellRecord],
+        values: Mapping[str, dict[str, Any]],
+        attempts: Mapping[str, list[Attempt]],
+    ) -> None:
+        for field, rec in cells.items():
+            row_s, pid = field.split("|", 1)
+            p = self.pindex.get(pid)
+            if p is None:
+                continue
+            row = self._row_of(row_s)
+            code = STATE_CODES[rec.state]
+            if code in (RUNNING, WAITING):  # interrupted: run again (executors are idempotent)
+                code = PENDING
+            self.records[row][p] = rec.model_copy(update={"state": STATE_NAMES[code]})
+            self.state[row][p] = code
+        for key, vals in values.items():
+            self.values[self._row_of(key)] = dict(vals)
+        for field, items in attempts.items():
+            row_s, pid = field.split("|", 1)
+            if pid in self.pindex:
+                self.attempt_log[(self._row_of(row_s), self.pindex[pid])] = [
+                    a.model_dump() for a in items
+                ]
+        for p in range(len(self.phases)):
+            for row in self._rows(p):
+                self.counts[p][self.state[row][p]] += 1
+                if self.state[row][p] in TERMINAL:
+                    self.done_per_row[row] += 1
+        for row in range(self.n):
+            self._update_unit(row)
+        self.failed_units = sum(1 for s in self.unit_state if s == "failed")
+        # dependency counters, in topological order so loaded blocks propagate
+        for p in range(len(self.phases)):
+            for row in self._rows(p):
+                if self.state[row][p] != PENDING:
+                    continue
+                blocked_by = None
+                remaining = 0
+                for d in self.deps[p]:
+                    if self.per_unit[p] and self.per_unit[d]:
+                        s = self.state[row][d]
+                        if s in TERMINAL:
+                            if not self._ok(d, s):
+                                blocked_by = self.phases[d].id
+                        else:
+                            remaining += 1
+                    elif self.per_unit[p]:  # per-unit after global
+                        s = self.state[self.global_row][d]
+                        if s in TERMINAL:
+                            if not self._ok(d, s):
+                                blocked_by = self.phases[d].id
+                        else:
+                            remaining += 1
+                    elif self.per_unit[d]:  # global after per-unit: all units terminal
+                        remaining += sum(
+                            1 for r in range(self.n) if self.state[r][d] not in TERMINAL
+                        )
+                    else:
+                        s = self.state[self.global_row][d]
+                        if s in TERMINAL:
+                            if not self._ok(d, s):
+                                blocked_by = self.phases[d].id
+                        else:
+                            remaining += 1
+                if blocked_by is not None:
+                    self._set(row, p, BLOCKED, error=f"blocked by {blocked_by}")
+                    self._emit_blocked(row, p, blocked_by)
+                else:
+                    self.remaining[row][p] = remaining
+        ready: list[tuple[int, int]] = []
+        for p in range(len(self.phases)):
+            for row in self._rows(p):
+                if self.state[row][p] == PENDING and self.remaining[row][p] == 0:
+                    ready.append((row, p))
+        for row, p in ready:
+            if self.state[row][p] == PENDING:
+                self._make_ready(row, p)
+
+    # -- state bookkeeping ----------------------------------------------------
+
+    def _ok(self, p: int, s: int) -> bool:
+        return s in (SUCCEEDED, SKIPPED) or (s == FAILED and not self.critical[p])
+
+    def _update_unit(self, row: int) -> None:
+        states = self.state[row]
+        if FAILED in states:
+            new = "failed"
+        elif BLOCKED in states:
+            new = "blocked"
+        elif CANCELLED in states:
+            new = "cancelled"
+        elif all(s in TERMINAL for s in states):
+            new = "succeeded"
+        elif any(s != PENDING for s in states):
+            new = "running"
+        else:
+            new = "pending"
+        old = self.unit_state[row]
+        if new != old:
+            self.unit_counts[old] -= 1
+            self.unit_counts[new] += 1
+            self.unit_state[row] = new
+            if new == "failed" and old != "failed":
+                self.failed_units += 1
+                self._check_failed_units()
+
+    def _set(
+        self,
+        row: int,
+        p: int,
+        code: int,
+        *,
+        attempts: int | None = None,
+        started: float | None = None,
+        ended: float | None = None,
+        error: str | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        old = self.state[row][p]
+        if old == code and code not in (RUNNING,):
+            return
+        rec = self.records[row][p] or CellRecord()
+        update: dict[str, Any] = {"state": STATE_NAMES[code]}
+        if attempts is not None:
+            update["attempts"] = attempts
+        if started is not None:
+            update["started_at"] = started
+        if ended is not None:
+            update["ended_at"] = ended
+        if error is not None or code in (SUCCEEDED, SKIPPED, PENDING):
+            update["error"] = error
+        if outcome_unknown:
+            update["outcome_unknown"] = True
+        rec = rec.model_copy(update=update)
+        self.records[row][p] = rec
+        self.state[row][p] = code
+        self.counts[p][old] -= 1
+        self.counts[p][code] += 1
+        if code in TERMINAL and old not in TERMINAL:
+            self.done_per_row[row] += 1
+            self.transitions += 1
+        self.journal.cell(
+            cell_field(self._rowname(row), self.phases[p].id),
+            rec.model_dump_json(by_alias=True, exclude_defaults=True),
+        )
+        if row != self.global_row:
+            self._update_unit(row)
+
+    def _key(self, row: int) -> str | None:
+        return None if row == self.global_row else self.unit_keys[row]
+
+    def _emit_blocked(self, row: int, p: int, by: str) -> None:
+        self.journal.event(
+            PhaseBlocked(
+                ts=self.clock(),
+                job_id=self.job_id,
+                unit=self._key(row),
+                phase=self.phases[p].id,
+                by=by,
+            )
+        )
+
+    def _check_failed_units(self) -> None:
+        limit = self.max_failed_units
+        if limit is None or self.stop_reason or self.failed_units <= limit:
+            return
+        self.error = f"{self.failed_units} units failed (max_failed_units={limit})"
+        self.stop("paused" if self.on_max_failed == "pause" else "aborted")
+
+    # -- readiness and propagation -------------------------------------------
+
+    def _make_ready(self, row: int, p: int) -> None:
+        """A cell's dependencies are all done: skip it, or queue it to run."""
+        work: list[tuple[int, int]] = []
+        self._ready_or_queue(row, p, work)
+        for r, q in work:
+            self._propagate(r, q)
+        self._changed.set()
+
+    def _propagate(self, row: int, p: int) -> None:
+        """Cell (row, p) reached a terminal state: release or block its dependents."""
+        work = [(row, p)]
+        while work:
+            r, q = work.pop()
+            ok = self._ok(q, self.state[r][q])
+            if not self.per_unit[q] and not ok and self.critical[q]:
+                self._global_failed(q)
+            for c in self.children[q]:
+                if self.per_unit[c]:
+                    targets = (r,) if self.per_unit[q] else range(self.n)
+                    for t in targets:
+                        if self.state[t][c] != PENDING:
+                            continue
+                        if ok:
+                            self.remaining[t][c] -= 1
+                            if self.remaining[t][c] == 0:
+                                self._ready_or_queue(t, c, work)
+                        else:
+                            self._set(t, c, BLOCKED, error=f"blocked by {self.phases[q].id}")
+                            self._emit_blocked(t, c, self.phases[q].id)
+                            work.append((t, c))
+                else:
+                    g = self.global_row
+                    if self.state[g][c] != PENDING:
+                        continue
+                    if ok or self.per_unit[q]:
+                        self.remaining[g][c] -= 1
+                        if self.remaining[g][c] == 0:
+                            self._ready_or_queue(g, c, work)
+                    else:
+                        self._set(g, c, BLOCKED, error=f"blocked by {self.phases[q].id}")
+                        self._emit_blocked(g, c, self.phases[q].id)
+                        work.append((g, c))
+        self._changed.set()
+
+    def _ready_or_queue(self, row: int, p: int, work: list[tuple[int, int]]) -> None:
+        """Queue a ready cell, or settle it now (skipped) and add it to `work`."""
+        spec = self.phases[p]
+        if spec.skip_if is not None:
+            unit = self.units[row] if row != self.global_row else None
+            try:
+                skip = bool(spec.skip_if(self.options, unit))
+            except Exception as exc:  # a broken condition fails the cell, not the job
+                self._fail(
+                    row,
+                    p,
+                    f"skip condition raised {type(exc).__name__}",
+                    "internal",
+                    0,
+                    propagate=False,
+                )
+                work.append((row, p))
+                return
+            if skip:
+                self._set(row, p, SKIPPED, ended=self.clock())
+                self.journal.event(
+                    PhaseSkipped(
+                        ts=self.clock(), job_id=self.job_id, unit=self._key(row), phase=spec.id
+                    )
+                )
+                work.append((row, p))
+                return
+        prio = -(1 << 30) if row == self.global_row else -self.done_per_row[row]
+        heapq.heappush(self.heaps[p], (prio, row))
+
+    def _global_failed(self, p: int) -> None:
+        if self.stop_reason is None:
+            self.error = f"critical global phase {self.phases[p].id!r} failed"
+            self.stop("failed")
+
+    # -- stopping -------------------------------------------------------------
+
+    def stop(self, reason: str, *, hard: bool = False) -> None:
+        """Start nothing new; with `hard`, cancel in-flight work now."""
+        if self.stop_reason is None or (reason == "cancelled" and self.stop_reason != "cancelled"):
+            self.stop_reason = reason
+        if hard:
+            self.hard = True
+            if self._work_scope is not None:
+                self._work_scope.cancel()
+        self._changed.set()
+
+    def request_cancel(self, mode: str) -> None:
+        self.stop("cancelled", hard=(mode == "hard"))
+
+    # -- the dispatcher -------------------------------------------------------
+
+    def _pick(self) -> int | None:
+        best: tuple[int, int] | None = None
+        best_p: int | None = None
+        for p, heap in enumerate(self.heaps):
+            if not heap:
+                continue
+            limit = self.limits[p]
+            if limit is not None and self.phase_running[p] >= limit:
+                continue
+            if best is None or heap[0] < best:
+                best, best_p = heap[0], p
+        return best_p
+
+    async def run(self) -> None:
+        """Run until every cell is terminal or the job is stopped."""
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(self.journal.run)
+            with anyio.CancelScope() as scope:
+                self._work_scope = scope
+                if self.hard:
+                    scope.cancel()
+                async with anyio.create_task_group() as tg:
+                    self._tg = tg
+                    await self._dispatch(tg)
+            self._finalize_cells()
+            await self.journal.close()
+            outer.cancel_scope.cancel()
+
+    async def _dispatch(self, tg: Any) -> None:
+        while True:
+            if self.stop_reason is not None:
+                return
+            p = self._pick()
+            if p is None:
+                if self.running == 0:
+                    return
+                await self._changed.wait()
+                self._changed = anyio.Event()
+                continue
+            token = object()
+            await self._slots.acquire_on_behalf_of(token)
+            p = self._pick()
+            if p is None or self.stop_reason is not None:
+                self._slots.release_on_behalf_of(token)
+                continue
+            _prio, row = heapq.heappop(self.heaps[p])
+            self.phase_running[p] += 1
+            self.running += 1
+            self.max_running_seen = max(self.max_running_seen, self.running)
+            self.max_in_flight_seen = max(self.max_in_flight_seen, int(self._slots.borrowed_tokens))
+            tg.start_soon(self._run_cell, row, p, token)
+
+    def _finalize_cells(self) -> None:
+        """Whatever never ran when the job stopped is cancelled (or blocked)."""
+        code = BLOCKED if self.stop_reason == "failed" else CANCELLED
+        if self.stop_reason in ("paused", "fenced"):
+            return
+        for p in range(len(self.phases)):
+            for row in self._rows(p):
+                if self.state[row][p] not in TERMINAL:
+                    if self.stop_reason is None:  # cannot happen in a valid DAG: never hang
+                        self._set(row, p, BLOCKED, error="unreachable (engine invariant)")
+                        log.error("cell %s|%s unreachable", row, self.phases[p].id)
+                        continue
+                    self._set(row, p, code, error=f"job {self.stop_reason}")
+                    self.journal.event(
+                        PhaseCancelled(
+                            ts=self.clock(),
+                            job_id=self.job_id,
+                            unit=self._key(row),
+                            phase=self.phases[p].id,
+                        )
+                    )
+
+    # -- one cell -------------------------------------------------------------
+
+    async def _run_cell(self, row: int, p: int, token: object) -> None:
+        spec = self.phases[p]
+        rec = self.records[row][p]
+        attempt = rec.attempts if rec else 0
+        first_start: float | None = None
+        ctx: PhaseContext | None = None
+        policy = spec.retry or DEFAULT_RETRY
+        try:
+            while True:
+                attempt += 1
+                now = self.clock()
+                first_start = first_start or now
+                self._set(row, p, RUNNING, attempts=attempt, started=first_start)
+                self.journal.event(
+                    PhaseStarted(
+                        ts=now,
+                        job_id=self.job_id,
+                        unit=self._key(row),
+                        phase=spec.id,
+                        attempt=attempt,
+                    )
+                )
+                ctx = PhaseContext(self, row, p, attempt, token)
+                try:
+                    outputs = await spec.executor.run(ctx)
+                except PhaseError as exc:
+                    err: PhaseError = exc
+                except Exception as exc:
+                    log.exception("phase %s raised", spec.id)
+                    err = PhaseError(f"unexpected {type(exc).__name__} in phase {spec.id}")
+                    err.kind = "internal"
+                else:
+                    self._succeed(row, p, outputs, first_start)
+                    return
+                can_retry = err.transient and attempt < policy.max_attempts
+                if not can_retry or self.stop_reason is not None:
+                    self._log_attempt(row, p, attempt, err, None)
+                    self._fail(row, p, str(err), err.kind, attempt)
+                    return
+                delay = backoff_delay(policy, attempt, self.rng, getattr(err, "retry_after", None))
+                self._log_attempt(row, p, attempt, err, delay)
+                self.journal.event(
+                    PhaseRetrying(
+                        ts=self.clock(),
+                        job_id=self.job_id,
+                        unit=self._key(row),
+                        phase=spec.id,
+                        attempt=attempt,
+                        error=str(err),
+                        kind=err.kind,
+                        delay=delay,
+                    )
+                )
+                self._release(ctx)
+                await self.sleep(delay)
+                if self.stop_reason is not None:
+                    self._set(
+                        row, p, CANCELLED, ended=self.clock(), error=f"job {self.stop_reason}"
+                    )
+                    self.journal.event(
+                        PhaseCancelled(
+                            ts=self.clock(), job_id=self.job_id, unit=self._key(row), phase=spec.id
+                        )
+                    )
+                    self._propagate(row, p)
+                    return
+                await self._slots.acquire_on_behalf_of(token)
+                ctx.holds_slot = True
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                self._set(
+                    row, p, CANCELLED, ended=self.clock(), error="hard cancel", outcome_unknown=True
+                )
+                self.journal.event(
+                    PhaseCancelled(
+                        ts=self.clock(),
+                        job_id=self.job_id,
+                        unit=self._key(row),
+                        phase=spec.id,
+                        outcome_unknown=True,
+                    )
+                )
+            raise
+        finally:
+            if ctx is None or ctx.holds_slot:
+                self._slots.release_on_behalf_of(token)
+                if ctx is not None:
+                    ctx.holds_slot = False
+            self.phase_running[p] -= 1
+            self.running -= 1
+            self._changed.set()
+
+    def _release(self, ctx: PhaseContext) -> None:
+        if ctx.holds_slot:
+            self._slots.release_on_behalf_of(ctx._token)
+            ctx.holds_slot = False
+            self._changed.set()
+
+    def _succeed(self, row: int, p: int, outputs: dict[str, Any] | None, started: float) -> None:
+        now = self.clock()
+        if outputs:
+            self.values[row].update(outputs)
+            self.journal.value(self._rowname(row), json.dumps(self.values[row], default=str))
+        self._set(row, p, SUCCEEDED, ended=now)
+        self.journal.event(
+            PhaseSucceeded(
+                ts=now,
+                job_id=self.job_id,
+                unit=self._key(row),
+                phase=self.phases[p].id,
+                duration=now - started,
+            )
+        )
+        self._propagate(row, p)
+
+    def _fail(
+        self, row: int, p: int, message: str, kind: str, attempt: int, *, propagate: bool = True
+    ) -> None:
+        now = self.clock()
+        self._set(row, p, FAILED, ended=now, error=message)
+        self.journal.event(
+            PhaseFailed(
+                ts=now,
+                job_id=self.job_id,
+                unit=self._key(row),
+                phase=self.phases[p].id,
+                error=message,
+                kind=kind,
+                attempt=attempt,
+                critical=self.critical[p],
+            )
+        )
+        if propagate:
+            self._propagate(row, p)
+
+    def _log_attempt(self, row: int, p: int, n: int, err: PhaseError, delay: float | None) -> None:
+        items = self.attempt_log.setdefault((row, p), [])
+        items.append(
+            Attempt(
+                n=n,
+                error=str(err),
+                kind=err.kind,
+                transient=err.transient,
+                delay=delay,
+                at=self.clock(),
+            ).model_dump()
+        )
+        self.journal.attempt_log(
+            cell_field(self._rowname(row), self.phases[p].id), json.dumps(items)
+        )
+
+    # -- services for executors ----------------------------------------------
+
+    async def wait_activity(
+        self, ctx: PhaseContext, backend: ActivityBackend, activity_id: str, timeout: float | None
+    ) -> ActivityResult:
+        if self.tracker_for is None:
+            raise RuntimeError("this engine has no activity tracker")
+        tracker = self.tracker_for(backend)
+        row = ctx.unit_index if ctx.unit_index is not None else self.global_row
+        p = self.pindex[ctx.phase.id]
+        self._set(row, p, WAITING)
+        self.journal.event(
+            PhaseWaiting(
+                ts=self.clock(),
+                job_id=self.job_id,
+                unit=ctx.unit_key,
+                phase=ctx.phase.id,
+                activity=activity_id,
+            )
+        )
+        self._release(ctx)
+        try:
+            return await tracker.wait(activity_id, timeout)
+        finally:
+            await self._slots.acquire_on_behalf_of(ctx._token)
+            ctx.holds_slot = True
+            self.max_in_flight_seen = max(self.max_in_flight_seen, int(self._slots.borrowed_tokens))
+            self._set(row, p, RUNNING)
+
+    def record(
+        self,
+        ctx: PhaseContext,
+        resource: str,
+        id: str,
+        name: str | None,
+        parent: dict[str, str],
+        action: str,
+        data: dict[str, Any],
+    ) -> None:
+        self.ledger_seq += 1
+        entry = LedgerEntry(
+            seq=self.ledger_seq,
+            unit=ctx.unit_key,
+            phase=ctx.phase.id,
+            resource=resource,
+            id=id,
+            name=name,
+            parent=parent,
+            action=action,
+            at=self.clock(),
+            data=data,
+        )
+        self.journal.ledger_entry(entry.model_dump_json())
+        self.journal.event(
+            ResourceRecorded(
+                ts=entry.at,
+                job_id=self.job_id,
+                unit=ctx.unit_key,
+                phase=ctx.phase.id,
+                resource=resource,
+                id=id,
+                name=name,
+                action=action,
+            )
+        )
+        self.metrics[f"{action}:{resource}"] = self.metrics.get(f"{action}:{resource}", 0) + 1
+
+    def log(self, ctx: PhaseContext, message: str, level: str, data: dict[str, Any]) -> None:
+        self.journal.event(
+            Log(
+                ts=self.clock(),
+                job_id=self.job_id,
+                level=level,
+                message=message,  # type: ignore[arg-type]
+                unit=ctx.unit_key,
+                phase=ctx.phase.id,
+                data=data,
+            )
+        )
+
+    def rate_limited(self, ctx: PhaseContext, retry_after: float | None) -> None:
+        self.metrics["rate_limited"] = self.metrics.get("rate_limited", 0) + 1
+        self.journal.event(
+            RateLimited(
+                ts=self.clock(),
+                job_id=self.job_id,
+                retry_after=retry_after,
+                unit=ctx.unit_key,
+                phase=ctx.phase.id,
+            )
+        )
+
+    # -- snapshots for the journal -------------------------------------------
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, Any]]:
+        counts: dict[str, int] = {}
+        for p, spec in enumerate(self.phases):
+            for code, name in enumerate(STATE_NAMES):
+                counts[f"{spec.id}|{name.value}"] = self.counts[p][code]
+        for name, n in self.unit_counts.items():
+            counts[f"units|{name}"] = n
+        meta = {
+            "transitions": self.transitions,
+            "metrics": json.dumps(self.metrics),
+            "updated_at": self.clock(),
+            "ledger_seq": self.ledger_seq,
+        }
+        return counts, meta
+
+    @property
+    def any_failed(self) -> bool:
+        return any(self.unit_state[r] in ("failed", "blocked") for r in range(self.n)) or any(
+            self.state[self.global_row][p] in (FAILED, BLOCKED)
+            for p in range(len(self.phases))
+            if not self.per_unit[p]
+        )

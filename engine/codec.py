@@ -1,0 +1,93 @@
+"""Turning units and options into stored JSON and back, and hiding secrets.
+
+Unit inputs must be stored whole (secrets included) so a crashed job can be
+resumed; everything shown to a person goes through `redact` instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
+
+from engine.errors import InputError
+
+MASK = "••••"
+
+
+def _reveal(value: Any) -> Any:
+    if isinstance(value, SecretStr | SecretBytes):
+        return value.get_secret_value()
+    if isinstance(value, BaseModel):
+        return {k: _reveal(getattr(value, k)) for k in type(value).model_fields}
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_reveal(v) for v in value]
+    return value
+
+
+def dump_revealed(obj: Any) -> str:
+    """JSON of a model with secret values in clear (for Redis only)."""
+    return json.dumps(_reveal(obj), default=str, separators=(",", ":"))
+
+
+def secret_fields(model: type[BaseModel] | None) -> set[str]:
+    if model is None:
+        return set()
+    out = set()
+    for name, f in model.model_fields.items():
+        ann = str(f.annotation)
+        if "Secret" in ann:
+            out.add(name)
+    return out
+
+
+def redact(data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    return {k: (MASK if k in fields and v not in (None, "") else v) for k, v in data.items()}
+
+
+def parse_items(model: type[BaseModel] | None, items: Sequence[Any], label: str) -> list[Any]:
+    """Validate raw units against the workflow's unit model; one error for all."""
+    if model is None:
+        return list(items)
+    out: list[Any] = []
+    problems: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, model):
+            out.append(item)
+            continue
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"])
+                problems.append(f"{label}[{i}].{loc}: {err['msg']}")
+    if problems:
+        raise InputError(f"{len(problems)} invalid {label}", details=problems[:50])
+    return out
+
+
+def parse_options(model: type[BaseModel] | None, options: Any) -> Any:
+    if model is None:
+        return options or {}
+    if isinstance(options, model):
+        return options
+    try:
+        return model.model_validate(options or {})
+    except ValidationError as exc:
+        problems = [
+            f"options.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+        ]
+        raise InputError("invalid options", details=problems) from None
+
+
+def digest_of(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str, separators=(",", ":")).encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:32]

@@ -1,0 +1,109 @@
+"""What a phase executor sees: its unit, options, resolved values and the
+engine services it may use (activity waits, the ledger, logs, metrics)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from engine.activities import ActivityBackend, ActivityResult
+from engine.limits import NoRateLimit, RateLimiter
+from engine.spec import PhaseSpec
+
+if TYPE_CHECKING:
+    from engine.brain import Brain
+
+
+@dataclass
+class PlanContext:
+    """Phase 0: decide create / reuse / conflict without writing anything."""
+
+    job_id: str
+    workflow: str
+    options: Any
+    resources: Mapping[str, Any]
+    inventory: Any = None
+    unit: Any = None
+    unit_key: str | None = None
+    unit_index: int | None = None
+    phase: PhaseSpec | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
+    """Scratch space shared by every unit's plan (e.g. names claimed so far)."""
+
+
+class PhaseContext:
+    """Handed to `executor.run(ctx)` for one attempt of one cell."""
+
+    def __init__(
+        self,
+        brain: Brain,
+        row: int,
+        phase_index: int,
+        attempt: int,
+        token: object,
+    ) -> None:
+        self._brain = brain
+        self._row = row
+        self._p = phase_index
+        self._token = token
+        self.holds_slot = True
+        self.attempt = attempt
+        self.phase: PhaseSpec = brain.phases[phase_index]
+        self.job_id: str = brain.job_id
+        self.options: Any = brain.options
+        self.resources: Mapping[str, Any] = brain.resources
+        self.rate_limiter: RateLimiter = brain.rate_limiter or NoRateLimit()
+        if self.phase.per_unit:
+            self.unit_index: int | None = row
+            self.unit_key: str | None = brain.unit_keys[row]
+            self.unit: Any = brain.units[row]
+        else:
+            self.unit_index = None
+            self.unit_key = None
+            self.unit = None
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Resolved values: global phases' outputs overlaid by this unit's."""
+        merged = dict(self._brain.values[self._brain.global_row])
+        if self.unit_index is not None:
+            merged.update(self._brain.values[self.unit_index])
+        return merged
+
+    def now(self) -> float:
+        return self._brain.clock()
+
+    async def wait_activity(
+        self, backend: ActivityBackend, activity_id: str, timeout: float | None = None
+    ) -> ActivityResult:
+        """Wait for an async activity without holding an in-flight slot."""
+        return await self._brain.wait_activity(self, backend, activity_id, timeout)
+
+    def record(
+        self,
+        resource: str,
+        id: str,
+        *,
+        name: str | None = None,
+        parent: dict[str, str] | None = None,
+        action: str = "created",
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Add a resource to the job's ledger (cleanup deletes it in reverse)."""
+        self._brain.record(self, resource, id, name, parent or {}, action, data or {})
+
+    def log(self, message: str, level: str = "info", **data: Any) -> None:
+        self._brain.log(self, message, level, data)
+
+    def incr(self, metric: str, n: float = 1) -> None:
+        self._brain.metrics[metric] = self._brain.metrics.get(metric, 0) + n
+
+    def rate_limited(self, retry_after: float | None = None) -> None:
+        """Report a 429 (counted and shown as an event)."""
+        self._brain.rate_limited(self, retry_after)
+
+
+def wall_clock() -> float:
+    return time.time()

@@ -1,0 +1,120 @@
+"""Redis key names. Every key of one job shares the hash tag `{job:<id>}`, so
+multi-key scripts and transactions work on Redis Cluster too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class JobKeys:
+    prefix: str
+    job_id: str
+
+    def _k(self, name: str) -> str:
+        return f"{self.prefix}:{{job:{self.job_id}}}:{name}"
+
+    @property
+    def meta(self) -> str:
+        """Hash: status, workflow, timestamps, digest, counters."""
+        return self._k("meta")
+
+    @property
+    def plan(self) -> str:
+        """String: the plan document (JSON)."""
+        return self._k("plan")
+
+    @property
+    def unit_keys(self) -> str:
+        """List: unit keys in input order (index = unit index)."""
+        return self._k("unitkeys")
+
+    @property
+    def inputs(self) -> str:
+        """Hash: unit index -> unit input JSON (secrets included until purged)."""
+        return self._k("inputs")
+
+    @property
+    def cells(self) -> str:
+        """Hash: 'u|p' (unit index or 'g', phase id) -> CellRecord JSON."""
+        return self._k("cells")
+
+    @property
+    def values(self) -> str:
+        """Hash: unit index or 'g' -> resolved values JSON."""
+        return self._k("values")
+
+    @property
+    def attempts(self) -> str:
+        """Hash: 'u|p' -> list of Attempt JSON."""
+        return self._k("attempts")
+
+    @property
+    def counts(self) -> str:
+        """Hash: 'phase|state' -> count, and 'units|state' -> count."""
+        return self._k("counts")
+
+    @property
+    def events(self) -> str:
+        """Stream: typed events; entry ids are the cursors."""
+        return self._k("events")
+
+    @property
+    def ledger(self) -> str:
+        """List: LedgerEntry JSON in creation order."""
+        return self._k("ledger")
+
+    @property
+    def lease(self) -> str:
+        """String: worker id holding the job; with TTL, renewed by heartbeat."""
+        return self._k("lease")
+
+    @property
+    def fence(self) -> str:
+        """Counter: fencing token, bumped on every claim."""
+        return self._k("fence")
+
+    @property
+    def control(self) -> str:
+        """List: control messages to the running worker (cancel)."""
+        return self._k("control")
+
+    def all(self) -> list[str]:
+        return [
+            self.meta,
+            self.plan,
+            self.unit_keys,
+            self.inputs,
+            self.cells,
+            self.values,
+            self.attempts,
+            self.counts,
+            self.events,
+            self.ledger,
+            self.lease,
+            self.fence,
+            self.control,
+        ]
+
+
+@dataclass(frozen=True)
+class GlobalKeys:
+    prefix: str
+
+    @property
+    def jobs(self) -> str:
+        """Sorted set: job id by creation time."""
+        return f"{self.prefix}:jobs"
+
+    @property
+    def queue(self) -> str:
+        """List: confirmed job ids waiting for a worker."""
+        return f"{self.prefix}:queue"
+
+    @property
+    def active(self) -> str:
+        """Set: job ids QUEUED or RUNNING (for crash recovery)."""
+        return f"{self.prefix}:active"
+
+    def job(self, job_id: str) -> JobKeys:
+        return JobKeys(self.prefix, job_id)

@@ -1,0 +1,250 @@
+"""Records the engine stores in Redis and returns to every face.
+
+They are pydantic so that the RPC/MCP faces can publish their JSON schema and
+the store can validate what it reads back from Redis.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobStatus(StrEnum):
+    PLANNING = "PLANNING"
+    AWAITING_CONFIRMATION = "AWAITING_CONFIRMATION"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    DISCARDED = "DISCARDED"
+    EXPIRED = "EXPIRED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+    @property
+    def retryable(self) -> bool:
+        return self in RETRYABLE_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        JobStatus.COMPLETED,
+        JobStatus.PARTIAL,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+        JobStatus.DISCARDED,
+        JobStatus.EXPIRED,
+    }
+)
+RETRYABLE_STATUSES = frozenset(
+    {JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PAUSED}
+)
+
+
+class CellState(StrEnum):
+    """State of one (unit, phase) cell."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    WAITING = "waiting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_CELL_STATES
+
+
+TERMINAL_CELL_STATES = frozenset(
+    {
+        CellState.SUCCEEDED,
+        CellState.FAILED,
+        CellState.SKIPPED,
+        CellState.BLOCKED,
+        CellState.CANCELLED,
+    }
+)
+RERUNNABLE_CELL_STATES = frozenset({CellState.FAILED, CellState.BLOCKED, CellState.CANCELLED})
+CELL_STATES: tuple[CellState, ...] = tuple(CellState)
+
+
+class Attempt(BaseModel):
+    """One failed attempt of a cell, kept for the unit detail and audit."""
+
+    n: int
+    error: str
+    kind: str
+    transient: bool
+    delay: float | None = None
+    at: float
+
+
+class CellRecord(BaseModel):
+    """Persisted state of one (unit, phase) cell (compact field names)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    state: CellState = Field(CellState.PENDING, alias="s")
+    attempts: int = Field(0, alias="a")
+    started_at: float | None = Field(None, alias="t0")
+    ended_at: float | None = Field(None, alias="t1")
+    error: str | None = Field(None, alias="e")
+    outcome_unknown: bool = Field(False, alias="u")
+
+
+PlanAction = Literal["create", "reuse", "update", "delete", "skip", "conflict", "run"]
+
+
+class PhasePlan(BaseModel):
+    """What one phase will do for one unit (or once, for a global phase)."""
+
+    action: PlanAction = "run"
+    resource: str | None = None
+    name: str | None = None
+    calls: int = 0
+    detail: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnitPlan(BaseModel):
+    unit: str
+    phases: dict[str, PhasePlan]
+
+    @property
+    def conflicts(self) -> list[str]:
+        return [pid for pid, p in self.phases.items() if p.action == "conflict"]
+
+
+class PlanSummary(BaseModel):
+    units: int
+    create: int = 0
+    reuse: int = 0
+    update: int = 0
+    delete: int = 0
+    skip: int = 0
+    conflicts: int = 0
+    run: int = 0
+    estimated_calls: int = 0
+    estimated_seconds: float = 0.0
+    destructive: bool = False
+    confirm_text: str | None = None
+    """Destructive plans name what the user must type to confirm (e.g. a venue)."""
+
+    def headline(self) -> str:
+        parts = [f"{self.create} to create", f"{self.reuse} to reuse"]
+        if self.update:
+            parts.append(f"{self.update} to update")
+        if self.delete:
+            parts.append(f"{self.delete} to delete")
+        parts.append(f"{self.conflicts} conflict" + ("" if self.conflicts == 1 else "s"))
+        return "Plan: " + ", ".join(parts)
+
+
+class Plan(BaseModel):
+    """Phase 0's result: stored with a digest; confirming must quote the digest."""
+
+    job_id: str
+    workflow: str
+    digest: str
+    created_at: float
+    expires_at: float
+    summary: PlanSummary
+    global_phases: dict[str, PhasePlan] = Field(default_factory=dict)
+    units: list[UnitPlan]
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class LedgerEntry(BaseModel):
+    """A resource the job created (or adopted); cleanup deletes in reverse."""
+
+    seq: int = 0
+    unit: str | None
+    phase: str
+    resource: str
+    id: str
+    name: str | None = None
+    parent: dict[str, str] = Field(default_factory=dict)
+    action: Literal["created", "reused", "deleted", "unknown"] = "created"
+    at: float = 0.0
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class PhaseProgress(BaseModel):
+    id: str
+    title: str
+    per_unit: bool
+    counts: dict[str, int]
+    total: int
+
+
+class JobView(BaseModel):
+    """Everything a face needs to draw a job's header and phase graph."""
+
+    id: str
+    workflow: str
+    status: JobStatus
+    title: str | None = None
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float | None = None
+    units_total: int
+    units_by_state: dict[str, int]
+    phases: list[PhaseProgress]
+    transitions_done: int
+    transitions_total: int
+    progress: float
+    elapsed: float | None = None
+    throughput: float | None = None
+    """Cells finished per second since the run started."""
+    eta_seconds: float | None = None
+    plan_digest: str | None = None
+    plan_expires_at: float | None = None
+    plan_summary: PlanSummary | None = None
+    error: str | None = None
+    cancel_requested: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    simulated: bool = False
+
+
+class UnitView(BaseModel):
+    index: int
+    unit: str
+    state: str
+    """Roll-up: failed, blocked, cancelled, running, succeeded, pending."""
+    phases: dict[str, CellRecord]
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnitDetail(UnitView):
+    attempts: dict[str, list[Attempt]] = Field(default_factory=dict)
+    plan: dict[str, PhasePlan] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class UnitPage(BaseModel):
+    total: int
+    offset: int
+    units: list[UnitView]
+
+
+class JobListItem(BaseModel):
+    id: str
+    workflow: str
+    status: JobStatus
+    created_at: float
+    units_total: int
+    units_done: int = 0
+    units_failed: int = 0
+    title: str | None = None

@@ -1,0 +1,93 @@
+"""Phase 0: decide, per unit and per phase, what a run would do. Writes nothing
+to the target: executors' `plan` reads the inventory loaded once per job."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from engine.context import PlanContext
+from engine.models import PhasePlan, PlanSummary, UnitPlan
+from engine.spec import PhaseSpec, WorkflowSpec
+
+CANCEL_CHECK_EVERY = 250
+
+
+async def plan_phase(ctx: PlanContext, phase: PhaseSpec, options: Any, unit: Any) -> PhasePlan:
+    if phase.skip_if is not None and phase.skip_if(options, unit):
+        return PhasePlan(action="skip", detail="skip condition holds")
+    planner = getattr(phase.executor, "plan", None)
+    if planner is None:
+        return PhasePlan(action="run", calls=1)
+    result = await planner(ctx)
+    return result if result is not None else PhasePlan(action="run", calls=1)
+
+
+async def build_plan(
+    *,
+    spec: WorkflowSpec,
+    phases: Sequence[PhaseSpec],
+    job_id: str,
+    units: Sequence[Any],
+    unit_keys: Sequence[str],
+    options: Any,
+    resources: Mapping[str, Any],
+    max_in_flight: int,
+    cancelled: Callable[[], Any],
+) -> tuple[dict[str, PhasePlan], list[UnitPlan], PlanSummary] | None:
+    """Returns None when a cancel arrived while planning (cancel wins)."""
+    base = PlanContext(job_id=job_id, workflow=spec.name, options=options, resources=resources)
+    if spec.inventory is not None:
+        base.inventory = await spec.inventory(base)
+
+    def ctx_for(phase: PhaseSpec, unit: Any, key: str | None, index: int | None) -> PlanContext:
+        return PlanContext(
+            job_id=job_id, workflow=spec.name, options=options, resources=resources,
+            inventory=base.inventory, unit=unit, unit_key=key, unit_index=index, phase=phase,
+            shared=base.shared,
+        )  # fmt: skip
+
+    global_plans: dict[str, PhasePlan] = {}
+    for phase in phases:
+        if not phase.per_unit:
+            global_plans[phase.id] = await plan_phase(
+                ctx_for(phase, None, None, None), phase, options, None
+            )
+    unit_plans: list[UnitPlan] = []
+    for i, (unit, key) in enumerate(zip(units, unit_keys, strict=True)):
+        if i % CANCEL_CHECK_EVERY == CANCEL_CHECK_EVERY - 1 and await cancelled():
+            return None
+        plans: dict[str, PhasePlan] = {}
+        for phase in phases:
+            if phase.per_unit:
+                plans[phase.id] = await plan_phase(
+                    ctx_for(phase, unit, key, i), phase, options, unit
+                )
+        unit_plans.append(UnitPlan(unit=key, phases=plans))
+    summary = summarize(spec, global_plans, unit_plans, max_in_flight, options)
+    return global_plans, unit_plans, summary
+
+
+def summarize(
+    spec: WorkflowSpec,
+    global_plans: Mapping[str, PhasePlan],
+    unit_plans: Sequence[UnitPlan],
+    max_in_flight: int,
+    options: Any,
+) -> PlanSummary:
+    summary = PlanSummary(units=len(unit_plans))
+    every = list(global_plans.values()) + [p for u in unit_plans for p in u.phases.values()]
+    for p in every:
+        if p.action == "conflict":
+            summary.conflicts += 1
+        else:
+            setattr(summary, p.action, getattr(summary, p.action) + 1)
+        summary.estimated_calls += p.calls
+    # calls run max_in_flight at a time; each phase's activities overlap too
+    waves = math.ceil(summary.estimated_calls / max(1, max_in_flight))
+    summary.estimated_seconds = round(waves * spec.seconds_per_call, 1)
+    summary.destructive = spec.destructive or any(p.destructive for p in spec.phases)
+    if spec.confirm_text is not None:
+        summary.confirm_text = spec.confirm_text(options)
+    return summary

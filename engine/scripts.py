@@ -1,0 +1,118 @@
+"""Lua scripts: atomic, single-slot operations on one job's keys.
+
+Running them server-side turns thousands of state changes into one round trip
+(the flush) and makes compare-and-set transitions (confirm, status changes)
+safe against concurrent callers and stale workers (fencing).
+"""
+
+from __future__ import annotations
+
+# KEYS: cells values attempts counts events meta ledger fence
+# ARGV: fence maxlen, then sections each led by its item count:
+#   cells (field,value)*, values (field,value)*, attempts (field,value)*,
+#   counts (field,value)*, meta (field,value)*, events json*, ledger json*
+# Returns {last event id or '', meta.cancel or '', 'ok'|'fenced'}
+FLUSH = r"""
+local fence = ARGV[1]
+if fence ~= '' then
+  local cur = redis.call('GET', KEYS[8])
+  if cur ~= fence then
+    return {'', '', 'fenced'}
+  end
+end
+local maxlen = ARGV[2]
+local i = 3
+local function hset_section(key)
+  local n = tonumber(ARGV[i]); i = i + 1
+  local j = 0
+  while j < n do
+    local stop = math.min(n, j + 500)
+    local args = {}
+    for k = j, stop - 1 do
+      args[#args + 1] = ARGV[i + 2 * k]
+      args[#args + 1] = ARGV[i + 2 * k + 1]
+    end
+    redis.call('HSET', key, unpack(args))
+    j = stop
+  end
+  i = i + 2 * n
+end
+hset_section(KEYS[1])
+hset_section(KEYS[2])
+hset_section(KEYS[3])
+hset_section(KEYS[4])
+hset_section(KEYS[6])
+local last = ''
+local n = tonumber(ARGV[i]); i = i + 1
+for k = 0, n - 1 do
+  last = redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[i + k])
+end
+i = i + n
+n = tonumber(ARGV[i]); i = i + 1
+for k = 0, n - 1 do
+  redis.call('RPUSH', KEYS[7], ARGV[i + k])
+end
+local cancel = redis.call('HGET', KEYS[6], 'cancel') or ''
+return {last, cancel, 'ok'}
+"""
+
+# KEYS: meta events ; ARGV: new_status now maxlen event_json n_expected expected* n_fields (f,v)*
+# Returns {'ok', old} or {'no', current}
+CAS_STATUS = r"""
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing', ''} end
+local n = tonumber(ARGV[5])
+local ok = false
+for k = 1, n do
+  if ARGV[5 + k] == cur then ok = true end
+end
+if not ok then return {'no', cur} end
+local i = 6 + n
+local m = tonumber(ARGV[i]); i = i + 1
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2])
+for k = 0, m - 1 do
+  redis.call('HSET', KEYS[1], ARGV[i + 2 * k], ARGV[i + 2 * k + 1])
+end
+if ARGV[4] ~= '' then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
+end
+return {'ok', cur}
+"""
+
+# KEYS: meta events queue active ; ARGV: digest now maxlen event_json job_id
+CONFIRM = r"""
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing', ''} end
+if cur ~= 'AWAITING_CONFIRMATION' then return {'wrong_state', cur} end
+local digest = redis.call('HGET', KEYS[1], 'plan_digest')
+if digest ~= ARGV[1] then return {'digest_mismatch', ''} end
+local expires = tonumber(redis.call('HGET', KEYS[1], 'plan_expires_at') or '0')
+if tonumber(ARGV[2]) > expires then
+  redis.call('HSET', KEYS[1], 'status', 'EXPIRED', 'updated_at', ARGV[2])
+  return {'plan_expired', ''}
+end
+local conflicts = tonumber(redis.call('HGET', KEYS[1], 'plan_conflicts') or '0')
+if conflicts > 0 then return {'conflicts', tostring(conflicts)} end
+redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'confirmed_at', ARGV[2], 'updated_at', ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('RPUSH', KEYS[3], ARGV[5])
+return {'ok', cur}
+"""
+
+# KEYS: lease fence ; ARGV: worker ttl_ms
+# Returns the new fencing token, or -1 when another worker holds the lease.
+CLAIM = r"""
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return -1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('INCR', KEYS[2])
+"""
+
+# KEYS: lease fence ; ARGV: worker ttl_ms fence
+RENEW = r"""
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""

@@ -1,0 +1,585 @@
+"""The Engine: the one API every face (TUI, JSON-RPC, MCP, CLI) uses.
+
+Reads come from Redis only. Writes go through compare-and-set scripts, so two
+faces confirming or cancelling at once cannot both win. Running jobs belongs
+to the worker (in this process when `worker=True`, or in any other process
+sharing the Redis).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+
+from engine import views
+from engine.activities import ActivityBackend, ActivityTracker
+from engine.codec import digest_of, dump_revealed, parse_items, parse_options, secret_fields
+from engine.errors import (
+    ConfirmationRequired,
+    ConflictsPresent,
+    DigestMismatch,
+    InputError,
+    JobNotFound,
+    PlanExpired,
+    WrongState,
+)
+from engine.events import CancelRequested, EventRecord, JobConfirmed, JobPlanned, JobStatusChanged
+from engine.graph import levels
+from engine.limits import RateLimiter
+from engine.models import (
+    CellRecord,
+    CellState,
+    JobListItem,
+    JobStatus,
+    JobView,
+    LedgerEntry,
+    Plan,
+    UnitDetail,
+    UnitPage,
+)
+from engine.planner import build_plan
+from engine.registry import Registry
+from engine.store import Store
+from engine.worker import Worker
+
+
+class EngineConfig(BaseModel):
+    prefix: str = "pg"
+    max_in_flight: int = Field(64, ge=1)
+    plan_ttl: float = Field(3600.0, gt=0)
+    finished_ttl: int = Field(7 * 24 * 3600, ge=0)
+    events_maxlen: int = Field(200_000, ge=100)
+    lease_ttl: float = Field(15.0, gt=0)
+    activity_batch: int = Field(500, ge=1)
+    activity_timeout: float = Field(600.0, gt=0)
+    activity_min_interval: float = Field(0.05, ge=0)
+    activity_max_interval: float = Field(2.0, gt=0)
+    simulated: bool = False
+
+
+class PhaseNode(BaseModel):
+    id: str
+    title: str
+    depends_on: list[str]
+    per_unit: bool
+    critical: bool
+    level: int
+    concurrency: int | None
+    destructive: bool
+
+
+class WorkflowInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    destructive: bool
+    phases: int
+
+
+class WorkflowDescription(WorkflowInfo):
+    nodes: list[PhaseNode]
+    edges: list[tuple[str, str]]
+    levels: list[list[str]]
+    options_schema: dict[str, Any] | None
+    unit_schema: dict[str, Any] | None
+
+
+class Engine:
+    def __init__(
+        self,
+        redis: Redis,
+        registry: Registry,
+        config: EngineConfig | None = None,
+        *,
+        resources: Mapping[str, Any] | None = None,
+        rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Any] = anyio.sleep,
+        seed: int | None = None,
+    ) -> None:
+        self.config = config or EngineConfig()
+        self.redis = redis
+        self.registry = registry
+        self.store = Store(
+            redis,
+            prefix=self.config.prefix,
+            events_maxlen=self.config.events_maxlen,
+            finished_ttl=self.config.finished_ttl,
+        )
+        self.resources: dict[str, Any] = dict(resources or {})
+        self.rate_limiter = rate_limiter
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = random.Random(seed)
+        self.worker = Worker(self, lease_ttl=self.config.lease_ttl)
+        self._trackers: dict[int, ActivityTracker] = {}
+        self._tg: Any = None
+
+    # -- lifecycle ------------------------------------------------------------
+
+    @asynccontextmanager
+    async def running(self, *, worker: bool = True) -> AsyncIterator[Engine]:
+        """Run the activity pollers (and a worker, by default) for this block."""
+        async with anyio.create_task_group() as tg:
+            self._tg = tg
+            for tracker in self._trackers.values():
+                tg.start_soon(tracker.run)
+            if worker:
+                tg.start_soon(self.worker.serve, tg)
+            try:
+                yield self
+            finally:
+                self._tg = None
+                tg.cancel_scope.cancel()
+
+    def tracker_for(self, backend: ActivityBackend) -> ActivityTracker:
+        """One bulk poller per backend, shared by every job in this process."""
+        tracker = self._trackers.get(id(backend))
+        if tracker is None:
+            cfg = self.config
+            tracker = ActivityTracker(
+                backend,
+                batch_size=cfg.activity_batch,
+                timeout=cfg.activity_timeout,
+                min_interval=cfg.activity_min_interval,
+                max_interval=cfg.activity_max_interval,
+            )
+            self._trackers[id(backend)] = tracker
+            if self._tg is None:
+                raise RuntimeError("activity waits need `async with engine.running()`")
+            self._tg.start_soon(tracker.run)
+        return tracker
+
+    # -- workflows ------------------------------------------------------------
+
+    def workflows(self) -> list[WorkflowInfo]:
+        out = []
+        for name in self.registry.names():
+            spec = self.registry.get(name)
+            out.append(
+                WorkflowInfo(
+                    name=spec.name,
+                    title=spec.title,
+                    description=spec.description,
+                    destructive=spec.destructive,
+                    phases=len(spec.phases),
+                )
+            )
+        return out
+
+    def describe(self, workflow: str) -> WorkflowDescription:
+        spec = self.registry.get(workflow)
+        lv = levels(spec.phases)
+        by_level: dict[int, list[str]] = {}
+        for p in self.registry.ordered_phases(workflow):
+            by_level.setdefault(lv[p.id], []).append(p.id)
+        return WorkflowDescription(
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            destructive=spec.destructive,
+            phases=len(spec.phases),
+            nodes=[
+                PhaseNode(
+                    id=p.id,
+                    title=p.title,
+                    depends_on=list(p.depends_on),
+                    per_unit=p.per_unit,
+                    critical=p.critical,
+                    level=lv[p.id],
+                    concurrency=p.concurrency,
+                    destructive=p.destructive,
+                )
+                for p in self.registry.ordered_phases(workflow)
+            ],
+            edges=[(d, p.id) for p in spec.phases for d in p.depends_on],
+            levels=[by_level[k] for k in sorted(by_level)],
+            options_schema=spec.options_model.model_json_schema() if spec.options_model else None,
+            unit_schema=spec.unit_model.model_json_schema() if spec.unit_model else None,
+        )
+
+    # -- plan / confirm / discard --------------------------------------------
+
+    async def plan(
+        self,
+        workflow: str,
+        units: Sequence[Any],
+        options: Any = None,
+        *,
+        title: str | None = None,
+        max_failed_units: int | None = None,
+        on_max_failed: str = "abort",
+        job_id: str | None = None,
+    ) -> Plan:
+        """Phase 0: store a plan awaiting confirmation. Nothing is written to the target."""
+        spec = self.registry.get(workflow)
+        phases = self.registry.ordered_phases(workflow)
+        parsed = parse_items(spec.unit_model, units, "units")
+        opts = parse_options(spec.options_model, options)
+        keys = [spec.key_of(u, i) for i, u in enumerate(parsed)]
+        seen: dict[str, int] = {}
+        dupes = []
+        for i, k in enumerate(keys):
+            if k in seen:
+                dupes.append(f"units[{i}]: duplicate unit {k!r} (first at units[{seen[k]}])")
+            seen.setdefault(k, i)
+        if dupes:
+            raise InputError("duplicate units", details=dupes[:50])
+        if on_max_failed not in ("abort", "pause"):
+            raise InputError("invalid on_max_failed", details=["must be 'abort' or 'pause'"])
+        job_id = job_id or uuid.uuid4().hex[:12]
+        now = self.clock()
+        inputs = [dump_revealed(u) for u in parsed]
+        options_json = dump_revealed(opts)
+        await self.store.create_job(
+            job_id,
+            {
+                "status": JobStatus.PLANNING.value,
+                "workflow": workflow,
+                "title": title or spec.title,
+                "created_at": now,
+                "updated_at": now,
+                "units_total": len(parsed),
+                "options": options_json,
+                "max_failed_units": "" if max_failed_units is None else max_failed_units,
+                "on_max_failed": on_max_failed,
+                "simulated": "1" if self.config.simulated else "0",
+            },
+            keys,
+            inputs,
+            now,
+        )
+
+        async def cancelled() -> bool:
+            return (await self.store.meta(job_id)).get("status") == JobStatus.CANCELLED
+
+        try:
+            result = await build_plan(
+                spec=spec,
+                phases=phases,
+                job_id=job_id,
+                units=parsed,
+                unit_keys=keys,
+                options=opts,
+                resources=self.resources,
+                max_in_flight=self.config.max_in_flight,
+                cancelled=cancelled,
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.store.cas_status(
+                    job_id, [JobStatus.PLANNING], JobStatus.FAILED, self.clock(),
+                    error="planning failed",
+                )  # fmt: skip
+            raise
+        if result is None:
+            raise WrongState(f"job {job_id} was cancelled while planning")
+        global_plans, unit_plans, summary = result
+        created = self.clock()
+        digest = digest_of(workflow, json.loads(options_json), keys, inputs,
+                           {k: v.model_dump() for k, v in global_plans.items()},
+                           [u.model_dump() for u in unit_plans])  # fmt: skip
+        plan = Plan(
+            job_id=job_id,
+            workflow=workflow,
+            digest=digest,
+            created_at=created,
+            expires_at=created + self.config.plan_ttl,
+            summary=summary,
+            global_phases=global_plans,
+            units=unit_plans,
+            options=json.loads(
+                json.dumps(opts.model_dump(mode="json") if isinstance(opts, BaseModel) else opts)
+            ),
+        )
+        await self.store.save_plan(plan)
+        event = JobPlanned(
+            ts=created, job_id=job_id, digest=digest, headline=summary.headline(),
+            conflicts=summary.conflicts,
+        )  # fmt: skip
+        ok, current = await self.store.cas_status(
+            job_id,
+            [JobStatus.PLANNING],
+            JobStatus.AWAITING_CONFIRMATION,
+            created,
+            event,
+            plan_digest=digest,
+            plan_expires_at=plan.expires_at,
+            plan_conflicts=summary.conflicts,
+            plan_summary=summary.model_dump_json(),
+        )
+        if not ok:  # a cancel won the race
+            raise WrongState(f"job {job_id} was {current.lower()} while planning")
+        return plan
+
+    async def get_plan(self, job_id: str) -> Plan:
+        await self.store.meta(job_id)
+        plan = await self.store.plan(job_id)
+        if plan is None:
+            raise JobNotFound(f"job {job_id} has no plan")
+        return plan
+
+    async def confirm(
+        self, job_id: str, plan_digest: str, *, confirm_text: str | None = None
+    ) -> JobView:
+        """Start the reviewed plan; rejected on a wrong digest, expiry or wrong state."""
+        plan = await self.store.plan(job_id)
+        if plan is not None and plan.summary.destructive and plan.summary.confirm_text:
+            if confirm_text != plan.summary.confirm_text:
+                raise ConfirmationRequired(
+                    f"this plan deletes resources: type {plan.summary.confirm_text!r} to confirm"
+                )
+        now = self.clock()
+        res, detail = await self.store.confirm(
+            job_id, plan_digest, now, JobConfirmed(ts=now, job_id=job_id, digest=plan_digest)
+        )
+        if res == "missing":
+            raise JobNotFound(f"no job {job_id!r}")
+        if res == "wrong_state":
+            raise WrongState(f"job {job_id} is {detail}, not awaiting confirmation")
+        if res == "digest_mismatch":
+            raise DigestMismatch(f"plan digest does not match job {job_id}'s current plan")
+        if res == "plan_expired":
+            raise PlanExpired(f"the plan of job {job_id} expired; plan again")
+        if res == "conflicts":
+            raise ConflictsPresent(f"the plan of job {job_id} has {detail} conflict(s) to resolve")
+        return await self.get(job_id)
+
+    async def discard(self, job_id: str) -> JobView:
+        now = self.clock()
+        ok, cur = await self.store.cas_status(
+            job_id,
+            [JobStatus.AWAITING_CONFIRMATION, JobStatus.EXPIRED],
+            JobStatus.DISCARDED,
+            now,
+            JobStatusChanged(ts=now, job_id=job_id, status=JobStatus.DISCARDED, reason="discarded"),
+            finished_at=now,
+        )
+        if not ok:
+            raise WrongState(
+                f"job {job_id} is {cur}; only a plan awaiting confirmation can be discarded"
+            )
+        await self.on_finished(job_id, JobStatus.DISCARDED)
+        return await self.get(job_id)
+
+    # -- cancel / retry ----------------------------------------------------------
+
+    async def cancel(self, job_id: str, *, hard: bool = False) -> JobView:
+        mode = "hard" if hard else "graceful"
+        now = self.clock()
+        event = CancelRequested(ts=now, job_id=job_id, mode=mode)
+        # not started yet: cancel directly (a cancel during planning wins)
+        ok, cur = await self.store.cas_status(
+            job_id,
+            [
+                JobStatus.PLANNING,
+                JobStatus.AWAITING_CONFIRMATION,
+                JobStatus.QUEUED,
+                JobStatus.PAUSED,
+            ],
+            JobStatus.CANCELLED,
+            now,
+            event,
+            finished_at=now,
+            cancel=mode,
+        )
+        if ok:
+            await self.on_finished(job_id, JobStatus.CANCELLED)
+            return await self.get(job_id)
+        if cur != JobStatus.RUNNING:
+            raise WrongState(f"job {job_id} is {cur}; nothing to cancel")
+        await self.store.set_meta(job_id, cancel=mode)
+        await self.store.append_event(job_id, event)
+        brain = self.worker.brains.get(job_id)
+        if brain is not None:
+            brain.request_cancel(mode)
+        else:
+            await self.store.send_control(job_id, mode)
+        return await self.get(job_id)
+
+    async def retry(self, job_id: str, units: Sequence[str] | None = None) -> JobView:
+        """Re-run failed, blocked and cancelled cells (of the given units, or all)."""
+        meta = await self.store.meta(job_id)
+        status = JobStatus(meta["status"])
+        if not status.retryable:
+            raise WrongState(
+                f"job {job_id} is {status}; only PARTIAL, FAILED, CANCELLED or PAUSED jobs can be retried"
+            )
+        keys = await self.store.unit_keys(job_id)
+        if not await self.store.inputs(job_id, [0] if keys else []) and keys:
+            raise WrongState(f"job {job_id}'s inputs were purged; plan it again")
+        rows: set[str] | None = None
+        if units is not None:
+            index = {k: i for i, k in enumerate(keys)}
+            unknown = [u for u in units if u not in index]
+            if unknown:
+                raise InputError(
+                    "unknown units",
+                    details=[f"units: {u!r} is not in job {job_id}" for u in unknown[:50]],
+                )
+            rows = {str(index[u]) for u in units}
+        cells = await self.store.cells(job_id)
+        rerun = {CellState.FAILED, CellState.BLOCKED, CellState.CANCELLED}
+        if status == JobStatus.PAUSED:
+            rerun.add(CellState.PENDING)
+        reset: dict[str, str] = {}
+        for field, rec in cells.items():
+            row = field.split("|", 1)[0]
+            if rec.state in rerun and (rows is None or row in rows or row == "g"):
+                reset[field] = CellRecord(
+                    state=CellState.PENDING, attempts=rec.attempts
+                ).model_dump_json(by_alias=True, exclude_defaults=True)
+        now = self.clock()
+        await self.store.persist(job_id)
+        if reset:
+            await self.store.redis.hset(self.store.job(job_id).cells, mapping=reset)
+        ok, cur = await self.store.cas_status(
+            job_id,
+            [status.value],
+            JobStatus.QUEUED,
+            now,
+            JobStatusChanged(
+                ts=now,
+                job_id=job_id,
+                status=JobStatus.QUEUED,
+                reason=f"retry of {len(reset)} cells",
+            ),
+            finished_at="",
+            error="",
+            cancel="",
+        )
+        if not ok:
+            raise WrongState(f"job {job_id} changed to {cur} meanwhile")
+        await self.store.enqueue(job_id)
+        return await self.get(job_id)
+
+    async def on_finished(self, job_id: str, status: JobStatus) -> None:
+        """Expire the job after the retention period; purge secrets once nothing can re-run."""
+        meta = await self.store.meta(job_id)
+        spec = (
+            self.registry.get(meta["workflow"]) if meta.get("workflow") in self.registry else None
+        )
+        if spec is not None and status in (JobStatus.COMPLETED, JobStatus.DISCARDED):
+            if secret_fields(spec.unit_model) or spec.secret_fields:
+                await self.store.purge_inputs(job_id)
+        await self.store.finish(job_id)
+
+    # -- reads ------------------------------------------------------------------------
+
+    async def get(self, job_id: str) -> JobView:
+        meta = await self.store.meta(job_id)
+        counts = await self.store.counts(job_id)
+        phases = self.registry.ordered_phases(meta["workflow"])
+        return views.job_view(job_id, meta, counts, phases, self.clock())
+
+    async def units(
+        self,
+        job_id: str,
+        *,
+        state: str | None = None,
+        search: str | None = None,
+        phase: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> UnitPage:
+        meta = await self.store.meta(job_id)
+        phases = self.registry.ordered_phases(meta["workflow"])
+        if phase is not None and phase not in {p.id for p in phases}:
+            raise InputError(
+                "unknown phase", details=[f"phase: {phase!r} is not in {meta['workflow']}"]
+            )
+        return await views.unit_page(
+            self.store, job_id, phases, state=state, search=search, phase=phase,
+            offset=max(0, offset), limit=max(1, min(limit, 5000)),
+        )  # fmt: skip
+
+    async def unit(self, job_id: str, unit: str, *, reveal: bool = False) -> UnitDetail:
+        meta = await self.store.meta(job_id)
+        spec = self.registry.get(meta["workflow"])
+        keys = await self.store.unit_keys(job_id)
+        try:
+            row = keys.index(unit)
+        except ValueError:
+            raise JobNotFound(f"job {job_id} has no unit {unit!r}") from None
+        secret = secret_fields(spec.unit_model) | set(spec.secret_fields)
+        return await views.unit_detail(
+            self.store, job_id, self.registry.ordered_phases(spec.name), row, unit, secret, reveal
+        )
+
+    async def ledger(self, job_id: str) -> list[LedgerEntry]:
+        await self.store.meta(job_id)
+        return await self.store.ledger(job_id)
+
+    async def events(
+        self, job_id: str, after: str | None = None, limit: int = 500
+    ) -> list[EventRecord]:
+        await self.store.meta(job_id)
+        return await self.store.events(job_id, after, limit)
+
+    async def follow(
+        self, job_id: str, after: str | None = None, block_ms: int = 1000
+    ) -> AsyncIterator[EventRecord]:
+        """Replay from the cursor, then tail forever (until the caller stops)."""
+        cursor = after or "0-0"
+        while True:
+            batch = await self.store.tail(job_id, cursor, block_ms)
+            for rec in batch:
+                cursor = rec.cursor
+                yield rec
+
+    async def wait(self, job_id: str, timeout: float = 30.0) -> JobView:
+        """Return when the job is terminal (or paused/awaiting confirmation) or at timeout."""
+        deadline = time.monotonic() + timeout
+        cursor = await self.store.last_cursor(job_id)
+        while True:
+            view = await self.get(job_id)
+            if view.status.terminal or view.status in (
+                JobStatus.PAUSED,
+                JobStatus.AWAITING_CONFIRMATION,
+            ):
+                return view
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return view
+            batch = await self.store.tail(job_id, cursor, max(1, int(min(left, 5.0) * 1000)))
+            if batch:
+                cursor = batch[-1].cursor
+
+    async def list_jobs(
+        self, *, offset: int = 0, limit: int = 50, status: str | None = None
+    ) -> list[JobListItem]:
+        ids = (
+            await self.store.job_ids(0, 10_000)
+            if status
+            else await self.store.job_ids(offset, limit)
+        )
+        metas = await self.store.metas(ids)
+        gone = [i for i, m in zip(ids, metas, strict=True) if not m]
+        await self.store.forget(gone)
+        items = []
+        for job_id, meta in zip(ids, metas, strict=True):
+            if not meta or (status and meta.get("status") != status):
+                continue
+            counts = await self.store.counts(job_id)
+            items.append(views.list_item(job_id, meta, counts))
+        return items[offset : offset + limit] if status else items
+
+    async def health(self) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        await self.redis.ping()
+        return {
+            "redis": "ok",
+            "redis_ms": round((time.perf_counter() - t0) * 1000, 2),
+            "worker": self.worker.id,
+            "running_jobs": sorted(self.worker.brains),
+            "workflows": self.registry.names(),
+        }

@@ -1,0 +1,332 @@
+"""Everything the engine reads from and writes to Redis goes through here.
+
+Redis is the single source of truth: any process holding a `Store` on the same
+Redis sees the same jobs, cells, events and ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+from engine import scripts
+from engine.errors import JobNotFound
+from engine.events import Event, EventRecord, parse_event
+from engine.keys import GlobalKeys, JobKeys
+from engine.models import Attempt, CellRecord, LedgerEntry, Plan
+
+DEFAULT_EVENTS_MAXLEN = 200_000
+DEFAULT_FINISHED_TTL = 7 * 24 * 3600
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+class Store:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "pg",
+        events_maxlen: int = DEFAULT_EVENTS_MAXLEN,
+        finished_ttl: int = DEFAULT_FINISHED_TTL,
+    ) -> None:
+        self.redis = redis
+        self.keys = GlobalKeys(prefix)
+        self.events_maxlen = events_maxlen
+        self.finished_ttl = finished_ttl
+        self._flush = redis.register_script(scripts.FLUSH)
+        self._cas = redis.register_script(scripts.CAS_STATUS)
+        self._confirm = redis.register_script(scripts.CONFIRM)
+        self._claim = redis.register_script(scripts.CLAIM)
+        self._renew = redis.register_script(scripts.RENEW)
+
+    def job(self, job_id: str) -> JobKeys:
+        return self.keys.job(job_id)
+
+    # -- creation and meta --------------------------------------------------
+
+    async def create_job(
+        self,
+        job_id: str,
+        meta: dict[str, Any],
+        unit_keys: Sequence[str],
+        inputs: Sequence[str],
+        created_at: float,
+    ) -> None:
+        k = self.job(job_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.meta, mapping={f: _enc(v) for f, v in meta.items()})
+            for start in range(0, len(unit_keys), 5000):
+                pipe.rpush(k.unit_keys, *unit_keys[start : start + 5000])
+            pairs = {str(i): v for i, v in enumerate(inputs)}
+            items = list(pairs.items())
+            for start in range(0, len(items), 5000):
+                pipe.hset(k.inputs, mapping=dict(items[start : start + 5000]))
+            pipe.zadd(self.keys.jobs, {job_id: created_at})
+            await pipe.execute()
+
+    async def meta(self, job_id: str) -> dict[str, str]:
+        data = await self.redis.hgetall(self.job(job_id).meta)
+        if not data:
+            raise JobNotFound(f"no job {job_id!r}")
+        return data
+
+    async def metas(self, job_ids: Sequence[str]) -> list[dict[str, str]]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hgetall(self.job(job_id).meta)
+            return await pipe.execute()
+
+    async def set_meta(self, job_id: str, **fields: Any) -> None:
+        await self.redis.hset(
+            self.job(job_id).meta, mapping={f: _enc(v) for f, v in fields.items()}
+        )
+
+    async def cas_status(
+        self,
+        job_id: str,
+        expected: Iterable[str],
+        new: str,
+        now: float,
+        event: Event | None = None,
+        **fields: Any,
+    ) -> tuple[bool, str]:
+        """Set `status` to `new` only if it is one of `expected`; returns (ok, previous)."""
+        k = self.job(job_id)
+        expected = list(expected)
+        argv: list[Any] = [new, now, self.events_maxlen, event.model_dump_json() if event else ""]
+        argv += [len(expected), *expected, len(fields)]
+        for f, v in fields.items():
+            argv += [f, _enc(v)]
+        res, cur = await self._cas(keys=[k.meta, k.events], args=argv)
+        if res == "missing":
+            raise JobNotFound(f"no job {job_id!r}")
+        return res == "ok", cur
+
+    async def confirm(self, job_id: str, digest: str, now: float, event: Event) -> tuple[str, str]:
+        k = self.job(job_id)
+        res, detail = await self._confirm(
+            keys=[k.meta, k.events, self.keys.queue, self.keys.active],
+            args=[digest, now, self.events_maxlen, event.model_dump_json(), job_id],
+        )
+        return res, detail
+
+    async def enqueue(self, job_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self.keys.active, job_id)
+            pipe.rpush(self.keys.queue, job_id)
+            await pipe.execute()
+
+    # -- plan -----------------------------------------------------------------
+
+    async def save_plan(self, plan: Plan) -> None:
+        await self.redis.set(self.job(plan.job_id).plan, plan.model_dump_json())
+
+    async def plan(self, job_id: str) -> Plan | None:
+        raw = await self.redis.get(self.job(job_id).plan)
+        return Plan.model_validate_json(raw) if raw else None
+
+    # -- units and cells ------------------------------------------------------
+
+    async def unit_keys(self, job_id: str, start: int = 0, stop: int = -1) -> list[str]:
+        return await self.redis.lrange(self.job(job_id).unit_keys, start, stop)
+
+    async def unit_count(self, job_id: str) -> int:
+        return await self.redis.llen(self.job(job_id).unit_keys)
+
+    async def inputs(self, job_id: str, indexes: Sequence[int] | None = None) -> dict[int, str]:
+        k = self.job(job_id).inputs
+        if indexes is None:
+            raw = await self.redis.hgetall(k)
+            return {int(i): v for i, v in raw.items()}
+        if not indexes:
+            return {}
+        vals = await self.redis.hmget(k, [str(i) for i in indexes])
+        return {i: v for i, v in zip(indexes, vals, strict=True) if v is not None}
+
+    async def purge_inputs(self, job_id: str) -> None:
+        await self.redis.delete(self.job(job_id).inputs)
+
+    async def cells(self, job_id: str) -> dict[str, CellRecord]:
+        raw = await self.redis.hgetall(self.job(job_id).cells)
+        return {f: CellRecord.model_validate_json(v) for f, v in raw.items()}
+
+    async def cells_for(self, job_id: str, fields: Sequence[str]) -> dict[str, CellRecord]:
+        if not fields:
+            return {}
+        vals = await self.redis.hmget(self.job(job_id).cells, list(fields))
+        return {
+            f: CellRecord.model_validate_json(v)
+            for f, v in zip(fields, vals, strict=True)
+            if v is not None
+        }
+
+    async def values(self, job_id: str, fields: Sequence[str] | None = None) -> dict[str, dict]:
+        k = self.job(job_id).values
+        if fields is None:
+            raw = await self.redis.hgetall(k)
+            return {f: json.loads(v) for f, v in raw.items()}
+        if not fields:
+            return {}
+        vals = await self.redis.hmget(k, list(fields))
+        return {f: json.loads(v) for f, v in zip(fields, vals, strict=True) if v is not None}
+
+    async def attempts(self, job_id: str, fields: Sequence[str]) -> dict[str, list[Attempt]]:
+        if not fields:
+            return {}
+        vals = await self.redis.hmget(self.job(job_id).attempts, list(fields))
+        return {
+            f: [Attempt.model_validate(a) for a in json.loads(v)]
+            for f, v in zip(fields, vals, strict=True)
+            if v is not None
+        }
+
+    async def counts(self, job_id: str) -> dict[str, int]:
+        raw = await self.redis.hgetall(self.job(job_id).counts)
+        return {f: int(v) for f, v in raw.items()}
+
+    # -- ledger ---------------------------------------------------------------
+
+    async def ledger(self, job_id: str) -> list[LedgerEntry]:
+        raw = await self.redis.lrange(self.job(job_id).ledger, 0, -1)
+        return [LedgerEntry.model_validate_json(r) for r in raw]
+
+    # -- the batched write ----------------------------------------------------
+
+    async def flush(
+        self,
+        job_id: str,
+        *,
+        fence: int | None,
+        cells: dict[str, str],
+        values: dict[str, str],
+        attempts: dict[str, str],
+        counts: dict[str, int],
+        meta: dict[str, Any],
+        events: list[str],
+        ledger: list[str],
+    ) -> tuple[str, str, bool]:
+        """Write one batch atomically; returns (last cursor, cancel flag, still fenced-in)."""
+        k = self.job(job_id)
+        argv: list[Any] = ["" if fence is None else str(fence), self.events_maxlen]
+        for section in (cells, values, attempts, counts, meta):
+            argv.append(len(section))
+            for f, v in section.items():
+                argv.append(f)
+                argv.append(_enc(v))
+        argv.append(len(events))
+        argv.extend(events)
+        argv.append(len(ledger))
+        argv.extend(ledger)
+        last, cancel, status = await self._flush(
+            keys=[k.cells, k.values, k.attempts, k.counts, k.events, k.meta, k.ledger, k.fence],
+            args=argv,
+        )
+        return last, cancel, status == "ok"
+
+    # -- events ---------------------------------------------------------------
+
+    async def append_event(self, job_id: str, event: Event) -> str:
+        return await self.redis.xadd(
+            self.job(job_id).events,
+            {"e": event.model_dump_json()},
+            maxlen=self.events_maxlen,
+            approximate=True,
+        )
+
+    async def events(
+        self, job_id: str, after: str | None = None, limit: int = 500
+    ) -> list[EventRecord]:
+        start = "-" if not after or after == "0" else f"({after}"
+        raw = await self.redis.xrange(self.job(job_id).events, min=start, count=limit)
+        return [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in raw]
+
+    async def tail(
+        self, job_id: str, after: str | None, block_ms: int, limit: int = 500
+    ) -> list[EventRecord]:
+        """Block up to `block_ms` for events after the cursor (no polling loop)."""
+        res = await self.redis.xread(
+            {self.job(job_id).events: after or "0-0"}, count=limit, block=block_ms
+        )
+        out: list[EventRecord] = []
+        for _stream, entries in res or ():
+            out += [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in entries]
+        return out
+
+    async def last_cursor(self, job_id: str) -> str:
+        raw = await self.redis.xrevrange(self.job(job_id).events, count=1)
+        return raw[0][0] if raw else "0-0"
+
+    # -- leases (multi-worker ready) -----------------------------------------
+
+    async def claim(self, job_id: str, worker: str, ttl_ms: int) -> int | None:
+        k = self.job(job_id)
+        token = await self._claim(keys=[k.lease, k.fence], args=[worker, ttl_ms])
+        return None if int(token) < 0 else int(token)
+
+    async def renew(self, job_id: str, worker: str, ttl_ms: int, fence: int) -> bool:
+        k = self.job(job_id)
+        return bool(await self._renew(keys=[k.lease, k.fence], args=[worker, ttl_ms, fence]))
+
+    async def release(self, job_id: str, worker: str) -> None:
+        k = self.job(job_id)
+        if await self.redis.get(k.lease) == worker:
+            await self.redis.delete(k.lease)
+
+    # -- indexes and expiry ---------------------------------------------------
+
+    async def job_ids(self, offset: int = 0, limit: int = 100) -> list[str]:
+        return await self.redis.zrevrange(self.keys.jobs, offset, offset + limit - 1)
+
+    async def forget(self, job_ids: Sequence[str]) -> None:
+        if job_ids:
+            await self.redis.zrem(self.keys.jobs, *job_ids)
+
+    async def active_jobs(self) -> list[str]:
+        return sorted(await self.redis.smembers(self.keys.active))
+
+    async def finish(self, job_id: str) -> None:
+        """Drop from the active set; finished jobs expire after `finished_ttl`."""
+        k = self.job(job_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.srem(self.keys.active, job_id)
+            pipe.delete(k.control)
+            if self.finished_ttl > 0:
+                for key in k.all():
+                    pipe.expire(key, self.finished_ttl)
+            await pipe.execute()
+
+    async def persist(self, job_id: str) -> None:
+        """A finished job goes back to work (retry): it must not expire meanwhile."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self.job(job_id).all():
+                pipe.persist(key)
+            await pipe.execute()
+
+    async def next_queued(self, timeout: float) -> str | None:
+        res = await self.redis.blpop([self.keys.queue], timeout=timeout)
+        return res[1] if res else None
+
+    async def send_control(self, job_id: str, message: str) -> None:
+        await self.redis.rpush(self.job(job_id).control, message)
+
+    async def read_control(self, job_id: str, timeout: float) -> str | None:
+        res = await self.redis.blpop([self.job(job_id).control], timeout=timeout)
+        return res[1] if res else None
+
+
+def _enc(value: Any) -> str | int | float:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if hasattr(value, "model_dump_json"):
+        return value.model_dump_json()
+    return dumps(value)

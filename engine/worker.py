@@ -1,0 +1,188 @@
+"""Workers claim confirmed jobs and run their brains.
+
+A job is claimed with a lease (a key with a TTL, renewed by heartbeat) and a
+fencing token: a worker that lost its lease has its writes refused by Redis,
+so a job taken over after a crash is never written by two workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from engine.brain import Brain
+from engine.codec import parse_options
+from engine.events import JobFinished, JobStarted
+from engine.journal import Journal
+from engine.models import JobStatus
+
+if TYPE_CHECKING:
+    from engine.service import Engine
+
+log = logging.getLogger("phasegrid.worker")
+
+FINAL_STATUS = {
+    "cancelled": JobStatus.CANCELLED,
+    "failed": JobStatus.FAILED,
+    "aborted": JobStatus.FAILED,
+    "paused": JobStatus.PAUSED,
+}
+
+
+class Worker:
+    def __init__(self, engine: Engine, *, lease_ttl: float = 15.0) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.id = f"w-{uuid.uuid4().hex[:8]}"
+        self.lease_ttl_ms = int(lease_ttl * 1000)
+        self.brains: dict[str, Brain] = {}
+        self.finished = 0
+
+    async def serve(self, tg: Any) -> None:
+        """Take queued jobs forever (run it in the engine's task group)."""
+        for job_id in await self.store.active_jobs():
+            tg.start_soon(self.run_job, job_id)
+        while True:
+            job_id = await self.store.next_queued(timeout=2.0)
+            if job_id:
+                tg.start_soon(self.run_job, job_id)
+
+    async def run_job(self, job_id: str) -> JobStatus | None:
+        store, engine = self.store, self.engine
+        if job_id in self.brains:
+            return None
+        try:
+            meta = await store.meta(job_id)
+        except Exception:
+            return None
+        if meta.get("status") not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            if meta.get("status") in {s.value for s in JobStatus if s.terminal}:
+                await store.finish(job_id)
+            return None
+        fence = await store.claim(job_id, self.id, self.lease_ttl_ms)
+        if fence is None:
+            return None
+        resumed = meta["status"] == JobStatus.RUNNING
+        now = engine.clock()
+        fields: dict[str, Any] = {"worker": self.id, "fence": fence, "cancel": ""}
+        if not meta.get("started_at"):
+            fields["started_at"] = now
+        fields["transitions_at_start"] = meta.get("transitions", 0) or 0
+        event = JobStarted(ts=now, job_id=job_id, worker=self.id, fence=fence, resumed=resumed)
+        ok, _ = await store.cas_status(
+            job_id, [JobStatus.QUEUED, JobStatus.RUNNING], JobStatus.RUNNING, now, event, **fields
+        )
+        if not ok:
+            await store.release(job_id, self.id)
+            return None
+        try:
+            brain = await self._load_brain(job_id, meta, fence)
+            self.brains[job_id] = brain
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._heartbeat, job_id, fence, brain)
+                tg.start_soon(self._control, job_id, brain)
+                await brain.run()
+                tg.cancel_scope.cancel()
+            return await self._finish(job_id, brain)
+        finally:
+            self.brains.pop(job_id, None)
+            with anyio.CancelScope(shield=True):
+                await store.release(job_id, self.id)
+
+    async def _load_brain(self, job_id: str, meta: dict[str, str], fence: int) -> Brain:
+        engine, store = self.engine, self.store
+        spec = engine.registry.get(meta["workflow"])
+        phases = engine.registry.ordered_phases(spec.name)
+        unit_keys = await store.unit_keys(job_id)
+        raw_inputs = await store.inputs(job_id)
+        units: list[Any] = []
+        for i in range(len(unit_keys)):
+            data = json.loads(raw_inputs[i]) if i in raw_inputs else {}
+            units.append(spec.unit_model.model_validate(data) if spec.unit_model else data)
+        options = parse_options(spec.options_model, json.loads(meta.get("options") or "{}"))
+        cells = await store.cells(job_id)
+        values = await store.values(job_id)
+        attempts = await store.attempts(job_id, list(cells))
+        cfg = engine.config
+        max_failed = meta.get("max_failed_units")
+
+        def journal_factory(b: Brain) -> Journal:
+            return Journal(
+                store,
+                job_id,
+                fence=fence,
+                snapshot=b.snapshot,
+                on_cancel=b.request_cancel,
+                on_fenced=lambda: b.stop("fenced", hard=True),
+            )
+
+        return Brain(
+            job_id=job_id,
+            phases=phases,
+            unit_keys=unit_keys,
+            units=units,
+            options=options,
+            journal_factory=journal_factory,
+            cells=cells,
+            values=values,
+            attempts=attempts,
+            resources=engine.resources,
+            rate_limiter=engine.rate_limiter,
+            tracker_for=engine.tracker_for,
+            max_in_flight=cfg.max_in_flight,
+            max_failed_units=int(max_failed) if max_failed else None,
+            on_max_failed=meta.get("on_max_failed") or "abort",
+            clock=engine.clock,
+            sleep=engine.sleep,
+            rng=engine.rng,
+            ledger_seq=int(meta.get("ledger_seq") or 0),
+        )
+
+    async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
+        while True:
+            await anyio.sleep(self.lease_ttl_ms / 3000)
+            if not await self.store.renew(job_id, self.id, self.lease_ttl_ms, fence):
+                log.warning("lost the lease on job %s", job_id)
+                brain.stop("fenced", hard=True)
+                return
+
+    async def _control(self, job_id: str, brain: Brain) -> None:
+        """Cancel requests from any process arrive on the job's control list."""
+        while True:
+            msg = await self.store.read_control(job_id, timeout=1.0)
+            if msg in ("graceful", "hard"):
+                brain.request_cancel(msg)
+
+    async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:
+        if brain.stop_reason == "fenced":
+            return None
+        engine, store = self.engine, self.store
+        if brain.stop_reason is not None:
+            status = FINAL_STATUS[brain.stop_reason]
+        else:
+            status = JobStatus.PARTIAL if brain.any_failed else JobStatus.COMPLETED
+        now = engine.clock()
+        event = JobFinished(
+            ts=now,
+            job_id=job_id,
+            status=status.value,
+            units_by_state=dict(brain.unit_counts),
+            error=brain.error,
+        )
+        await store.cas_status(
+            job_id,
+            [JobStatus.RUNNING],
+            status,
+            now,
+            event,
+            finished_at=now if status.terminal else "",
+            error=brain.error or "",
+        )
+        if status.terminal:
+            await engine.on_finished(job_id, status)
+        self.finished += 1
+        return status
