@@ -148,7 +148,9 @@ class Brain:
         self._tg: Any = None
 
         self.journal = journal_factory(self)
+        self._loading = True  # failures already on record do not re-trigger max_failed_units
         self._load(cells or {}, values or {}, attempts or {})
+        self._loading = False
 
     # -- loading (fresh run, resume or retry) -------------------------------
 
@@ -327,7 +329,7 @@ class Brain:
 
     def _check_failed_units(self) -> None:
         limit = self.max_failed_units
-        if limit is None or self.stop_reason or self.failed_units <= limit:
+        if limit is None or self._loading or self.stop_reason or self.failed_units <= limit:
             return
         self.error = f"{self.failed_units} units failed (max_failed_units={limit})"
         self.stop("paused" if self.on_max_failed == "pause" else "aborted")

@@ -101,10 +101,9 @@ return {'ok', cur}
 """
 
 # KEYS: lease fence ; ARGV: worker ttl_ms
-# Returns the new fencing token, or -1 when another worker holds the lease.
+# Returns the new fencing token, or -1 when a worker (any, this one too) holds it.
 CLAIM = r"""
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return redis.call('INCR', KEYS[2])
 """

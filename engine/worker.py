@@ -40,6 +40,7 @@ class Worker:
         self.id = f"w-{uuid.uuid4().hex[:8]}"
         self.lease_ttl_ms = int(lease_ttl * 1000)
         self.brains: dict[str, Brain] = {}
+        self._taken: set[str] = set()
         self.finished = 0
 
     async def serve(self, tg: Any) -> None:
@@ -52,9 +53,16 @@ class Worker:
                 tg.start_soon(self.run_job, job_id)
 
     async def run_job(self, job_id: str) -> JobStatus | None:
-        store, engine = self.store, self.engine
-        if job_id in self.brains:
+        if job_id in self._taken:  # recovery and the queue can both offer a job
             return None
+        self._taken.add(job_id)
+        try:
+            return await self._run_job(job_id)
+        finally:
+            self._taken.discard(job_id)
+
+    async def _run_job(self, job_id: str) -> JobStatus | None:
+        store, engine = self.store, self.engine
         try:
             meta = await store.meta(job_id)
         except Exception:

@@ -51,7 +51,16 @@ class Recorder:
 class Step:
     """Executor: records, optionally waits on its gate, fails as the unit says."""
 
-    def __init__(self, rec: Recorder, phase: str, *, gated: bool = False, outputs: Sequence[str] = ()):
+    def __init__(
+        self,
+        rec: Recorder,
+        phase: str,
+        *,
+        gated: bool = False,
+        outputs: Sequence[str] = (),
+        yields: int = 1,
+    ):
+        self.yields = yields
         self.rec = rec
         self.phase = phase
         self.gated = gated
@@ -76,7 +85,8 @@ class Step:
             if self.gated:
                 await rec.gate(*key).wait()
             else:
-                await anyio.sleep(0)
+                for _ in range(self.yields):
+                    await anyio.sleep(0)
             unit = ctx.unit
             if unit is not None:
                 if self.phase in unit.fail:
@@ -103,6 +113,7 @@ def chain_spec(
     critical: dict[str, bool] | None = None,
     concurrency: dict[str, int] | None = None,
     retry: RetryPolicy | None = None,
+    yields: int = 1,
 ) -> WorkflowSpec:
     specs = []
     prev: tuple[str, ...] = ()
@@ -111,7 +122,7 @@ def chain_spec(
             PhaseSpec(
                 id=pid,
                 title=pid.upper(),
-                executor=Step(rec, pid, gated=gated),
+                executor=Step(rec, pid, gated=gated, yields=yields),
                 depends_on=prev,
                 critical=(critical or {}).get(pid, True),
                 concurrency=(concurrency or {}).get(pid),
