@@ -8,9 +8,10 @@ config and the same request sequence behave identically.
 from __future__ import annotations
 
 import json
+import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ProfileName = Literal["instant", "fast", "demo", "realistic"]
 
@@ -71,15 +72,29 @@ class FaultRule(BaseModel):
     the rule fires (None: until removed).
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     action: FaultAction
     route: str | None = None
     match: str | None = None
     times: int | None = None
     message: str | None = None
 
+    @field_validator("route", "match")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {value!r}: {exc}") from None
+        return value
+
 
 class FaultConfig(BaseModel):
     """Random fault rates (0..1, drawn from the seeded fault RNG) plus targeted rules."""
+
+    model_config = ConfigDict(extra="forbid")
 
     http_5xx_rate: float = Field(0.0, ge=0, le=1)
     hang_rate: float = Field(0.0, ge=0, le=1)
@@ -128,6 +143,8 @@ class FaultConfig(BaseModel):
 
 class SimConfig(BaseModel):
     """How one simulated R1 tenant behaves."""
+
+    model_config = ConfigDict(extra="forbid")
 
     profile: ProfileName = "instant"
     seed: int = 0
