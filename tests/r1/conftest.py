@@ -8,9 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures_sim import serve_sim
 from workflows.r1 import R1Client
+from workflows.sim import ManualClock, Simulator
 
 from .helpers import MockR1, Sleeps, make_config
+from .simharness import SimTarget
 
 
 @pytest.fixture
@@ -37,3 +40,19 @@ def make_client(mock_r1: MockR1, sleeps: Sleeps) -> Callable[..., R1Client]:
         return R1Client(config, transport=httpx.MockTransport(mock_r1), **kwargs)
 
     return factory
+
+
+@pytest.fixture(params=["asgi", "http"])
+def target(request: pytest.FixtureRequest, sim: Simulator, sim_clock: ManualClock):
+    """The default simulator (instant profile), in-process or served on loopback."""
+    if request.param == "asgi":
+        yield SimTarget(sim, "http://sim", "asgi", sim_clock)
+        return
+    live = Simulator(sim.config)  # real clock for a real server
+    with serve_sim(live) as url:
+        yield SimTarget(live, url, "http")
+
+
+@pytest.fixture
+def asgi_target(sim: Simulator, sim_clock: ManualClock) -> SimTarget:
+    return SimTarget(sim, "http://sim", "asgi", sim_clock)
