@@ -4,9 +4,18 @@ rehearsals and `curl`. Binds first, so `--port 0` prints the real port."""
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
 from typing import Any
+
+
+class _QuietInjectedDrops(logging.Filter):
+    """Injected dropped connections are the point, not a server bug: no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return "simulated dropped connection" not in str(exc or "")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -66,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
           f" -d client_secret={config.client_secret}")
     print(f"  stats         curl -s http://{host}:{port}/_sim/stats", flush=True)
     server = uvicorn.Server(uvicorn.Config(sim.app, log_level=args.log_level, lifespan="off"))
+    logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())
     try:
         server.run(sockets=[sock])
     finally:

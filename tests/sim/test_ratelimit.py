@@ -64,3 +64,14 @@ def test_tenants_have_separate_buckets() -> None:
     assert limiter.acquire("a", 0.0) is None
     assert limiter.acquire("a", 0.0) is not None
     assert limiter.acquire("b", 0.0) is None
+
+
+async def test_default_bucket_over_http() -> None:
+    """2,000 calls/min by default: call 2,001 within the same instant gets 429."""
+    sim = Simulator(SimConfig(), clock=ManualClock())
+    client = sim_client_for(sim)
+    headers = await token(client)
+    statuses = [(await client.post("/venues/query", json={}, headers=headers)).status_code
+                for _ in range(2000)]
+    assert statuses.count(200) == 1999 and statuses[-1] == 429
+    assert sim.stats()["rate_limited"] == 1

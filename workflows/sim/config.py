@@ -99,6 +99,7 @@ class FaultConfig(BaseModel):
     http_5xx_rate: float = Field(0.0, ge=0, le=1)
     hang_rate: float = Field(0.0, ge=0, le=1)
     hang_seconds: float = Field(10.0, ge=0, le=120)
+    """How long a hang lasts (real seconds, not scaled: it must outlast client timeouts)."""
     drop_rate: float = Field(0.0, ge=0, le=1)
     lost_response_rate: float = Field(0.0, ge=0, le=1)
     """The write is accepted, but the client gets a 502 instead of the 202."""
