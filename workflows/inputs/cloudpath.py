@@ -112,6 +112,8 @@ def _passphrase(value: Any) -> SecretStr:
         raise _fail("must be a string")
     if not value:
         raise _fail("must not be empty")
+    if not value.isprintable():
+        raise _fail("must not contain control characters")
     return SecretStr(value)
 
 

@@ -54,17 +54,33 @@ def _read_rows(text: str, source: str) -> list[tuple[int, list[str]]]:
 
 
 def _parse_header(cells: list[str], line: int, errors: ErrorCollector) -> dict[str, int]:
-    """Column name -> 0-based index; reports unknown, repeated and missing columns."""
+    """Column name -> 0-based index; reports unknown, repeated and missing columns.
+
+    A first line that cannot be a header (no known column, or more cells than
+    there are columns) is reported without echoing it: it may hold unit data,
+    passphrases included.
+    """
     while cells and not cells[-1].strip():
         cells = cells[:-1]
+    expected = ", ".join(c for c in ALL_COLUMNS if c != AP_ROW)
+    keys = [_column_key(raw) for raw in cells]
+    known = sum(key in ALL_COLUMNS for key in keys)
+    if not known or len(cells) > len(ALL_COLUMNS):
+        why = (
+            f"none of its {len(cells)} cells is a known column"
+            if not known
+            else f"it has {len(cells)} cells, more than the {len(ALL_COLUMNS)} known columns"
+        )
+        errors.add(
+            errors.where(line), "header", f"the first row must name the columns ({expected}); {why}"
+        )
+        return {}
     columns: dict[str, int] = {}
-    for index, raw in enumerate(cells):
+    for index, (raw, key) in enumerate(zip(cells, keys, strict=True)):
         where = errors.where(line, index + 1)
-        key = _column_key(raw)
         if not key:
             errors.add(where, "header", f"column {index + 1} has no name")
         elif key not in ALL_COLUMNS:
-            expected = ", ".join(c for c in ALL_COLUMNS if c != AP_ROW)
             errors.add(where, "header", f"unknown column (expected {expected})", value=raw)
         elif key in columns:
             errors.add(
