@@ -55,10 +55,12 @@ def routes(sim: Simulator) -> list[Route]:
     def network_json(n: Network) -> dict[str, Any]:
         store = sim.store
         body = n.to_json()
+        body["ssid"] = n.wlan.get("ssid")
+        body["venueIds"] = sorted(store.activated_venues.get(n.id, ()))
         body["venueApGroups"] = [
             {"venueId": v, "isAllApGroups": store.activations[(v, n.id)].isAllApGroups,
              "apGroupIds": list(store.activations[(v, n.id)].apGroupIds)}
-            for v in sorted(store.activated_venues.get(n.id, ()))
+            for v in body["venueIds"]
         ]
         return body
 
