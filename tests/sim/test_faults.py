@@ -121,3 +121,8 @@ def test_fault_spec_parsing() -> None:
     for bad in ("5xx", "5xx=2", "nonsense=1", "hang_seconds=999"):
         with pytest.raises(ValueError):
             FaultConfig.parse(bad)
+
+
+def test_sim_config_accepts_a_fault_spec_string() -> None:
+    cfg = SimConfig(faults="5xx=0.1,permfail=0.2")
+    assert cfg.faults.http_5xx_rate == 0.1 and cfg.faults.activity_fail_permanent_rate == 0.2

@@ -172,6 +172,11 @@ class SimConfig(BaseModel):
     max_ssids_per_ap_group: int = 15
     max_networks_per_pool: int = 64
 
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _fault_spec(cls, value: object) -> object:
+        return FaultConfig.parse(value) if isinstance(value, str) else value
+
     @field_validator("extra_ap_serials")
     @classmethod
     def _strip_serials(cls, value: list[str]) -> list[str]:
