@@ -27,7 +27,6 @@ REQUIRED_COLUMNS = ("unit_number", "ssid_name")
 OPTIONAL_COLUMNS = ("ssid_password", "security_type", "default_vlan")
 ALL_COLUMNS = ("unit_number", AP_LIST, AP_ROW, "ssid_name", *OPTIONAL_COLUMNS)
 _ALIASES = {"ap_serials": AP_LIST, "ap_serial": AP_ROW}
-_FIELD_OF = {AP_LIST: "ap_serials", AP_ROW: "ap_serials"}
 _MERGED_FIELDS = ("ssid_name", "ssid_password", "security_type", "default_vlan")
 
 
