@@ -15,6 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import anyio
@@ -58,6 +59,16 @@ STATE_NAMES: tuple[CellState, ...] = (
 STATE_CODES = {s: i for i, s in enumerate(STATE_NAMES)}
 TERMINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED})
 UNIT_STATES = ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
+
+
+class Slot:
+    """One task's claim on the global in-flight limit (let go while waiting)."""
+
+    __slots__ = ("held", "token")
+
+    def __init__(self, token: object) -> None:
+        self.token = token
+        self.held = True
 
 
 def cell_field(row: int | str, phase_id: str) -> str:
@@ -121,7 +132,8 @@ class Brain:
 
         rows = self.n + 1
         self.state = [bytearray(P) for _ in range(rows)]
-        self.records: list[list[CellRecord | None]] = [[None] * P for _ in range(rows)]
+        # cell records as plain dicts in CellRecord's aliased JSON shape (hot path)
+        self.records: list[list[dict[str, Any] | None]] = [[None] * P for _ in range(rows)]
         self.remaining = [[0] * P for _ in range(rows)]
         self.values: list[dict[str, Any]] = [{} for _ in range(rows)]
         self.attempt_log: dict[tuple[int, int], list[dict[str, Any]]] = {}
@@ -145,6 +157,8 @@ class Brain:
         self.hard = False
         self.error: str | None = None
         self._work_scope: anyio.CancelScope | None = None
+        self._continue_row: int | None = None
+        self._continuation: int | None = None
         self._tg: Any = None
 
         self.journal = journal_factory(self)
@@ -178,7 +192,9 @@ class Brain:
             code = STATE_CODES[rec.state]
             if code in (RUNNING, WAITING):  # interrupted: run again (executors are idempotent)
                 code = PENDING
-            self.records[row][p] = rec.model_copy(update={"state": STATE_NAMES[code]})
+            record = rec.model_dump(by_alias=True, exclude_defaults=True)
+            record["s"] = STATE_NAMES[code].value
+            self.records[row][p] = record
             self.state[row][p] = code
         for key, vals in values.items():
             self.values[self._row_of(key)] = dict(vals)
@@ -286,30 +302,29 @@ class Brain:
         old = self.state[row][p]
         if old == code and code not in (RUNNING,):
             return
-        rec = self.records[row][p] or CellRecord()
-        update: dict[str, Any] = {"state": STATE_NAMES[code]}
+        rec = self.records[row][p]
+        if rec is None:
+            rec = self.records[row][p] = {}
+        rec["s"] = STATE_NAMES[code].value
         if attempts is not None:
-            update["attempts"] = attempts
+            rec["a"] = attempts
         if started is not None:
-            update["started_at"] = started
+            rec["t0"] = started
         if ended is not None:
-            update["ended_at"] = ended
-        if error is not None or code in (SUCCEEDED, SKIPPED, PENDING):
-            update["error"] = error
+            rec["t1"] = ended
+        if error is not None:
+            rec["e"] = error
+        elif code in (SUCCEEDED, SKIPPED, PENDING):
+            rec.pop("e", None)
         if outcome_unknown:
-            update["outcome_unknown"] = True
-        rec = rec.model_copy(update=update)
-        self.records[row][p] = rec
+            rec["u"] = True
         self.state[row][p] = code
         self.counts[p][old] -= 1
         self.counts[p][code] += 1
         if code in TERMINAL and old not in TERMINAL:
             self.done_per_row[row] += 1
             self.transitions += 1
-        self.journal.cell(
-            cell_field(self._rowname(row), self.phases[p].id),
-            rec.model_dump_json(by_alias=True, exclude_defaults=True),
-        )
+        self.journal.cell(cell_field(self._rowname(row), self.phases[p].id), rec)
         if row != self.global_row:
             self._update_unit(row)
 
@@ -407,6 +422,17 @@ class Brain:
                 )
                 work.append((row, p))
                 return
+        if (
+            row == self._continue_row
+            and self._continuation is None
+            and self.stop_reason is None
+            and (self.limits[p] is None or self.phase_running[p] < self.limits[p])
+        ):
+            # depth-first: the task that just finished this unit's previous cell
+            # runs this one next, keeping its slot (no queueing, no new task)
+            self._continuation = p
+            self.phase_running[p] += 1
+            return
         prio = -(1 << 30) if row == self.global_row else -self.done_per_row[row]
         heapq.heappush(self.heaps[p], (prio, row))
 
@@ -509,9 +535,31 @@ class Brain:
     # -- one cell -------------------------------------------------------------
 
     async def _run_cell(self, row: int, p: int, token: object) -> None:
+        """Run a cell, then any of the same unit's cells it made ready (depth-first)."""
+        slot = Slot(token)
+        next_p: int | None = p
+        try:
+            while next_p is not None:
+                if next_p != p and self.stop_reason is not None:
+                    self.phase_running[next_p] -= 1  # claimed, never started: stays pending
+                    break
+                p = next_p
+                next_p = await self._run_one(row, p, slot)
+        finally:
+            if slot.held:
+                self._slots.release_on_behalf_of(token)
+            self.running -= 1
+            self._changed.set()
+
+    async def _run_one(self, row: int, p: int, slot: Slot) -> int | None:
+        """One cell with its retries; returns the continuation phase, if any.
+
+        The slot is held on entry and on return; it is let go while waiting
+        on activities and backoff.
+        """
         spec = self.phases[p]
         rec = self.records[row][p]
-        attempt = rec.attempts if rec else 0
+        attempt = rec.get("a", 0) if rec else 0
         first_start: float | None = None
         ctx: PhaseContext | None = None
         policy = spec.retry or DEFAULT_RETRY
@@ -530,7 +578,7 @@ class Brain:
                         attempt=attempt,
                     )
                 )
-                ctx = PhaseContext(self, row, p, attempt, token)
+                ctx = PhaseContext(self, row, p, attempt, slot)
                 try:
                     outputs = await spec.executor.run(ctx)
                 except PhaseError as exc:
@@ -540,13 +588,13 @@ class Brain:
                     err = PhaseError(f"unexpected {type(exc).__name__} in phase {spec.id}")
                     err.kind = "internal"
                 else:
-                    self._succeed(row, p, outputs, first_start)
-                    return
+                    return self._settle(row, partial(self._succeed, row, p, outputs, first_start))
                 can_retry = err.transient and attempt < policy.max_attempts
                 if not can_retry or self.stop_reason is not None:
                     self._log_attempt(row, p, attempt, err, None)
-                    self._fail(row, p, str(err), err.kind, attempt)
-                    return
+                    return self._settle(
+                        row, partial(self._fail, row, p, str(err), err.kind, attempt)
+                    )
                 delay = backoff_delay(policy, attempt, self.rng, getattr(err, "retry_after", None))
                 self._log_attempt(row, p, attempt, err, delay)
                 self.journal.event(
@@ -561,8 +609,10 @@ class Brain:
                         delay=delay,
                     )
                 )
-                self._release(ctx)
+                self._release(slot)
                 await self.sleep(delay)
+                await self._slots.acquire_on_behalf_of(slot.token)
+                slot.held = True
                 if self.stop_reason is not None:
                     self._set(
                         row, p, CANCELLED, ended=self.clock(), error=f"job {self.stop_reason}"
@@ -572,10 +622,7 @@ class Brain:
                             ts=self.clock(), job_id=self.job_id, unit=self._key(row), phase=spec.id
                         )
                     )
-                    self._propagate(row, p)
-                    return
-                await self._slots.acquire_on_behalf_of(token)
-                ctx.holds_slot = True
+                    return self._settle(row, partial(self._propagate, row, p))
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 self._set(
@@ -592,18 +639,22 @@ class Brain:
                 )
             raise
         finally:
-            if ctx is None or ctx.holds_slot:
-                self._slots.release_on_behalf_of(token)
-                if ctx is not None:
-                    ctx.holds_slot = False
             self.phase_running[p] -= 1
-            self.running -= 1
-            self._changed.set()
 
-    def _release(self, ctx: PhaseContext) -> None:
-        if ctx.holds_slot:
-            self._slots.release_on_behalf_of(ctx._token)
-            ctx.holds_slot = False
+    def _settle(self, row: int, action: Callable[[], None]) -> int | None:
+        """Record the cell's end; claim the unit's next ready cell for this task."""
+        self._continue_row, self._continuation = row, None
+        try:
+            action()
+        finally:
+            self._continue_row = None
+        nxt, self._continuation = self._continuation, None
+        return nxt
+
+    def _release(self, slot: Slot) -> None:
+        if slot.held:
+            self._slots.release_on_behalf_of(slot.token)
+            slot.held = False
             self._changed.set()
 
     def _succeed(self, row: int, p: int, outputs: dict[str, Any] | None, started: float) -> None:
@@ -679,12 +730,12 @@ class Brain:
                 activity=activity_id,
             )
         )
-        self._release(ctx)
+        self._release(ctx.slot)
         try:
             return await tracker.wait(activity_id, timeout)
         finally:
-            await self._slots.acquire_on_behalf_of(ctx._token)
-            ctx.holds_slot = True
+            await self._slots.acquire_on_behalf_of(ctx.slot.token)
+            ctx.slot.held = True
             self.max_in_flight_seen = max(self.max_in_flight_seen, int(self._slots.borrowed_tokens))
             self._set(row, p, RUNNING)
 

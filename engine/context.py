@@ -13,7 +13,7 @@ from engine.limits import NoRateLimit, RateLimiter
 from engine.spec import PhaseSpec
 
 if TYPE_CHECKING:
-    from engine.brain import Brain
+    from engine.brain import Brain, Slot
 
 
 @dataclass
@@ -42,13 +42,12 @@ class PhaseContext:
         row: int,
         phase_index: int,
         attempt: int,
-        token: object,
+        slot: Slot,
     ) -> None:
         self._brain = brain
         self._row = row
         self._p = phase_index
-        self._token = token
-        self.holds_slot = True
+        self.slot = slot
         self.attempt = attempt
         self.phase: PhaseSpec = brain.phases[phase_index]
         self.job_id: str = brain.job_id

@@ -9,6 +9,7 @@ once (its latest state); events are never coalesced.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +29,7 @@ class Journal:
         snapshot: Callable[[], tuple[dict[str, int], dict[str, Any]]],
         on_cancel: Callable[[str], None],
         on_fenced: Callable[[], None],
-        min_interval: float = 0.002,
+        min_interval: float = 0.01,
     ) -> None:
         self.store = store
         self.job_id = job_id
@@ -42,11 +43,12 @@ class Journal:
         self._lock = anyio.Lock()
         self._closed = False
         self.last_cursor: str = ""
+        self._sent_counts: dict[str, int] = {}
         self.flushes = 0
         self.fenced = False
 
     def _reset(self) -> None:
-        self.cells: dict[str, str] = {}
+        self.cells: dict[str, dict[str, Any]] = {}
         self.values: dict[str, str] = {}
         self.attempts: dict[str, str] = {}
         self.meta: dict[str, Any] = {}
@@ -55,8 +57,9 @@ class Journal:
 
     # -- producers (synchronous, cheap) --------------------------------------
 
-    def cell(self, field: str, record_json: str) -> None:
-        self.cells[field] = record_json
+    def cell(self, field: str, record: dict[str, Any]) -> None:
+        """`record` is the live dict: whatever it holds at flush time is written."""
+        self.cells[field] = record
         self._dirty.set()
 
     def value(self, field: str, values_json: str) -> None:
@@ -96,7 +99,8 @@ class Journal:
 
     async def _flush_locked(self) -> None:
         self._dirty = anyio.Event()
-        counts, meta = self._snapshot()
+        all_counts, meta = self._snapshot()
+        counts = {k: v for k, v in all_counts.items() if self._sent_counts.get(k) != v}
         cells, values, attempts = self.cells, self.values, self.attempts
         events, ledger, extra_meta = self.events, self.ledger, self.meta
         self._reset()
@@ -104,7 +108,7 @@ class Journal:
         last, cancel, ok = await self.store.flush(
             self.job_id,
             fence=self.fence,
-            cells=cells,
+            cells={f: json.dumps(r, separators=(",", ":")) for f, r in cells.items()},
             values=values,
             attempts=attempts,
             counts=counts,
@@ -113,6 +117,7 @@ class Journal:
             ledger=ledger,
         )
         self.flushes += 1
+        self._sent_counts.update(counts)
         if not ok:
             self.fenced = True
             self._on_fenced()

@@ -51,6 +51,8 @@ from engine.registry import Registry
 from engine.store import Store
 from engine.worker import Worker
 
+WAIT_COALESCE = 0.05
+
 
 class EngineConfig(BaseModel):
     prefix: str = "pg"
@@ -333,11 +335,9 @@ class Engine:
     ) -> JobView:
         """Start the reviewed plan; rejected on a wrong digest, expiry or wrong state."""
         plan = await self.store.plan(job_id)
-        if plan is not None and plan.summary.destructive and plan.summary.confirm_text:
-            if confirm_text != plan.summary.confirm_text:
-                raise ConfirmationRequired(
-                    f"this plan deletes resources: type {plan.summary.confirm_text!r} to confirm"
-                )
+        needed = plan.summary.confirm_text if plan and plan.summary.destructive else None
+        if needed and confirm_text != needed:
+            raise ConfirmationRequired(f"this plan deletes resources: type {needed!r} to confirm")
         now = self.clock()
         res, detail = await self.store.confirm(
             job_id, plan_digest, now, JobConfirmed(ts=now, job_id=job_id, digest=plan_digest)
@@ -412,7 +412,8 @@ class Engine:
         status = JobStatus(meta["status"])
         if not status.retryable:
             raise WrongState(
-                f"job {job_id} is {status}; only PARTIAL, FAILED, CANCELLED or PAUSED jobs can be retried"
+                f"job {job_id} is {status}; only PARTIAL, FAILED, CANCELLED or PAUSED "
+                "jobs can be retried"
             )
         keys = await self.store.unit_keys(job_id)
         if not await self.store.inputs(job_id, [0] if keys else []) and keys:
@@ -468,9 +469,9 @@ class Engine:
         spec = (
             self.registry.get(meta["workflow"]) if meta.get("workflow") in self.registry else None
         )
-        if spec is not None and status in (JobStatus.COMPLETED, JobStatus.DISCARDED):
-            if secret_fields(spec.unit_model) or spec.secret_fields:
-                await self.store.purge_inputs(job_id)
+        purge = status in (JobStatus.COMPLETED, JobStatus.DISCARDED)
+        if spec is not None and purge and (secret_fields(spec.unit_model) or spec.secret_fields):
+            await self.store.purge_inputs(job_id)
         await self.store.finish(job_id)
 
     # -- reads ------------------------------------------------------------------------
@@ -537,10 +538,14 @@ class Engine:
                 yield rec
 
     async def wait(self, job_id: str, timeout: float = 30.0) -> JobView:
-        """Return when the job is terminal (or paused/awaiting confirmation) or at timeout."""
+        """Return when the job is terminal (or paused/awaiting confirmation) or at timeout.
+
+        Blocks on the job's event stream (no polling); wake-ups are coalesced
+        so a busy job costs a waiter a few reads per second, not one per event.
+        """
         deadline = time.monotonic() + timeout
-        cursor = await self.store.last_cursor(job_id)
         while True:
+            cursor = await self.store.last_cursor(job_id)
             view = await self.get(job_id)
             if view.status.terminal or view.status in (
                 JobStatus.PAUSED,
@@ -550,9 +555,8 @@ class Engine:
             left = deadline - time.monotonic()
             if left <= 0:
                 return view
-            batch = await self.store.tail(job_id, cursor, max(1, int(min(left, 5.0) * 1000)))
-            if batch:
-                cursor = batch[-1].cursor
+            if await self.store.tail(job_id, cursor, max(1, int(min(left, 5.0) * 1000)), limit=1):
+                await anyio.sleep(min(WAIT_COALESCE, max(0.0, deadline - time.monotonic())))
 
     async def list_jobs(
         self, *, offset: int = 0, limit: int = 50, status: str | None = None

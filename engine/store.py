@@ -273,6 +273,9 @@ class Store:
         k = self.job(job_id)
         return bool(await self._renew(keys=[k.lease, k.fence], args=[worker, ttl_ms, fence]))
 
+    async def leased(self, job_id: str) -> bool:
+        return bool(await self.redis.exists(self.job(job_id).lease))
+
     async def release(self, job_id: str, worker: str) -> None:
         k = self.job(job_id)
         if await self.redis.get(k.lease) == worker:

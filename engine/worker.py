@@ -43,13 +43,23 @@ class Worker:
         self._taken: set[str] = set()
         self.finished = 0
 
-    async def serve(self, tg: Any) -> None:
-        """Take queued jobs forever (run it in the engine's task group)."""
-        for job_id in await self.store.active_jobs():
-            tg.start_soon(self.run_job, job_id)
+    async def serve(self, tg: Any, *, idle_check: float = 2.0) -> None:
+        """Take queued jobs forever (run it in the engine's task group).
+
+        Whenever the queue stays quiet for `idle_check` seconds, look for
+        active jobs whose worker died (lease expired) and take them over.
+        """
+        await self.recover(tg)
         while True:
-            job_id = await self.store.next_queued(timeout=2.0)
+            job_id = await self.store.next_queued(timeout=idle_check)
             if job_id:
+                tg.start_soon(self.run_job, job_id)
+            else:
+                await self.recover(tg)
+
+    async def recover(self, tg: Any) -> None:
+        for job_id in await self.store.active_jobs():
+            if job_id not in self._taken and not await self.store.leased(job_id):
                 tg.start_soon(self.run_job, job_id)
 
     async def run_job(self, job_id: str) -> JobStatus | None:

@@ -12,9 +12,11 @@ from redis.asyncio import Redis
 
 from engine.redis_server import EmbeddedRedis
 
-pytest_plugins = [p for p in ("tests.fixtures_sim",) if os.path.exists(
-    os.path.join(os.path.dirname(__file__), p.split(".")[-1] + ".py")
-)]
+pytest_plugins = [
+    p
+    for p in ("tests.fixtures_sim",)
+    if os.path.exists(os.path.join(os.path.dirname(__file__), p.split(".")[-1] + ".py"))
+]
 
 _counter = itertools.count()
 

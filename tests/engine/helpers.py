@@ -131,7 +131,9 @@ def chain_spec(
             )
         )
         prev = (pid,)
-    return WorkflowSpec(name=name, title=name, phases=tuple(specs), unit_model=Unit, options_model=Opts)
+    return WorkflowSpec(
+        name=name, title=name, phases=tuple(specs), unit_model=Unit, options_model=Opts
+    )
 
 
 async def instant_sleep(_delay: float) -> None:

@@ -107,7 +107,9 @@ async def test_transient_errors_retry_with_bounded_backoff(redis, prefix):
         assert a.transient and a.error == "b flaked"
         assert 0 <= a.delay <= policy.ceiling(a.n)
     assert delays == [a.delay for a in attempts]
-    retrying = [e.event for e in await engine.events(plan.job_id) if e.event.type == "phase_retrying"]
+    retrying = [
+        e.event for e in await engine.events(plan.job_id) if e.event.type == "phase_retrying"
+    ]
     assert [(e.attempt, e.delay) for e in retrying] == [(a.n, a.delay) for a in attempts]
     assert detail.phases["b"].attempts == 4
 
@@ -116,7 +118,9 @@ async def test_retries_are_bounded_then_the_unit_fails(redis, prefix):
     rec = Recorder()
     engine = make_engine(redis, prefix, chain_spec(rec, retry=RetryPolicy(max_attempts=2)))
     async with engine.running():
-        plan, view = await run_job(engine, "chain", [{"name": "u", "flaky": {"a": 5}}, {"name": "v"}])
+        plan, view = await run_job(
+            engine, "chain", [{"name": "u", "flaky": {"a": 5}}, {"name": "v"}]
+        )
     assert view.status == JobStatus.PARTIAL
     assert rec.attempts[("u", "a")] == 2
     detail = await engine.unit(plan.job_id, "u")

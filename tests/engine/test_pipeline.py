@@ -79,7 +79,7 @@ async def test_global_summary_runs_even_when_a_unit_failed(redis, prefix):
     rec = Recorder()
     engine = make_engine(redis, prefix, mixed_spec(rec))
     async with engine.running():
-        _, view = await run_job(engine, "mixed", units("ok") + [{"name": "bad", "fail": ["a"]}])
+        _, view = await run_job(engine, "mixed", [*units("ok"), {"name": "bad", "fail": ["a"]}])
     assert view.status == JobStatus.PARTIAL
     assert (None, "summary") in rec.log
     assert ("bad", "b") not in rec.log
@@ -89,7 +89,9 @@ async def test_critical_failure_blocks_only_that_units_dependents(redis, prefix)
     rec = Recorder()
     engine = make_engine(redis, prefix, chain_spec(rec))
     async with engine.running():
-        plan, view = await run_job(engine, "chain", [{"name": "bad", "fail": ["a"]}, {"name": "good"}])
+        plan, view = await run_job(
+            engine, "chain", [{"name": "bad", "fail": ["a"]}, {"name": "good"}]
+        )
     assert view.status == JobStatus.PARTIAL
     assert view.units_by_state["failed"] == 1 and view.units_by_state["succeeded"] == 1
     assert await cell(engine, plan.job_id, "bad", "b") == CellState.BLOCKED
@@ -133,7 +135,9 @@ async def test_failed_critical_global_phase_fails_the_job(redis, prefix):
     phases = list(spec.phases)
     phases[0] = PhaseSpec(id="setup", title="Setup", executor=Boom(rec, "setup"),
                           per_unit=False, outputs=("pool",))  # fmt: skip
-    spec = WorkflowSpec(name="mixed", title="m", unit_model=Unit, options_model=Opts, phases=tuple(phases))
+    spec = WorkflowSpec(
+        name="mixed", title="m", unit_model=Unit, options_model=Opts, phases=tuple(phases)
+    )
     engine = make_engine(redis, prefix, spec)
     async with engine.running():
         plan, view = await run_job(engine, "mixed", units("u1", "u2"))
@@ -143,7 +147,9 @@ async def test_failed_critical_global_phase_fails_the_job(redis, prefix):
     assert await cell(engine, plan.job_id, "u1", "a") == CellState.BLOCKED
 
 
-@pytest.mark.parametrize("policy,expected", [("abort", JobStatus.FAILED), ("pause", JobStatus.PAUSED)])
+@pytest.mark.parametrize(
+    "policy,expected", [("abort", JobStatus.FAILED), ("pause", JobStatus.PAUSED)]
+)
 async def test_max_failed_units(redis, prefix, policy, expected):
     rec = Recorder()
     engine = make_engine(redis, prefix, chain_spec(rec), max_in_flight=1)
