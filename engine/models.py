@@ -248,3 +248,48 @@ class JobListItem(BaseModel):
     units_done: int = 0
     units_failed: int = 0
     title: str | None = None
+
+
+class CleanupSource(BaseModel):
+    """What a workflow's cleanup factory gets: the finished job and its ledger."""
+
+    job_id: str
+    workflow: str
+    options: dict[str, Any]
+    unit_keys: list[str]
+    ledger: list[LedgerEntry]
+
+
+class CleanupRequest(BaseModel):
+    """The (destructive) job that undoes a source job."""
+
+    workflow: str
+    units: list[Any]
+    options: dict[str, Any] = Field(default_factory=dict)
+    title: str
+
+
+AuditStatus = Literal["present", "missing", "drifted", "unknown"]
+
+
+class AuditItem(BaseModel):
+    unit: str | None
+    resource: str
+    id: str | None = None
+    name: str | None = None
+    status: AuditStatus
+    detail: str | None = None
+
+
+class AuditReport(BaseModel):
+    job_id: str
+    workflow: str
+    checked_at: float
+    items: list[AuditItem]
+    counts: dict[str, int] = Field(default_factory=dict)
+
+    def count(self) -> AuditReport:
+        self.counts = {s: 0 for s in ("present", "missing", "drifted", "unknown")}
+        for item in self.items:
+            self.counts[item.status] += 1
+        return self

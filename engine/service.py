@@ -32,12 +32,21 @@ from engine.errors import (
     PlanExpired,
     WrongState,
 )
-from engine.events import CancelRequested, EventRecord, JobConfirmed, JobPlanned, JobStatusChanged
+from engine.events import (
+    CancelRequested,
+    EventRecord,
+    JobConfirmed,
+    JobPlanned,
+    JobStatusChanged,
+    Log,
+)
 from engine.graph import levels
 from engine.limits import RateLimiter
 from engine.models import (
+    AuditReport,
     CellRecord,
     CellState,
+    CleanupSource,
     JobListItem,
     JobStatus,
     JobView,
@@ -48,6 +57,7 @@ from engine.models import (
 )
 from engine.planner import build_plan
 from engine.registry import Registry
+from engine.spec import AuditContext
 from engine.store import Store
 from engine.worker import Worker
 
@@ -462,6 +472,59 @@ class Engine:
             raise WrongState(f"job {job_id} changed to {cur} meanwhile")
         await self.store.enqueue(job_id)
         return await self.get(job_id)
+
+    # -- cleanup / audit ---------------------------------------------------------
+
+    async def cleanup(self, job_id: str) -> Plan:
+        """Plan (not run) the deletion of what the job created, from its ledger."""
+        meta = await self.store.meta(job_id)
+        status = JobStatus(meta["status"])
+        if not (status.terminal or status == JobStatus.PAUSED):
+            raise WrongState(f"job {job_id} is {status}; cancel it or let it finish first")
+        spec = self.registry.get(meta["workflow"])
+        if spec.cleanup is None:
+            raise WrongState(f"workflow {spec.name} has no cleanup")
+        source = CleanupSource(
+            job_id=job_id,
+            workflow=spec.name,
+            options=json.loads(meta.get("options") or "{}"),
+            unit_keys=await self.store.unit_keys(job_id),
+            ledger=await self.store.ledger(job_id),
+        )
+        request = spec.cleanup(source)
+        plan = await self.plan(
+            request.workflow, request.units, request.options, title=request.title
+        )
+        await self.store.set_meta(plan.job_id, parent_job=job_id)
+        return plan
+
+    async def audit(self, job_id: str) -> AuditReport:
+        """Read the target back: per unit, what the job created is present, missing or drifted."""
+        meta = await self.store.meta(job_id)
+        spec = self.registry.get(meta["workflow"])
+        if spec.audit is None:
+            raise WrongState(f"workflow {spec.name} has no audit")
+        keys = await self.store.unit_keys(job_id)
+        raw_values = await self.store.values(job_id)
+        values = {(keys[int(k)] if k != "g" else "g"): v for k, v in raw_values.items()}
+        ctx = AuditContext(
+            job_id=job_id,
+            workflow=spec.name,
+            options=parse_options(spec.options_model, json.loads(meta.get("options") or "{}")),
+            unit_keys=keys,
+            values=values,
+            ledger=await self.store.ledger(job_id),
+            resources=self.resources,
+            clock=self.clock,
+        )
+        report = (await spec.audit(ctx)).count()
+        counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
+        await self.store.append_event(
+            job_id,
+            Log(ts=self.clock(), job_id=job_id, message=f"audit: {counts or 'nothing to check'}",
+                data=report.counts),
+        )  # fmt: skip
+        return report
 
     async def on_finished(self, job_id: str, status: JobStatus) -> None:
         """Expire the job after the retention period; purge secrets once nothing can re-run."""

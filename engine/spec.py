@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from pydantic import BaseModel
 
 from engine.errors import SpecError
-from engine.models import PhasePlan
+from engine.models import AuditReport, CleanupRequest, CleanupSource, LedgerEntry, PhasePlan
 
 if TYPE_CHECKING:
     from engine.context import PhaseContext, PlanContext
@@ -77,6 +77,25 @@ class PhaseSpec:
 InventoryLoader = Callable[["PlanContext"], Awaitable[Any]]
 
 
+@dataclass
+class AuditContext:
+    """What a workflow's audit reads: the job's ledger and resolved values."""
+
+    job_id: str
+    workflow: str
+    options: Any
+    unit_keys: list[str]
+    values: dict[str, dict[str, Any]]
+    """Unit key (or 'g' for global phases) -> resolved values."""
+    ledger: list[LedgerEntry]
+    resources: Any
+    clock: Callable[[], float]
+
+
+CleanupFactory = Callable[[CleanupSource], CleanupRequest]
+Auditor = Callable[[AuditContext], Awaitable[AuditReport]]
+
+
 @dataclass(frozen=True)
 class WorkflowSpec:
     name: str
@@ -93,6 +112,10 @@ class WorkflowSpec:
     """For destructive workflows: what the user must type to confirm."""
     seconds_per_call: float = 0.3
     secret_fields: tuple[str, ...] = ()
+    cleanup: CleanupFactory | None = None
+    """Builds the job that deletes what a finished job of this workflow created."""
+    audit: Auditor | None = None
+    """Reads the target back and reports present / missing / drifted per unit."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def phase(self, phase_id: str) -> PhaseSpec:
