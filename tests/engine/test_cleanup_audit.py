@@ -63,14 +63,16 @@ def specs(world: dict, order: list) -> list[WorkflowSpec]:
     make = WorkflowSpec(
         name="make", title="make", unit_model=Unit, cleanup=cleanup, audit=audit,
         phases=(
-            PhaseSpec(id="group", title="Group", executor=Make(world, "group"), outputs=("group_id",)),
+            PhaseSpec(id="group", title="Group", executor=Make(world, "group"),
+                      outputs=("group_id",)),
             PhaseSpec(id="pool", title="Pool", executor=Make(world, "pool"), depends_on=("group",)),
         ),
     )  # fmt: skip
     unmake = WorkflowSpec(
         name="unmake", title="unmake", unit_model=Gone, destructive=True,
         confirm_text=lambda _opts: "Sim Venue", unit_key=lambda u, _i: u.id,
-        phases=(PhaseSpec(id="delete", title="Delete", executor=Unmake(world, order), concurrency=1),),
+        phases=(PhaseSpec(id="delete", title="Delete", executor=Unmake(world, order),
+                          concurrency=1),),
     )  # fmt: skip
     return [make, unmake]
 
