@@ -14,9 +14,7 @@ from collections.abc import Sequence
 
 from app import __version__
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "app.commands.sim",
-)
+COMMAND_MODULES: tuple[str, ...] = ("app.commands.sim",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(sub)
+        if hasattr(module, "default_command"):
+            parser.default_func = module.default_command  # type: ignore[attr-defined]
     return parser
 
 
@@ -47,8 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        parser.print_help()
-        return 0
+        default = getattr(parser, "default_func", None)
+        if default is None:
+            parser.print_help()
+            return 0
+        func = default
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:

@@ -426,8 +426,6 @@ class Engine:
                 "jobs can be retried"
             )
         keys = await self.store.unit_keys(job_id)
-        if not await self.store.inputs(job_id, [0] if keys else []) and keys:
-            raise WrongState(f"job {job_id}'s inputs were purged; plan it again")
         rows: set[str] | None = None
         if units is not None:
             index = {k: i for i, k in enumerate(keys)}
@@ -527,14 +525,26 @@ class Engine:
         return report
 
     async def on_finished(self, job_id: str, status: JobStatus) -> None:
-        """Expire the job after the retention period; purge secrets once nothing can re-run."""
+        """Expire the job after the retention period and purge secret inputs.
+
+        Inputs hold secrets (PSKs, passphrases) in clear so a crashed job can
+        resume. Once a unit has succeeded nothing can re-run it, so its inputs
+        go; a COMPLETED or DISCARDED job keeps none.
+        """
         meta = await self.store.meta(job_id)
         spec = (
             self.registry.get(meta["workflow"]) if meta.get("workflow") in self.registry else None
         )
-        purge = status in (JobStatus.COMPLETED, JobStatus.DISCARDED)
-        if spec is not None and purge and (secret_fields(spec.unit_model) or spec.secret_fields):
+        secret = spec is not None and bool(secret_fields(spec.unit_model) or spec.secret_fields)
+        if secret and status in (JobStatus.COMPLETED, JobStatus.DISCARDED):
             await self.store.purge_inputs(job_id)
+        elif secret:
+            page = await self.units(job_id, state="succeeded", limit=5000)
+            rows = [u.index for u in page.units]
+            while len(rows) < page.total:
+                more = await self.units(job_id, state="succeeded", offset=len(rows), limit=5000)
+                rows += [u.index for u in more.units]
+            await self.store.purge_inputs(job_id, rows)
         await self.store.finish(job_id)
 
     # -- reads ------------------------------------------------------------------------

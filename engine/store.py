@@ -149,8 +149,14 @@ class Store:
         vals = await self.redis.hmget(k, [str(i) for i in indexes])
         return {i: v for i, v in zip(indexes, vals, strict=True) if v is not None}
 
-    async def purge_inputs(self, job_id: str) -> None:
-        await self.redis.delete(self.job(job_id).inputs)
+    async def purge_inputs(self, job_id: str, rows: Sequence[int] | None = None) -> None:
+        """Drop unit inputs (all, or those rows): they may hold secrets."""
+        k = self.job(job_id).inputs
+        if rows is None:
+            await self.redis.delete(k)
+            return
+        for start in range(0, len(rows), 1000):
+            await self.redis.hdel(k, *[str(r) for r in rows[start : start + 1000]])
 
     async def cells(self, job_id: str) -> dict[str, CellRecord]:
         raw = await self.redis.hgetall(self.job(job_id).cells)

@@ -119,7 +119,10 @@ class Worker:
         raw_inputs = await store.inputs(job_id)
         units: list[Any] = []
         for i in range(len(unit_keys)):
-            data = json.loads(raw_inputs[i]) if i in raw_inputs else {}
+            if i not in raw_inputs:  # purged: the unit succeeded, nothing of it runs again
+                units.append(spec.unit_model.model_construct() if spec.unit_model else {})
+                continue
+            data = json.loads(raw_inputs[i])
             units.append(spec.unit_model.model_validate(data) if spec.unit_model else data)
         options = parse_options(spec.options_model, json.loads(meta.get("options") or "{}"))
         cells = await store.cells(job_id)

@@ -25,10 +25,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--profile", default="demo", choices=["instant", "fast", "demo", "realistic"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--aps", type=int, default=48, help="APs in the seeded venue")
-    p.add_argument("--faults", default=None,
-                   help="e.g. '5xx=0.02,drop=0.005,fail=0.01,permfail=0.005' or JSON")
-    p.add_argument("--state", default=None, help="JSON state file: loaded if present, "
-                   "saved on exit")
+    p.add_argument(
+        "--faults", default=None, help="e.g. '5xx=0.02,drop=0.005,fail=0.01,permfail=0.005' or JSON"
+    )
+    p.add_argument(
+        "--state", default=None, help="JSON state file: loaded if present, saved on exit"
+    )
     p.add_argument("--snapshot", default=None, help="JSON tenant snapshot to start from")
     p.add_argument("--time-scale", type=float, default=1.0, help="multiplies every duration")
     p.add_argument("--rate-limit", type=int, default=2000, help="calls per minute per tenant")
@@ -46,10 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = SimConfig(
-            profile=args.profile, seed=args.seed, aps=args.aps,
-            faults=FaultConfig.parse(args.faults), state_file=args.state,
-            snapshot_file=args.snapshot, time_scale=args.time_scale,
-            rate_limit_per_minute=args.rate_limit, retry_after_header=not args.no_retry_after,
+            profile=args.profile,
+            seed=args.seed,
+            aps=args.aps,
+            faults=FaultConfig.parse(args.faults),
+            state_file=args.state,
+            snapshot_file=args.snapshot,
+            time_scale=args.time_scale,
+            rate_limit_per_minute=args.rate_limit,
+            retry_after_header=not args.no_retry_after,
             extra_ap_serials=[s for s in args.extra_ap_serials.split(",") if s.strip()],
         )
     except ValueError as exc:
@@ -65,14 +72,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"R1 simulator on http://{host}:{port}  (profile {config.profile}, seed "
-          f"{config.seed}, {len(sim.store.aps)} APs, venue {sim.venue_id})")
+    print(
+        f"R1 simulator on http://{host}:{port}  (profile {config.profile}, seed "
+        f"{config.seed}, {len(sim.store.aps)} APs, venue {sim.venue_id})"
+    )
     print(f"  tenant id     {config.tenant_id}")
     print(f"  client id     {config.client_id}")
     print(f"  client secret {config.client_secret}")
-    print(f"  token         curl -s -X POST http://{host}:{port}/oauth2/token/{config.tenant_id}"
-          f" -d grant_type=client_credentials -d client_id={config.client_id}"
-          f" -d client_secret={config.client_secret}")
+    print(
+        f"  token         curl -s -X POST http://{host}:{port}/oauth2/token/{config.tenant_id}"
+        f" -d grant_type=client_credentials -d client_id={config.client_id}"
+        f" -d client_secret={config.client_secret}"
+    )
     print(f"  stats         curl -s http://{host}:{port}/_sim/stats", flush=True)
     server = uvicorn.Server(uvicorn.Config(sim.app, log_level=args.log_level, lifespan="off"))
     logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())

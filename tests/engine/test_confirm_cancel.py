@@ -203,3 +203,35 @@ async def test_retry_of_a_completed_job_is_refused(redis, prefix):
         await engine.wait(plan.job_id, timeout=10)
         with pytest.raises(WrongState):
             await engine.retry(plan.job_id)
+
+
+async def test_secret_inputs_are_purged_as_units_succeed(redis, prefix):
+    from pydantic import SecretStr
+
+    class SecretUnit(Unit):
+        psk: SecretStr
+
+    rec = Recorder()
+    base = chain_spec(rec)
+    spec = WorkflowSpec(name="sec", title="sec", unit_model=SecretUnit, phases=base.phases)
+    engine = make_engine(redis, prefix, spec)
+    async with engine.running():
+        plan = await engine.plan(
+            "sec",
+            [
+                {"name": "ok", "psk": "hunter2-ok"},
+                {"name": "bad", "psk": "hunter2-bad", "flaky": {"b": 9}},
+            ],
+        )
+        assert "hunter2" not in plan.model_dump_json()
+        await engine.confirm(plan.job_id, plan.digest)
+        assert (await engine.wait(plan.job_id)).status == JobStatus.PARTIAL
+        detail = await engine.unit(plan.job_id, "bad")
+        assert detail.inputs["psk"] == "••••"
+        assert (await engine.unit(plan.job_id, "bad", reveal=True)).inputs["psk"] == "hunter2-bad"
+        dump = str(await redis.hgetall(f"{prefix}:{{job:{plan.job_id}}}:inputs"))
+        assert "hunter2-ok" not in dump and "hunter2-bad" in dump  # kept only for the retry
+        rec.attempts[("bad", "b")] = 100
+        await engine.retry(plan.job_id)
+        assert (await engine.wait(plan.job_id)).status == JobStatus.COMPLETED
+    assert not await redis.exists(f"{prefix}:{{job:{plan.job_id}}}:inputs")

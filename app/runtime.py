@@ -1,0 +1,145 @@
+"""Wiring shared by every face: Redis (embedded unless configured), the R1
+backend (the in-process simulator, a `phasegrid sim` URL, or a real tenant),
+the workflow registry and the engine.
+
+    async with open_runtime(RuntimeSettings(simulated=True)) as rt:
+        plan = await rt.engine.plan("per_unit_dpsk", units, options)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+
+from engine import Engine, EngineConfig, TokenBucket
+from engine.errors import RedisUnavailable
+from engine.redis_server import EmbeddedRedis, default_data_dir
+
+Backend = Literal["sim", "sim-url", "r1"]
+
+
+class RuntimeSettings(BaseModel):
+    redis_url: str | None = None
+    """Default: $PHASEGRID_REDIS_URL, else the embedded server."""
+    data_dir: Path | None = None
+    backend: Backend = "sim"
+    """'sim': in-process simulator; 'sim-url': a `phasegrid sim` server; 'r1': a real tenant."""
+    sim_url: str | None = None
+    sim_profile: str = "demo"
+    sim_seed: int = 7
+    sim_aps: int = 48
+    sim_time_scale: float = 1.0
+    sim_faults: str | None = None
+    sim_extra_serials: list[str] = Field(default_factory=list)
+    worker: bool = True
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    rate_limit_per_minute: float = 1800.0
+    """Client-side budget under R1's 2,000 calls/minute per tenant."""
+
+    @property
+    def simulated(self) -> bool:
+        return self.backend != "r1"
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    redis: Redis
+    redis_url: str
+    settings: RuntimeSettings
+    sim: Any = None
+    r1: Any = None
+    embedded: EmbeddedRedis | None = None
+
+    @property
+    def simulated(self) -> bool:
+        return self.settings.simulated
+
+
+def resolve_redis_url(explicit: str | None) -> str | None:
+    return explicit or os.environ.get("PHASEGRID_REDIS_URL") or None
+
+
+async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[Any, Any]:
+    """The R1 client (and the simulator behind it, when simulated)."""
+    from workflows.r1 import R1Client, R1Config
+
+    limiter = TokenBucket(settings.rate_limit_per_minute, burst=60)
+    if settings.backend == "sim":
+        from workflows.sim import SimConfig, Simulator
+
+        cfg = SimConfig(
+            profile=settings.sim_profile,  # type: ignore[arg-type]
+            seed=settings.sim_seed,
+            aps=settings.sim_aps,
+            time_scale=settings.sim_time_scale,
+            extra_ap_serials=settings.sim_extra_serials,
+            **({"faults": settings.sim_faults} if settings.sim_faults else {}),
+        )
+        sim = Simulator(cfg)
+        r1_cfg = R1Config(
+            client_id=cfg.client_id,
+            client_secret=cfg.client_secret,
+            tenant_id=cfg.tenant_id,
+            base_url="http://sim",
+        )
+        client = R1Client(r1_cfg, transport=httpx.ASGITransport(app=sim.app), rate_limiter=limiter)
+        return await stack.enter_async_context(client), sim
+    if settings.backend == "sim-url":
+        r1_cfg = R1Config(
+            client_id="sim-client",
+            client_secret="sim-secret",
+            tenant_id="sim-tenant",
+            base_url=settings.sim_url or "http://127.0.0.1:8799",
+        )
+        return await stack.enter_async_context(R1Client(r1_cfg, rate_limiter=limiter)), None
+    client = R1Client(R1Config.from_env(), rate_limiter=limiter)
+    return await stack.enter_async_context(client), None
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: RuntimeSettings | None = None,
+    *,
+    registry_factory: Callable[[], Any] | None = None,
+) -> AsyncIterator[Runtime]:
+    settings = settings or RuntimeSettings()
+    async with AsyncExitStack() as stack:
+        url = resolve_redis_url(settings.redis_url)
+        embedded = None
+        if url is None:
+            embedded = EmbeddedRedis(settings.data_dir or default_data_dir())
+            url = embedded.start()
+            stack.callback(embedded.stop)
+        redis = Redis.from_url(url, decode_responses=True)
+        stack.push_async_callback(redis.aclose)
+        try:
+            await redis.ping()
+        except Exception as exc:
+            raise RedisUnavailable(f"cannot reach Redis at {url}: {exc}") from None
+        r1, sim = await _r1_client(settings, stack)
+        if registry_factory is None:
+            from workflows.catalog import build_registry
+
+            registry_factory = build_registry
+        config = settings.engine.model_copy(update={"simulated": settings.simulated})
+        engine = Engine(
+            redis,
+            registry_factory(),
+            config,
+            resources={"r1": r1, "sim": sim},
+            rate_limiter=r1.limiter if hasattr(r1, "limiter") else None,
+        )
+        async with engine.running(worker=settings.worker):
+            yield Runtime(
+                engine=engine, redis=redis, redis_url=url, settings=settings, sim=sim, r1=r1,
+                embedded=embedded,
+            )  # fmt: skip
