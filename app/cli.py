@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 from app import __version__
 
-COMMAND_MODULES: tuple[str, ...] = ("app.commands.sim",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "app.commands.tui",  # `phasegrid` alone, `phasegrid demo`
+    "app.commands.plan",  # `phasegrid plan`, `phasegrid run`
+    "app.commands.sim",
+    "app.commands.serve",  # `phasegrid serve`, `phasegrid mcp`
+    "app.commands.remote",  # confirm/status/watch/cancel/retry/cleanup/jobs --server
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -64,6 +64,13 @@ class Runtime:
         return self.settings.simulated
 
 
+def default_registry() -> Any:
+    """The shipped R1 workflows (the composition root is the only place that names them)."""
+    from workflows.catalog import build_registry
+
+    return build_registry()
+
+
 def resolve_redis_url(explicit: str | None) -> str | None:
     return explicit or os.environ.get("PHASEGRID_REDIS_URL") or None
 
@@ -127,9 +134,7 @@ async def open_runtime(
             raise RedisUnavailable(f"cannot reach Redis at {url}: {exc}") from None
         r1, sim = await _r1_client(settings, stack)
         if registry_factory is None:
-            from workflows.catalog import build_registry
-
-            registry_factory = build_registry
+            registry_factory = default_registry
         config = settings.engine.model_copy(update={"simulated": settings.simulated})
         engine = Engine(
             redis,
