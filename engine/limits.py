@@ -8,6 +8,7 @@ activities can be outstanding while only a few dozen HTTP calls are.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 import anyio
@@ -46,13 +47,15 @@ class TokenBucket:
         rate_per_minute: float,
         burst: float | None = None,
         *,
-        clock: callable = time.monotonic,  # type: ignore[valid-type]
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         self.rate = rate_per_minute / 60.0
         self.nominal_rate = self.rate
         self.capacity = float(burst if burst is not None else max(1.0, self.rate))
         self.tokens = self.capacity
         self._clock = clock
+        self._sleep = sleep
         self._last = clock()
         self._paused_until = 0.0
         self._lock = anyio.Lock()
@@ -69,13 +72,13 @@ class TokenBucket:
             while True:
                 now = self._clock()
                 if now < self._paused_until:
-                    await anyio.sleep(self._paused_until - now)
+                    await self._sleep(self._paused_until - now)
                     continue
                 self._refill()
                 if self.tokens >= cost:
                     self.tokens -= cost
                     return
-                await anyio.sleep((cost - self.tokens) / self.rate)
+                await self._sleep((cost - self.tokens) / self.rate)
 
     def penalize(self, retry_after: float | None = None) -> None:
         pause = retry_after if retry_after is not None else 1.0 / max(self.rate, 1e-6)

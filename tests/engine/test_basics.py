@@ -62,3 +62,15 @@ async def test_describe_graph(redis, prefix):
     assert d.levels == [["a"], ["b"], ["c"]]
     assert d.edges == [("a", "b"), ("b", "c")]
     assert d.unit_schema["properties"]["name"]["type"] == "string"
+
+
+async def test_finished_jobs_expire_after_the_retention_period(redis, prefix):
+    engine = make_engine(redis, prefix, chain_spec(Recorder()), finished_ttl=3600)
+    async with engine.running():
+        plan, view = await run_job(engine, "chain", units("u1"))
+    assert view.status == JobStatus.COMPLETED
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}:{{job:{plan.job_id}}}:*")]
+    assert keys
+    for key in keys:
+        assert 0 < await redis.ttl(key) <= 3600
+    assert await redis.smembers(f"{prefix}:active") == set()

@@ -1,0 +1,102 @@
+"""The activity tracker: one bulk poller, exact wake-ups, timeouts, load-aware interval."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import anyio
+import pytest
+
+from engine import ActivityResult, ActivityTracker
+from engine.errors import ActivityTimeoutError
+from engine.limits import TokenBucket
+
+pytestmark = pytest.mark.anyio
+
+
+class Backend:
+    max_batch = 3
+
+    def __init__(self) -> None:
+        self.status: dict[str, str] = {}
+        self.calls: list[list[str]] = []
+
+    async def query(self, ids: Sequence[str]) -> dict[str, ActivityResult]:
+        self.calls.append(list(ids))
+        return {i: ActivityResult(id=i, status=self.status[i]) for i in ids if i in self.status}
+
+
+async def test_wakes_exactly_the_finished_waiters_in_bulk_batches():
+    backend = Backend()
+    tracker = ActivityTracker(backend, batch_size=500, min_interval=0.001, max_interval=0.01)
+    woke: list[str] = []
+
+    async def waiter(i: str) -> None:
+        result = await tracker.wait(i)
+        woke.append(f"{i}:{result.status}")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tracker.run)
+        for i in "abcdefg":
+            tg.start_soon(waiter, i)
+        await anyio.sleep(0)
+        backend.status.update(a="INPROGRESS", b="SUCCESS", c="FAIL")  # d..g: unknown yet (404)
+        with anyio.fail_after(5):
+            while len(woke) < 2:
+                await anyio.sleep(0.001)
+        assert sorted(woke) == ["b:SUCCESS", "c:FAIL"]
+        backend.status.update({k: "SUCCESS" for k in "adefg"})
+        with anyio.fail_after(5):
+            while len(woke) < 7:
+                await anyio.sleep(0.001)
+        tg.cancel_scope.cancel()
+    assert all(len(call) <= 3 for call in backend.calls)  # batch capped at the backend's max
+    assert tracker.stats.outstanding == 0
+
+
+async def test_timeout_raises_a_transient_error():
+    backend = Backend()
+    now = [0.0]
+    tracker = ActivityTracker(backend, min_interval=0.001, max_interval=0.01, clock=lambda: now[0])
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tracker.run)
+        now[0] = 0.0
+
+        async def advance() -> None:
+            await anyio.sleep(0.01)
+            now[0] = 100.0
+
+        tg.start_soon(advance)
+        with pytest.raises(ActivityTimeoutError) as err:
+            await tracker.wait("x", timeout=30)
+        assert err.value.transient
+        tg.cancel_scope.cancel()
+
+
+def test_interval_tightens_when_few_remain():
+    tracker = ActivityTracker(Backend(), batch_size=500, min_interval=0.05, max_interval=2.0)
+    intervals = []
+    for n in (1, 10, 1000, 5000):
+        tracker._waiters = {str(i): [] for i in range(n)}
+        intervals.append(tracker.interval())
+    assert intervals == sorted(intervals)
+    assert intervals[0] == pytest.approx(0.05)
+    assert intervals[-1] == 2.0
+
+
+async def test_token_bucket_waits_for_tokens_and_backs_off_on_429():
+    now = [0.0]
+    slept: list[float] = []
+
+    async def sleep(d: float) -> None:
+        slept.append(d)
+        now[0] += d
+
+    bucket = TokenBucket(60, burst=2, clock=lambda: now[0], sleep=sleep)  # 1 call per second
+    for _ in range(4):
+        await bucket.acquire()
+    assert slept == [pytest.approx(1.0), pytest.approx(1.0)]  # burst of 2, then 1/s
+    bucket.penalize(retry_after=5)
+    await bucket.acquire()
+    assert now[0] >= 2.0 + 5.0  # paused for Retry-After
+    assert bucket.rate < bucket.nominal_rate  # and slowed down for a while
