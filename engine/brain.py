@@ -475,16 +475,21 @@ class Brain:
         """Run until every cell is terminal or the job is stopped."""
         async with anyio.create_task_group() as outer:
             outer.start_soon(self.journal.run)
-            with anyio.CancelScope() as scope:
-                self._work_scope = scope
-                if self.hard:
-                    scope.cancel()
-                async with anyio.create_task_group() as tg:
-                    self._tg = tg
-                    await self._dispatch(tg)
-            self._finalize_cells()
-            await self.journal.close()
-            outer.cancel_scope.cancel()
+            try:
+                with anyio.CancelScope() as scope:
+                    self._work_scope = scope
+                    if self.hard:
+                        scope.cancel()
+                    async with anyio.create_task_group() as tg:
+                        self._tg = tg
+                        await self._dispatch(tg)
+                self._finalize_cells()
+            finally:
+                # also on shutdown: land what is buffered; running cells stay
+                # "running" in Redis and are re-run by whoever resumes the job
+                with anyio.CancelScope(shield=True):
+                    await self.journal.close()
+                outer.cancel_scope.cancel()
 
     async def _dispatch(self, tg: Any) -> None:
         while True:
@@ -624,6 +629,8 @@ class Brain:
                     )
                     return self._settle(row, partial(self._propagate, row, p))
         except anyio.get_cancelled_exc_class():
+            if not self.hard:  # process shutdown, not a cancel: leave it to resume
+                raise
             with anyio.CancelScope(shield=True):
                 self._set(
                     row, p, CANCELLED, ended=self.clock(), error="hard cancel", outcome_unknown=True

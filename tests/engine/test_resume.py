@@ -54,3 +54,26 @@ async def test_job_resumes_after_a_worker_is_killed(redis, redis_url, prefix):
     ]
     assert [s.resumed for s in started] == [False, True]
     assert started[1].fence > started[0].fence
+
+
+async def test_a_clean_shutdown_mid_job_resumes_without_losing_cells(redis, prefix):
+    from tests.engine.helpers import Recorder, chain_spec, make_engine, units
+
+    rec = Recorder()
+    first = make_engine(redis, prefix, chain_spec(rec, gated=True), lease_ttl=1.0)
+    async with first.running():
+        plan = await first.plan("chain", units("u0", "u1"))
+        await first.confirm(plan.job_id, plan.digest)
+        await rec.started[("u0", "a")].wait()
+        rec.gate("u1", "a").set()
+        await rec.started[("u1", "b")].wait()
+    # the process stopped (e.g. the TUI quit) with u0/a and u1/b in flight
+    assert (await first.get(plan.job_id)).status == JobStatus.RUNNING
+    for key in list(rec.gates):
+        rec.gate(*key).set()
+    rec.gates.clear()
+    second = make_engine(redis, prefix, chain_spec(rec), lease_ttl=1.0)
+    async with second.running():
+        view = await second.wait(plan.job_id, timeout=20)
+    assert view.status == JobStatus.COMPLETED
+    assert view.units_by_state["succeeded"] == 2
