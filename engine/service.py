@@ -599,6 +599,11 @@ class Engine:
         await self.store.meta(job_id)
         return await self.store.events(job_id, after, limit)
 
+    async def last_cursor(self, job_id: str) -> str:
+        """The cursor of the job's newest event ('0-0' if none): follow from here."""
+        await self.store.meta(job_id)
+        return await self.store.last_cursor(job_id)
+
     async def follow(
         self, job_id: str, after: str | None = None, block_ms: int = 1000
     ) -> AsyncIterator[EventRecord]:
