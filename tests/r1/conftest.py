@@ -8,12 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures_sim import serve_sim
 from workflows.r1 import R1Client
 from workflows.sim import ManualClock, Simulator
 
 from .helpers import MockR1, Sleeps, make_config
-from .simharness import SimTarget
+from .simharness import SimTarget, serve
 
 
 @pytest.fixture
@@ -49,7 +48,7 @@ def target(request: pytest.FixtureRequest, sim: Simulator, sim_clock: ManualCloc
         yield SimTarget(sim, "http://sim", "asgi", sim_clock)
         return
     live = Simulator(sim.config)  # real clock for a real server
-    with serve_sim(live) as url:
+    with serve(live) as url:
         yield SimTarget(live, url, "http")
 
 
