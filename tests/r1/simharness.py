@@ -72,7 +72,11 @@ class SimTarget:
 
 
 class ClockSleep:
-    """Backoff sleeps that move the simulator's manual clock instead of waiting."""
+    """Backoff sleeps that move the simulator's manual clock instead of waiting.
+
+    A sleeper moves the clock to its own wake-up time (never back), so tasks
+    sleeping side by side overlap in simulated time instead of adding up.
+    """
 
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
@@ -80,8 +84,10 @@ class ClockSleep:
 
     async def __call__(self, seconds: float) -> None:
         self.delays.append(seconds)
-        self.clock.advance(max(0.0, seconds))
+        wake = self.clock.now() + max(0.0, seconds)
         await anyio.sleep(0)
+        if wake > self.clock.now():
+            self.clock.set(wake)
 
 
 class Harness:

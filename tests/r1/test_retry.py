@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import anyio
 import httpx
 import pytest
 
 from engine.limits import NoRateLimit
-from workflows.r1 import R1PermanentError, R1RateLimited, R1TransientError
+from workflows.r1 import R1Client, R1PermanentError, R1RateLimited, R1TransientError
 
-from .helpers import MockR1, Sleeps
+from .helpers import MockR1, Sleeps, make_config
 
 pytestmark = pytest.mark.anyio
 
@@ -94,9 +95,7 @@ async def test_network_errors_and_timeouts(mock_r1: MockR1, make_client) -> None
             await r1.get_venue("v1")
 
 
-async def test_attempt_timeout_caps_a_hung_call(make_client) -> None:
-    import anyio
-
+async def test_attempt_timeout_caps_a_hung_call() -> None:
     calls = 0
 
     async def hang(request: httpx.Request) -> httpx.Response:
@@ -106,10 +105,6 @@ async def test_attempt_timeout_caps_a_hung_call(make_client) -> None:
         calls += 1
         await anyio.sleep(10)
         return OK  # pragma: no cover
-
-    from workflows.r1 import R1Client
-
-    from .helpers import make_config
 
     client = R1Client(make_config(), transport=httpx.MockTransport(hang), attempt_timeout=0.01,
                       sleep=Sleeps())
