@@ -84,7 +84,8 @@ def make_method(engine: Engine, op: Operation) -> Method:
             )  # fmt: skip
         except ValidationError as exc:
             errors = [e.model_dump() for e in validation_errors(exc)]
-            return Error(INVALID_PARAMS, "Invalid params", {"kind": "invalid_params", "errors": errors})
+            data = {"kind": "invalid_params", "errors": errors}
+            return Error(INVALID_PARAMS, "Invalid params", data)
         try:
             result = await call(engine, op, params)
         except InputError as exc:

@@ -81,9 +81,7 @@ def internal_error(op: Operation) -> ToolError:
     return ToolError(f"internal: the server failed to run {op.tool} (ref {ref})")
 
 
-def _signature(
-    op: Operation, extra: dict[str, Any]
-) -> tuple[inspect.Signature, dict[str, Any]]:
+def _signature(op: Operation, extra: dict[str, Any]) -> tuple[inspect.Signature, dict[str, Any]]:
     """A signature mirroring the params model (so the SDK derives the same schema)."""
     params = []
     annotations: dict[str, Any] = {}

@@ -121,13 +121,16 @@ class RetryParams(Params):
     )
 
 
+CellStateName = Literal[
+    "pending", "running", "waiting", "succeeded", "failed", "skipped", "blocked", "cancelled"
+]
+
+
 class UnitsParams(Params):
     job_id: JobId
-    state: (
-        Literal["pending", "running", "waiting", "succeeded", "failed", "skipped", "blocked",
-                "cancelled"]
-        | None
-    ) = Field(None, description="Only units in this state (or, with `phase`, this phase state).")  # fmt: skip
+    state: CellStateName | None = Field(
+        None, description="Only units in this state (or, with `phase`, this phase state)."
+    )
     search: str | None = Field(None, max_length=200, description="Substring of the unit key.")
     phase: str | None = Field(None, max_length=100, description="Filter on this phase's state.")
     offset: int = Field(0, ge=0)

@@ -98,5 +98,3 @@ def registry_factory() -> Registry:
     """`--registry tests.rpc.workflows:registry_factory` for subprocesses."""
     os.environ.setdefault("PHASEGRID_TEST_REGISTRY", "1")
     return build_registry()
-
-
