@@ -1,0 +1,110 @@
+"""Audit: read R1 back (bulk reads) and report, per unit, whether what the job
+created or adopted is present, missing or drifted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.models import AuditItem, AuditReport
+from engine.spec import AuditContext
+from workflows.inventory import venue_ap_groups
+from workflows.r1ctx import client_of, metering
+
+
+async def audit_job(ctx: AuditContext) -> AuditReport:
+    client = client_of(ctx.resources)
+    entries = [e for e in ctx.ledger if e.action in ("created", "reused")]
+    latest: dict[tuple[str, str], Any] = {}
+    for e in entries:
+        latest[(e.resource, e.id)] = e
+    kinds = {e.resource for e in latest.values()}
+    venue_ids = {e.parent["venue_id"] for e in latest.values() if e.parent.get("venue_id")}
+    with metering():
+        nets = (
+            {n.id: n for n in await client.list_wifi_networks()}
+            if kinds & {"network", "binding", "activation"}
+            else {}
+        )
+        pools = (
+            {p.id: p for p in await client.list_dpsk_pools()}
+            if kinds & {"dpsk_pool", "binding", "passphrase"}
+            else {}
+        )
+        idgs = (
+            {g.id: g for g in await client.list_identity_groups()}
+            if "identity_group" in kinds
+            else {}
+        )
+        groups: dict[str, Any] = {}
+        aps: dict[str, Any] = {}
+        for vid in venue_ids:
+            if "ap_group" in kinds:
+                groups.update({g.id: g for g in await client.list_ap_groups(venue_id=vid)})
+            if kinds & {"ap", "lan_ports"}:
+                aps.update({a.serial_number: a for a in await client.list_aps(venue_id=vid)})
+        phrases: dict[str, set[str]] = {}
+        for pool_id in {
+            e.parent.get("pool_id") for e in latest.values() if e.resource == "passphrase"
+        }:
+            if pool_id in pools:
+                phrases[pool_id] = {p.id for p in await client.list_passphrases(pool_id)}
+    items = [check(e, nets, pools, idgs, groups, aps, phrases) for e in latest.values()]
+    return AuditReport(
+        job_id=ctx.job_id, workflow=ctx.workflow, checked_at=ctx.clock(), items=items
+    )
+
+
+def check(
+    e: Any, nets: dict, pools: dict, idgs: dict, groups: dict, aps: dict, phrases: dict
+) -> AuditItem:
+    status, detail = "present", None
+    k, p = e.resource, e.parent
+    if k == "network":
+        n = nets.get(e.id)
+        if n is None:
+            status = "missing"
+        elif e.name and n.name != e.name:
+            status, detail = "drifted", f"renamed to {n.name!r}"
+    elif k == "dpsk_pool":
+        pool = pools.get(e.id)
+        if pool is None:
+            status = "missing"
+        elif p.get("identity_group_id") and pool.identity_group_id != p["identity_group_id"]:
+            status, detail = "drifted", "moved to another identity group"
+    elif k == "identity_group":
+        status = "present" if e.id in idgs else "missing"
+    elif k == "ap_group":
+        status = "present" if e.id in groups else "missing"
+    elif k == "binding":
+        n = nets.get(e.id)
+        if n is None:
+            status = "missing"
+        elif n.dpsk_service_id != p.get("pool_id"):
+            status, detail = "drifted", "network no longer bound to the pool"
+    elif k == "activation":
+        n = nets.get(e.id)
+        va = (
+            next((v for v in venue_ap_groups(n) if v.get("venueId") == p.get("venue_id")), None)
+            if n is not None
+            else None
+        )
+        if va is None:
+            status = "missing"
+        elif not va.get("isAllApGroups") and p.get("ap_group_id") not in (
+            va.get("apGroupIds") or []
+        ):
+            status, detail = "drifted", "not active on the unit's AP group"
+    elif k == "ap":
+        ap = aps.get(e.id)
+        if ap is None:
+            status = "missing"
+        elif ap.ap_group_id != p.get("ap_group_id"):
+            status, detail = "drifted", "AP moved to another group"
+    elif k == "lan_ports":
+        status = "present" if e.id in aps else "missing"
+    elif k == "passphrase":
+        pool_id = p.get("pool_id")
+        status = "present" if e.id in phrases.get(pool_id, set()) else "missing"
+    else:
+        status = "unknown"
+    return AuditItem(unit=e.unit, resource=k, id=e.id, name=e.name, status=status, detail=detail)

@@ -1,0 +1,195 @@
+"""Options models of the R1 workflows (pydantic, every field described).
+
+The TUI builds its option form from these models and MCP publishes their
+JSON schema, so each field carries a `description` and a safe default.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_VENUE = "Sim Venue"
+PassphraseFormat = Literal["MOST_SECURED", "KEYBOARD_FRIENDLY", "NUMBERS_ONLY"]
+Security = Literal["WPA2", "WPA3", "WPA2/WPA3"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NamingOptions(_Model):
+    """How R1 resources are named. Templates see {unit_number}, {ssid_name}, {venue}."""
+
+    prefix: str = Field("", max_length=16, description="Prepended to every resource name.")
+    postfix: str = Field("", max_length=16, description="Appended to every resource name.")
+    ap_group: str = Field("{unit_number}-APG", description="AP group name template.")
+    identity_group: str = Field("{unit_number}-IDG", description="Identity group name template.")
+    pool: str = Field("{unit_number}-DPSK", description="DPSK pool (service) name template.")
+    network: str = Field("{unit_number}-{ssid_name}", description="Wi-Fi network name template.")
+    ssid: str = Field("{ssid_name}", description="SSID template (what clients see).")
+    passphrase_username: str = Field(
+        "{unit_number}-{n}", description="Username of a unit's n-th DPSK passphrase."
+    )
+
+    @field_validator("ap_group", "identity_group", "pool", "network", "ssid", "passphrase_username")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        try:
+            value.format(unit_number="1", ssid_name="s", venue="v", n=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"bad template {value!r}: use {{unit_number}}, {{ssid_name}}, {{venue}}, {{n}}"
+                f" ({exc})"
+            ) from None
+        return value
+
+
+class LanPortSetting(_Model):
+    """One Ethernet port of an AP model."""
+
+    port_id: str = Field(..., description='Port number on the AP ("2", "3"...; "1" is uplink).')
+    type: Literal["ACCESS", "TRUNK"] = Field("ACCESS", description="Port type.")
+    untag_id: int | None = Field(
+        None, ge=1, le=4094, description="Untagged VLAN; default: the unit's VLAN."
+    )
+    vlan_members: str | None = Field(
+        None, description='TRUNK members like "100,200-300"; ACCESS: the untagged VLAN.'
+    )
+
+
+class PassphraseOptions(_Model):
+    format: PassphraseFormat = Field("KEYBOARD_FRIENDLY", description="Generated format.")
+    length: int = Field(12, ge=8, le=63, description="Generated passphrase length.")
+    expiration_type: str | None = Field(None, description="Pool expiration type (R1 value).")
+    device_limit: int | None = Field(
+        None, ge=1, le=50, description="Devices per passphrase (None: unlimited)."
+    )
+    per_unit: int = Field(
+        1, ge=0, le=5000, description="Passphrases per unit pool (the unit's PSK is the first)."
+    )
+    bulk_threshold: int = Field(
+        20, ge=0, description="More passphrases than this for a pool go through one CSV import."
+    )
+
+
+class Concurrency(_Model):
+    """Upper bounds of cells running at once per phase (None: the engine's limit)."""
+
+    ap_group: int | None = Field(None, ge=1, description="AP group creates in flight.")
+    identity_group: int | None = Field(None, ge=1, description="Identity group creates.")
+    dpsk_pool: int | None = Field(None, ge=1, description="DPSK pool creates.")
+    network: int | None = Field(None, ge=1, description="Wi-Fi network creates.")
+    bind_pool: int | None = Field(None, ge=1, description="Pool bindings.")
+    passphrases: int | None = Field(None, ge=1, description="Passphrase writes.")
+    activate: int | None = Field(None, ge=1, description="Network activations.")
+    assign_aps: int | None = Field(None, ge=1, description="AP moves.")
+    lan_ports: int | None = Field(None, ge=1, description="AP LAN port updates.")
+
+    def of(self, phase: str) -> int | None:
+        return getattr(self, phase, None)
+
+
+class VenueOptions(_Model):
+    venue: str = Field(DEFAULT_VENUE, min_length=1, description="Venue name or id.")
+
+
+class UnitOptions(VenueOptions):
+    """Options of the per-unit workflows (`per_unit_psk`, `per_unit_dpsk`)."""
+
+    naming: NamingOptions = Field(default_factory=NamingOptions, description="Resource names.")
+    security_type: Security = Field(
+        "WPA2", description="Security when a unit's row does not name one."
+    )
+    default_vlan: int | None = Field(
+        None, ge=1, le=4094, description="VLAN when a unit's row has none (None: VLAN 1)."
+    )
+    lan_ports: dict[str, list[LanPortSetting]] = Field(
+        default_factory=dict,
+        description='LAN port settings per AP model ("H510": [...]; "*": any model).',
+    )
+    passphrases: PassphraseOptions = Field(
+        default_factory=PassphraseOptions, description="DPSK passphrase options."
+    )
+    concurrency: Concurrency = Field(default_factory=Concurrency, description="Per-phase limits.")
+    max_ssids_per_ap_group: int = Field(15, ge=1, le=64, description="R1's SSID limit.")
+    max_networks_per_pool: int = Field(64, ge=1, description="R1's networks-per-pool limit.")
+
+
+class LanPortOptions(VenueOptions):
+    """Options of `ap_lan_ports`: the same LAN-port phase, standalone."""
+
+    default_vlan: int | None = Field(None, ge=1, le=4094, description="VLAN fallback.")
+    lan_ports: dict[str, list[LanPortSetting]] = Field(
+        default_factory=lambda: {"*": [LanPortSetting(port_id="2")]},
+        description='LAN port settings per AP model ("*": any model).',
+    )
+    concurrency: Concurrency = Field(default_factory=Concurrency, description="Per-phase limits.")
+
+
+class CloudpathOptions(VenueOptions):
+    """Options of `cloudpath_dpsk` (the pool comes from the export's `pool`)."""
+
+    pool_name: str | None = Field(
+        None, description="DPSK pool name (default: the export's pool displayName)."
+    )
+    identity_group: str | None = Field(
+        None, description="Identity group name (default: the pool name)."
+    )
+    passphrase_length: int = Field(12, ge=8, le=63, description="Pool passphrase length.")
+    passphrase_format: PassphraseFormat = Field("KEYBOARD_FRIENDLY", description="Pool format.")
+    device_limit: int | None = Field(None, ge=1, le=50, description="Pool device limit.")
+    network_name: str | None = Field(
+        None, description="Create (or reuse) a DPSK network of this name and bind the pool."
+    )
+    ssid: str | None = Field(None, description="SSID of that network (default: its name).")
+    include_revoked: bool = Field(False, description="Also migrate REVOKED passphrases.")
+    chunk_size: int = Field(1000, ge=1, le=10_000, description="Passphrases per CSV import call.")
+    linger: float = Field(
+        0.25, ge=0, le=10, description="Seconds a partial chunk waits for more passphrases."
+    )
+
+
+class CleanupItem(_Model):
+    kind: str
+    id: str
+    name: str | None = None
+    parent: dict[str, str] = Field(default_factory=dict)
+
+
+class CleanupUnit(_Model):
+    """What one source unit created, to delete."""
+
+    unit: str
+    items: list[CleanupItem] = Field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.unit
+
+
+class CleanupOptions(_Model):
+    venue: str = Field(DEFAULT_VENUE, description="Venue name (typed to confirm).")
+    venue_id: str | None = Field(None, description="Venue id the source job used.")
+    source_job: str | None = Field(None, description="The job whose ledger is deleted.")
+    passphrases: dict[str, list[str]] = Field(
+        default_factory=dict, description="Pool id -> passphrase ids to delete."
+    )
+    global_items: list[CleanupItem] = Field(
+        default_factory=list, description="Job-wide resources (deleted last)."
+    )
+
+
+class VenueCleanupOptions(VenueOptions):
+    name_pattern: str = Field(
+        ..., min_length=1, description='Glob of resource names to delete, e.g. "1*-*".'
+    )
+    kinds: list[
+        Literal["passphrases", "networks", "pools", "identity_groups", "ap_groups"]
+    ] = Field(
+        default_factory=lambda: [
+            "passphrases", "networks", "pools", "identity_groups", "ap_groups"
+        ],
+        description="Resource kinds to delete.",
+    )  # fmt: skip

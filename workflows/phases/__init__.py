@@ -1,0 +1,1 @@
+"""Phase executors of the R1 workflows (one concept per module)."""

@@ -1,0 +1,110 @@
+"""Per-unit activation of the unit's network on its AP group, throttled by each
+AP group's remaining SSID budget (R1 broadcasts at most 15 SSIDs per group)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+from engine.context import PhaseContext, PlanContext
+from engine.errors import PermanentError
+from engine.models import PhasePlan
+from workflows.inventory import Inventory, venue_ap_groups
+from workflows.jobcache import JobCache, ssid_budget
+from workflows.phases.base import R1Phase, conflict, create, reuse, unit_names
+from workflows.r1 import R1Client
+from workflows.r1ctx import first, wait
+
+
+def active_groups(net: Any, venue_id: str) -> tuple[bool, list[str]]:
+    for va in venue_ap_groups(net):
+        if va.get("venueId") == venue_id:
+            return bool(va.get("isAllApGroups")), list(va.get("apGroupIds") or [])
+    return False, []
+
+
+class ActivatePhase(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        venue_id = ctx.values["venue_id"]
+        network_id, group_id = ctx.values["network_id"], ctx.values["ap_group_id"]
+        limit = ctx.options.max_ssids_per_ap_group
+        parent = {"venue_id": venue_id, "ap_group_id": group_id}
+        net = await first(client.iter_wifi_networks(filters={"id": [network_id]}))
+        all_groups, groups = active_groups(net, venue_id) if net is not None else (False, [])
+        budget = await ssid_budget(cache, client, venue_id)
+        if all_groups or group_id in groups:
+            budget.setdefault(group_id, set()).add(network_id)
+            action = "reused" if ctx.attempt == 1 else "created"
+            ctx.record("activation", network_id, parent=parent, action=action)
+            return
+        await self.reserve(cache, budget, group_id, network_id, limit)
+        try:
+            accepted = await client.activate_network(
+                venue_id, network_id, ap_group_ids=[*groups, group_id]
+            )
+            await wait(ctx, client, accepted)
+        except BaseException:
+            budget.get(group_id, set()).discard(network_id)
+            raise
+        finally:
+            cache.extra.setdefault("inflight", {}).get(group_id, set()).discard(network_id)
+            self.wake(cache)
+        ctx.record("activation", network_id, parent=parent)
+
+    async def reserve(
+        self,
+        cache: JobCache,
+        budget: dict[str, set[str]],
+        group_id: str,
+        network_id: str,
+        limit: int,
+    ) -> None:
+        """Claim an SSID of the group; wait while only in-flight activations fill it."""
+        inflight: dict[str, set[str]] = cache.extra.setdefault("inflight", {})
+        while True:
+            nets = budget.setdefault(group_id, set())
+            used = len(nets | cache.venue_wide)
+            if used < limit:
+                nets.add(network_id)
+                inflight.setdefault(group_id, set()).add(network_id)
+                return
+            if not inflight.get(group_id):
+                raise PermanentError(
+                    f"AP group {group_id} already broadcasts {used} SSIDs (R1 allows {limit})"
+                )
+            event = cache.extra.get("ssid_event")
+            if event is None:
+                event = cache.extra["ssid_event"] = anyio.Event()
+            await event.wait()
+
+    def wake(self, cache: JobCache) -> None:
+        event = cache.extra.pop("ssid_event", None)
+        if event is not None:
+            event.set()
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        names = unit_names(ctx)
+        group, net = inv.group_by_name(names["ap_group"]), inv.network_by_name(names["network"])
+        vid = inv.venue_id or ""
+        if group is not None and net is not None:
+            all_groups, groups = active_groups(net, vid)
+            if all_groups or group.id in groups:
+                return reuse(
+                    "activation", names["network"], net.id, detail=f"on {names['ap_group']}"
+                )
+        planned: dict[str, int] = ctx.shared.setdefault("group_ssids", {})
+        planned[names["ap_group"]] = planned.get(names["ap_group"], 0) + 1
+        if group is not None:
+            now = inv.ssid_count(group.id)
+        else:
+            now = sum(1 for n in inv.networks.values() if active_groups(n, vid)[0])
+        limit = ctx.options.max_ssids_per_ap_group
+        if now + planned[names["ap_group"]] > limit:
+            return conflict(
+                "activation",
+                names["ap_group"],
+                f"AP group would broadcast over {limit} SSIDs "
+                f"({now} now, {planned[names['ap_group']]} planned)",
+            )
+        return create("activation", names["network"], detail=f"on {names['ap_group']}", calls=2)

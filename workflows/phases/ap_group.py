@@ -1,0 +1,39 @@
+"""Per-unit AP group in the venue (find by name, else create)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.context import PhaseContext, PlanContext
+from engine.models import PhasePlan
+from workflows.inventory import Inventory
+from workflows.jobcache import JobCache
+from workflows.phases.base import R1Phase, claim, create, reuse, unit_names
+from workflows.r1 import R1Client
+from workflows.r1ctx import find_or_create, first
+
+
+class ApGroupPhase(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        venue_id = ctx.values["venue_id"]
+        name = unit_names(ctx)["ap_group"]
+
+        async def find() -> Any:
+            return await first(client.iter_ap_groups(venue_id=venue_id, filters={"name": [name]}))
+
+        found = await find_or_create(
+            ctx, client, resource="ap_group", name=name, find=find,
+            create=lambda: client.create_ap_group(venue_id, name),
+            parent={"venue_id": venue_id},
+        )  # fmt: skip
+        return {"ap_group_id": found.id}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        name = unit_names(ctx)["ap_group"]
+        existing = inv.group_by_name(name)
+        if existing is not None:
+            return reuse("ap_group", name, existing.id)
+        other = claim(ctx, "ap_group", name)
+        if other is not None:
+            return reuse("ap_group", name, None, detail=f"shared with unit {other}")
+        return create("ap_group", name)

@@ -1,0 +1,139 @@
+"""Per-unit AP phases: move the unit's APs into its AP group; per-AP LAN ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.context import PhaseContext, PlanContext
+from engine.errors import PermanentError
+from engine.models import PhasePlan
+from workflows.inventory import Inventory
+from workflows.jobcache import JobCache, resolve_ap
+from workflows.options import LanPortSetting
+from workflows.phases.base import R1Phase, conflict, reuse, unit_names, vlan_of
+from workflows.r1 import R1Client
+from workflows.r1ctx import wait
+
+
+async def unit_serials(ctx: Any, client: R1Client, cache: JobCache, venue_id: str) -> list[str]:
+    """The unit's AP identifiers (serials or names) as serials of the venue."""
+    return [
+        (await resolve_ap(cache, client, venue_id, ident)).serial_number
+        for ident in ctx.unit.ap_serials
+    ]
+
+
+def plan_aps(inv: Inventory, idents: list[str]) -> tuple[list[Any], list[str]]:
+    found, missing = [], []
+    for ident in idents:
+        ap = inv.ap(ident)
+        if ap is None:
+            missing.append(ident)
+        else:
+            found.append(ap)
+    return found, missing
+
+
+class AssignApsPhase(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        venue_id, group_id = ctx.values["venue_id"], ctx.values["ap_group_id"]
+        serials = await unit_serials(ctx, client, cache, venue_id)
+        if not serials:
+            return {"ap_serials": []}
+        current = {a.serial_number: a for a in await client.list_aps(serials=serials)}
+        moves = []
+        for serial in serials:
+            ap = current.get(serial)
+            if ap is None or (ap.venue_id and ap.venue_id != venue_id):
+                raise PermanentError(f"AP {serial} is not in the venue")
+            parent = {
+                "venue_id": venue_id,
+                "ap_group_id": group_id,
+                "from_group_id": ap.ap_group_id or "",
+            }
+            if ap.ap_group_id == group_id:
+                action = "reused" if ctx.attempt == 1 else "created"
+                ctx.record("ap", serial, parent=parent, action=action)
+                continue
+            moves.append(
+                (serial, parent, await client.assign_ap_to_group(venue_id, group_id, serial))
+            )
+        for serial, parent, accepted in moves:
+            await wait(ctx, client, accepted)
+            ctx.record("ap", serial, parent=parent)
+        return {"ap_serials": serials}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        group_name = unit_names(ctx)["ap_group"]
+        found, missing = plan_aps(inv, list(ctx.unit.ap_serials))
+        if missing:
+            return conflict("ap", ", ".join(missing), f"not in venue {inv.venue.name}")
+        group = inv.group_by_name(group_name)
+        moves = [a for a in found if group is None or a.ap_group_id != group.id]
+        if not moves:
+            return reuse("ap", group_name, None, detail=f"{len(found)} AP(s) already in group")
+        return PhasePlan(
+            action="update",
+            resource="ap",
+            name=group_name,
+            calls=1 + len(moves),
+            detail=f"move {len(moves)} AP(s) into {group_name}",
+            data={"serials": [a.serial_number for a in moves]},
+        )
+
+
+def port_settings(opts: Any, model: str | None) -> list[LanPortSetting]:
+    table = opts.lan_ports or {}
+    return list(table.get(model or "", table.get("*", [])))
+
+
+def skip_lan_ports(opts: Any, unit: Any) -> bool:
+    return not (opts.lan_ports and getattr(unit, "ap_serials", None))
+
+
+class LanPortsPhase(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        venue_id = ctx.values["venue_id"]
+        serials = await unit_serials(ctx, client, cache, venue_id)
+        aps = await client.list_aps(serials=serials) if serials else []
+        vlan = vlan_of(ctx.unit, ctx.options)
+        work = [(ap, port_settings(ctx.options, ap.model)) for ap in aps]
+        work = [(ap, ports) for ap, ports in work if ports]
+        overrides = [
+            (ap, ports, await client.set_ap_lan_port_override(venue_id, ap.serial_number))
+            for ap, ports in work
+        ]
+        writes = []
+        for ap, ports, accepted in overrides:
+            await wait(ctx, client, accepted)
+            ctx.record(
+                "lan_ports",
+                ap.serial_number,
+                name=ap.name,
+                parent={"venue_id": venue_id, "serial": ap.serial_number},
+                data={"ports": [p.port_id for p in ports]},
+            )
+            for p in ports:
+                untag = p.untag_id or vlan
+                members = p.vlan_members if p.type == "TRUNK" and p.vlan_members else str(untag)
+                writes.append(await client.set_ap_lan_port(
+                    venue_id, ap.serial_number, p.port_id, untag_id=untag, port_type=p.type,
+                    vlan_members=members,
+                ))  # fmt: skip
+        for accepted in writes:
+            await wait(ctx, client, accepted)
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        found, missing = plan_aps(inv, list(ctx.unit.ap_serials))
+        if missing:
+            return conflict("lan_ports", ", ".join(missing), f"not in venue {inv.venue.name}")
+        calls = sum(
+            1 + len(port_settings(ctx.options, a.model))
+            for a in found
+            if port_settings(ctx.options, a.model)
+        )
+        if not calls:
+            return PhasePlan(action="skip", resource="lan_ports", detail="no settings for models")
+        return PhasePlan(
+            action="update", resource="lan_ports", calls=calls + 1, detail=f"{len(found)} AP(s)"
+        )

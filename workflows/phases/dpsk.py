@@ -1,0 +1,102 @@
+"""Per-unit identity group and its DPSK pool (find by name, else create)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.context import PhaseContext, PlanContext
+from engine.errors import PermanentError
+from engine.models import PhasePlan
+from workflows.inventory import Inventory
+from workflows.jobcache import JobCache
+from workflows.phases.base import R1Phase, claim, conflict, create, reuse, unit_names
+from workflows.r1 import R1Client
+from workflows.r1ctx import find_or_create, first
+
+
+class IdentityGroupPhase(R1Phase):
+    def name_of(self, ctx: Any) -> str:
+        return unit_names(ctx)["identity_group"]
+
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        name = self.name_of(ctx)
+
+        async def find() -> Any:
+            return await first(client.iter_identity_groups(filters={"name": [name]}))
+
+        found = await find_or_create(
+            ctx, client, resource="identity_group", name=name, find=find,
+            create=lambda: client.create_identity_group(name),
+        )  # fmt: skip
+        return {"identity_group_id": found.id}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        name = self.name_of(ctx)
+        other = claim(ctx, "identity_group", name)
+        if other is not None:
+            return conflict("identity_group", name, f"same name as unit {other}'s")
+        existing = inv.identity_by_name(name)
+        if existing is not None:
+            return reuse("identity_group", name, existing.id)
+        return create("identity_group", name)
+
+
+def pool_settings(opts: Any) -> dict[str, Any]:
+    p = opts.passphrases
+    return {
+        "passphrase_format": p.format,
+        "passphrase_length": p.length,
+        "expiration_type": p.expiration_type,
+        "device_count_limit": p.device_limit,
+    }
+
+
+class DpskPoolPhase(R1Phase):
+    def name_of(self, ctx: Any) -> str:
+        return unit_names(ctx)["pool"]
+
+    def settings(self, ctx: Any) -> dict[str, Any]:
+        return pool_settings(ctx.options)
+
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        name = self.name_of(ctx)
+        group_id = ctx.values["identity_group_id"]
+
+        async def find() -> Any:
+            return await first(client.iter_dpsk_pools(filters={"name": [name]}))
+
+        def check(pool: Any) -> str | None:
+            if pool.identity_group_id and pool.identity_group_id != group_id:
+                return "it belongs to another identity group"
+            return None
+
+        found = await find_or_create(
+            ctx, client, resource="dpsk_pool", name=name, find=find, check=check,
+            create=lambda: client.create_dpsk_pool(group_id, name, **self.settings(ctx)),
+            parent={"identity_group_id": group_id},
+        )  # fmt: skip
+        return {"pool_id": found.id}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        name = self.name_of(ctx)
+        other = claim(ctx, "pool", name)
+        if other is not None:
+            return conflict("dpsk_pool", name, f"same name as unit {other}'s")
+        existing = inv.pool_by_name(name)
+        group = inv.identity_by_name(self.group_name(ctx))
+        if existing is None:
+            if group is not None and (group.model_extra or {}).get("dpskPoolId") in inv.pools:
+                return conflict("dpsk_pool", name, "its identity group already has another pool")
+            return create("dpsk_pool", name)
+        if group is None or existing.identity_group_id != group.id:
+            return conflict("dpsk_pool", name, "a pool of that name belongs to another group")
+        return reuse("dpsk_pool", name, existing.id)
+
+    def group_name(self, ctx: Any) -> str:
+        return unit_names(ctx)["identity_group"]
+
+
+def require(values: dict[str, Any], key: str) -> Any:
+    if key not in values:
+        raise PermanentError(f"missing {key} (an upstream phase did not provide it)")
+    return values[key]

@@ -1,0 +1,94 @@
+"""Per-unit DPSK passphrases: one call each up to the bulk threshold, one CSV
+import above it. Idempotent by username: existing ones are kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.context import PhaseContext, PlanContext
+from engine.errors import TransientError
+from engine.models import PhasePlan
+from workflows.inventory import Inventory
+from workflows.jobcache import JobCache
+from workflows.naming import passphrase_username
+from workflows.phases.base import R1Phase, reuse, unit_names, vlan_of
+from workflows.r1 import PassphraseRow, R1ActivityFailed, R1Client
+from workflows.r1ctx import is_duplicate, wait
+
+
+def wanted_rows(ctx: Any) -> list[PassphraseRow]:
+    unit, opts = ctx.unit, ctx.options
+    popts = opts.passphrases
+    rows = []
+    for n in range(1, popts.per_unit + 1):
+        secret = getattr(unit, "ssid_password", None) if n == 1 else None
+        rows.append(PassphraseRow(
+            username=passphrase_username(opts.naming, unit, n),
+            passphrase=secret, vlan_id=vlan_of(unit, opts),
+            number_of_devices=popts.device_limit,
+        ))  # fmt: skip
+    return rows
+
+
+def calls_for(missing: int, threshold: int) -> int:
+    if not missing:
+        return 1
+    return 2 + (1 if missing > threshold else missing)
+
+
+async def pool_usernames(client: R1Client, pool_id: str) -> dict[str, str]:
+    return {p.username or "": p.id for p in await client.list_passphrases(pool_id)}
+
+
+class PassphrasesPhase(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        pool_id = ctx.values["pool_id"]
+        rows = wanted_rows(ctx)
+        have = await pool_usernames(client, pool_id)
+        missing = [r for r in rows if r.username not in have]
+        threshold = ctx.options.passphrases.bulk_threshold
+        if missing:
+            try:
+                if len(missing) > threshold:
+                    await wait(ctx, client, await client.import_passphrases_csv(pool_id, missing))
+                else:
+                    accepted = [await client.create_passphrase(pool_id, r) for r in missing]
+                    for a in accepted:
+                        await wait(ctx, client, a)
+            except R1ActivityFailed as exc:
+                if not is_duplicate(exc):
+                    raise
+                ctx.log("some passphrases existed already: adopting them", level="warning")
+            have_now = await pool_usernames(client, pool_id)
+        else:
+            have_now = have
+        missing_now = [r.username for r in rows if r.username not in have_now]
+        if missing_now:
+            raise TransientError(f"{len(missing_now)} passphrase(s) not visible in the pool yet")
+        for r in rows:
+            action = "reused" if r.username in have and ctx.attempt == 1 else "created"
+            ctx.record(
+                "passphrase",
+                have_now[r.username],
+                name=r.username,
+                parent={"pool_id": pool_id},
+                action=action,
+            )
+        ctx.incr("passphrases", len(rows))
+        return {"passphrases": len(rows)}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        popts = ctx.options.passphrases
+        want = popts.per_unit
+        pool = inv.pool_by_name(unit_names(ctx)["pool"])
+        count = (pool.model_extra or {}).get("passphraseCount") if pool is not None else None
+        if pool is not None and isinstance(count, int) and count >= want:
+            return reuse("passphrase", unit_names(ctx)["pool"], pool.id, detail=f"{count} in pool")
+        mode = "CSV import" if want > popts.bulk_threshold else "one call each"
+        return PhasePlan(
+            action="create",
+            resource="passphrase",
+            name=unit_names(ctx)["pool"],
+            calls=calls_for(want, popts.bulk_threshold),
+            detail=f"{want} passphrase(s), {mode}",
+        )

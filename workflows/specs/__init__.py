@@ -1,0 +1,1 @@
+"""Workflow definitions (WorkflowSpec) of the R1 domain."""

@@ -1,0 +1,129 @@
+"""`per_unit_psk`, `per_unit_dpsk` and `ap_lan_ports`: one pipeline per apartment unit.
+
+venue (global) -> ap_group -------------------------------+
+               -> identity_group -> dpsk_pool -> passphrases
+               -> network --------------------> bind_pool -> activate -> assign_aps -> lan_ports
+"""
+
+from __future__ import annotations
+
+from engine.context import PlanContext
+from engine.spec import PhaseSpec, WorkflowSpec
+from workflows.audit import audit_job
+from workflows.cleanup import cleanup_from_ledger
+from workflows.inputs import UnitInput
+from workflows.inventory import Inventory, load_inventory
+from workflows.options import LanPortOptions, UnitOptions
+from workflows.phases.activate import ActivatePhase
+from workflows.phases.ap_group import ApGroupPhase
+from workflows.phases.aps import AssignApsPhase, LanPortsPhase, skip_lan_ports
+from workflows.phases.dpsk import DpskPoolPhase, IdentityGroupPhase
+from workflows.phases.network import BindPoolPhase, NetworkPhase
+from workflows.phases.passphrases import PassphrasesPhase
+from workflows.phases.venue import VenuePhase
+
+
+async def inventory(ctx: PlanContext) -> Inventory:
+    return await load_inventory(ctx.resources, ctx.options.venue)
+
+
+async def venue_aps_inventory(ctx: PlanContext) -> Inventory:
+    return await load_inventory(ctx.resources, ctx.options.venue, ("venues", "aps"))
+
+
+def venue_phase() -> PhaseSpec:
+    return PhaseSpec(
+        id="venue", title="Venue", executor=VenuePhase(), per_unit=False,
+        outputs=("venue_id", "venue_name"),
+    )  # fmt: skip
+
+
+def lan_ports_phase(depends_on: tuple[str, ...]) -> PhaseSpec:
+    return PhaseSpec(
+        id="lan_ports", title="LAN ports", executor=LanPortsPhase(), depends_on=depends_on,
+        skip_if=skip_lan_ports, inputs=("venue_id",), critical=False,
+    )  # fmt: skip
+
+
+def ap_phases(network_ready: str) -> tuple[PhaseSpec, ...]:
+    return (
+        PhaseSpec(id="activate", title="Activate", executor=ActivatePhase(),
+                  depends_on=(network_ready, "ap_group"),
+                  inputs=("venue_id", "network_id", "ap_group_id")),
+        PhaseSpec(id="assign_aps", title="Assign APs", executor=AssignApsPhase(),
+                  depends_on=("activate",), inputs=("venue_id", "ap_group_id"),
+                  outputs=("ap_serials",)),
+        lan_ports_phase(("assign_aps",)),
+    )  # fmt: skip
+
+
+def per_unit_dpsk() -> WorkflowSpec:
+    phases = (
+        venue_phase(),
+        PhaseSpec(id="ap_group", title="AP group", executor=ApGroupPhase(),
+                  depends_on=("venue",), inputs=("venue_id",), outputs=("ap_group_id",)),
+        PhaseSpec(id="identity_group", title="Identity group", executor=IdentityGroupPhase(),
+                  depends_on=("venue",), outputs=("identity_group_id",)),
+        PhaseSpec(id="dpsk_pool", title="DPSK pool", executor=DpskPoolPhase(),
+                  depends_on=("identity_group",), inputs=("identity_group_id",),
+                  outputs=("pool_id",)),
+        PhaseSpec(id="network", title="Network", executor=NetworkPhase("dpsk"),
+                  depends_on=("venue",), outputs=("network_id",)),
+        PhaseSpec(id="bind_pool", title="Bind pool", executor=BindPoolPhase(),
+                  depends_on=("network", "dpsk_pool"), inputs=("network_id", "pool_id")),
+        PhaseSpec(id="passphrases", title="Passphrases", executor=PassphrasesPhase(),
+                  depends_on=("dpsk_pool",), inputs=("pool_id",), outputs=("passphrases",)),
+        *ap_phases("bind_pool"),
+    )  # fmt: skip
+    return WorkflowSpec(
+        name="per_unit_dpsk",
+        title="Per-unit DPSK",
+        description="Per apartment unit: AP group, identity group, DPSK pool, DPSK network, "
+        "pool binding, passphrases, activation on the unit's AP group, AP assignment and "
+        "optional LAN ports.",
+        phases=phases,
+        unit_model=UnitInput,
+        options_model=UnitOptions,
+        inventory=inventory,
+        cleanup=cleanup_from_ledger,
+        audit=audit_job,
+        seconds_per_call=0.5,
+    )
+
+
+def per_unit_psk() -> WorkflowSpec:
+    phases = (
+        venue_phase(),
+        PhaseSpec(id="ap_group", title="AP group", executor=ApGroupPhase(),
+                  depends_on=("venue",), inputs=("venue_id",), outputs=("ap_group_id",)),
+        PhaseSpec(id="network", title="Network", executor=NetworkPhase("psk"),
+                  depends_on=("venue",), outputs=("network_id",)),
+        *ap_phases("network"),
+    )  # fmt: skip
+    return WorkflowSpec(
+        name="per_unit_psk",
+        title="Per-unit PSK",
+        description="Per apartment unit: AP group, PSK network (the unit's passphrase), "
+        "activation on the unit's AP group, AP assignment and optional LAN ports.",
+        phases=phases,
+        unit_model=UnitInput,
+        options_model=UnitOptions,
+        inventory=inventory,
+        cleanup=cleanup_from_ledger,
+        audit=audit_job,
+        seconds_per_call=0.5,
+    )
+
+
+def ap_lan_ports() -> WorkflowSpec:
+    return WorkflowSpec(
+        name="ap_lan_ports",
+        title="AP LAN ports",
+        description="Per unit: per-AP LAN port overrides (by AP model) on the unit's VLAN.",
+        phases=(venue_phase(), lan_ports_phase(("venue",))),
+        unit_model=UnitInput,
+        options_model=LanPortOptions,
+        inventory=venue_aps_inventory,
+        cleanup=cleanup_from_ledger,
+        audit=audit_job,
+    )
