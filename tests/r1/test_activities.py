@@ -116,3 +116,28 @@ async def test_wait_without_tracker_polls_single(mock_r1: MockR1, make_client) -
         result = await r1.wait(Accepted(request_id="x1"), poll_interval=0.5)
         assert await r1.wait(Accepted(status_code=200)) is None
     assert result.status == "SUCCESS" and sleeps.delays == [0.5, 0.5]
+
+
+async def test_wait_in_phase_context(mock_r1: MockR1, make_client) -> None:
+    """`wait_in(ctx, accepted)` goes through the engine context's wait_activity."""
+    acts = FakeActivities(polls_to_finish=0, fail={"bad"})
+    mock_r1.on("POST", "/activities/query", acts.query)
+
+    class Ctx:
+        def __init__(self, tracker: ActivityTracker) -> None:
+            self.tracker = tracker
+            self.backends: list[object] = []
+
+        async def wait_activity(self, backend, activity_id, timeout=None):
+            self.backends.append(backend)
+            return await self.tracker.wait(activity_id, timeout)
+
+    async with make_client() as r1, anyio.create_task_group() as tg:
+        ctx = Ctx(ActivityTracker(r1.activities, min_interval=0.001, max_interval=0.01))
+        tg.start_soon(ctx.tracker.run)
+        assert (await r1.wait_in(ctx, Accepted(request_id="good"))).status == "SUCCESS"
+        with pytest.raises(R1ActivityFailed, match="Name must be unique"):
+            await r1.wait_in(ctx, Accepted(request_id="bad"))
+        assert await r1.wait_in(ctx, Accepted(status_code=200)) is None
+        tg.cancel_scope.cancel()
+    assert ctx.backends == [r1.activities, r1.activities]

@@ -134,3 +134,28 @@ async def test_seeded_backoff_is_deterministic(mock_r1: MockR1, make_client) -> 
             await r1.get_venue("v1")
         runs.append(sleeps.delays)
     assert runs[0] == runs[1] and len(runs[0]) == 2
+
+
+async def test_creates_are_not_blindly_resent(mock_r1: MockR1, make_client) -> None:
+    """A create that may have landed (5xx, read timeout) raises transient at once;
+    the engine re-runs the phase, whose find-then-create sees it."""
+    accepted = httpx.Response(202, json={"requestId": "r1", "id": "g1"})
+    mock_r1.queue("POST", "/identityGroups", httpx.Response(502), httpx.ReadTimeout("slow"),
+                  httpx.Response(429), httpx.ConnectError("refused"), accepted)
+    async with make_client() as r1:
+        with pytest.raises(R1TransientError) as info:
+            await r1.create_identity_group("g")
+        assert info.value.status == 502
+        with pytest.raises(R1TransientError, match="timeout"):
+            await r1.create_identity_group("g")
+        result = await r1.create_identity_group("g")  # 429 and connect errors: retried
+        assert result.id == "g1" and r1.stats.retries == 2
+    assert len(mock_r1.calls("POST", "/identityGroups")) == 5
+
+
+async def test_unsafe_write_retries_can_be_enabled(mock_r1: MockR1, make_client) -> None:
+    mock_r1.queue("POST", "/identityGroups", httpx.Response(502),
+                  httpx.Response(202, json={"requestId": "r1", "id": "g1"}))
+    overrides = {"retry": {"attempts": 3, "retry_unsafe_writes": True}}
+    async with make_client(config_overrides=overrides) as r1:
+        assert (await r1.create_identity_group("g")).id == "g1"

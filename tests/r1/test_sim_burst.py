@@ -50,6 +50,8 @@ async def test_burst_in_process_manual_clock() -> None:
     assert stats.rate_limited > 0 and sim_stats["rate_limited"] == stats.rate_limited
     # the bucket held 2,000: the token call plus 1,999 GETs went through before any 429
     assert stats.calls["GET /venues/{venueId}"] == BURST + stats.rate_limited
+    assert sim_stats["responses_by_status"]["429"] == stats.rate_limited
+    assert sim_stats["requests"]["GET /venues/{venueId}"] == BURST + stats.rate_limited
     assert clock.now() - 1000.0 < 60.0  # all of it within one simulated minute
 
 

@@ -136,3 +136,20 @@ async def test_activity_404_means_not_yet() -> None:
         accepted = await h.client.create_identity_group("later")
         result = await h.client.wait(accepted, poll_interval=0.01)  # single-GET polling
         assert result is not None and result.status == "SUCCESS"
+
+
+async def test_lost_create_response_is_transient_without_duplicates() -> None:
+    """R1 applied the create but the 202 never arrived: the client must not
+    re-send blindly (that would FAIL "Name must be unique"); the write is found."""
+    target = custom()
+    target.sim.faults = FaultConfig(lost_response_rate=1.0)
+    async with tracked(target.client()) as h:
+        with pytest.raises(R1TransientError) as info:
+            await h.client.create_identity_group("lost-one")
+        assert info.value.status == 502
+        target.sim.faults = FaultConfig()
+        found = await h.client.list_identity_groups(filters={"name": "lost-one"})
+    assert [g.name for g in found] == ["lost-one"]
+    stats = target.sim.stats()
+    assert stats["duplicate_create_attempts"] == 0
+    assert stats["requests"]["POST /identityGroups"] == 1

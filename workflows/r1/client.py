@@ -9,14 +9,23 @@
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
-from engine.activities import ActivityResult, ActivityTracker
+from engine.activities import ActivityBackend, ActivityResult, ActivityTracker
 from engine.errors import ActivityTimeoutError
 from workflows.r1.activities import R1ActivityBackend, raise_for_activity
 from workflows.r1.models import Accepted
 from workflows.r1.resources.dpsk import DpskApi
 from workflows.r1.resources.networks import NetworksApi
 from workflows.r1.resources.venues import VenuesApi
+
+
+class WaitsForActivities(Protocol):
+    """The slice of `engine.context.PhaseContext` that `wait_in` needs."""
+
+    async def wait_activity(
+        self, backend: ActivityBackend, activity_id: str, timeout: float | None = None
+    ) -> ActivityResult: ...
 
 
 class R1Client(VenuesApi, NetworksApi, DpskApi):
@@ -33,6 +42,16 @@ class R1Client(VenuesApi, NetworksApi, DpskApi):
 
     async def get_activity(self, request_id: str) -> ActivityResult | None:
         return await self.activities.get_activity(request_id)
+
+    async def wait_in(
+        self, ctx: WaitsForActivities, accepted: Accepted, *, timeout: float | None = None
+    ) -> ActivityResult | None:
+        """Wait from inside a phase executor: the engine's tracker polls in bulk
+        and the phase gives its in-flight slot back meanwhile."""
+        if not accepted.request_id:
+            return None
+        result = await ctx.wait_activity(self.activities, accepted.request_id, timeout)
+        return raise_for_activity(result)
 
     async def wait(
         self,

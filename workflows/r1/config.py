@@ -63,6 +63,12 @@ class RetryPolicy(BaseModel):
     base: float = Field(default=0.5, ge=0)
     cap: float = Field(default=30.0, ge=0)
     max_retry_after: float = Field(default=120.0, ge=0)
+    retry_unsafe_writes: bool = False
+    """Also retry creates (POST) after a 5xx, timeout or dropped connection. Off by
+    default: the first try may have been applied, and a blind re-send then FAILs
+    with "Name must be unique"; the engine re-runs the phase instead, whose
+    find-then-create sees the resource. 429s and connect errors are always
+    retried (the server never processed those)."""
 
     def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
         """Sleep before try number `attempt + 1` (attempt is 1-based)."""

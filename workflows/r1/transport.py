@@ -5,6 +5,9 @@ with explicit timeouts. 429 -> penalize the limiter and back off (Retry-After
 if present); 5xx/408/network/timeout -> back off with full jitter; 401 ->
 refresh the token once and retry; other 4xx -> raise a permanent error at once.
 Attempts are bounded by the retry policy; then the last typed error is raised.
+Creates (non-query POSTs) are not blindly re-sent after an ambiguous failure
+(see `RetryPolicy.retry_unsafe_writes`): they raise a transient error and the
+engine re-runs the phase, whose find-then-create sees a write that landed.
 
 Logs name the route template, status and timing only: never headers, form or
 multipart bodies; JSON bodies are logged at DEBUG with secret-looking keys
@@ -40,6 +43,9 @@ from workflows.r1.errors import (
 from workflows.r1.models import Accepted
 
 log = logging.getLogger("phasegrid.r1")
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures before the request left: always safe to retry."""
 
 Sleep = Callable[[float], Awaitable[None]]
 TOKEN_ROUTE = "/oauth2/token/{tenantId}"
@@ -192,12 +198,20 @@ class R1Transport:
         files: Mapping[str, Any] | None = None,
         authenticated: bool = True,
         accept: Container[int] = (),
+        idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send with retries; return the 2xx response (or one whose status is in
-        `accept`, e.g. 404 for "not yet") or raise a typed `R1Error`."""
+        `accept`, e.g. 404 for "not yet") or raise a typed `R1Error`.
+
+        `idempotent` (default: every method but POST, and POST `.../query`)
+        decides whether ambiguous failures (5xx, timeouts, drops) are retried.
+        """
         key = f"{method} {route}"
         url = expand(route, path)
         policy = self.config.retry
+        if idempotent is None:
+            idempotent = method != "POST" or route.endswith("/query") or not authenticated
+        may_repeat = idempotent or policy.retry_unsafe_writes
         refreshed = False
         attempt = 0
         if json is not None and log.isEnabledFor(logging.DEBUG):
@@ -226,6 +240,9 @@ class R1Transport:
                     else "network error"
                 err: R1Error = R1TransientError(f"{kind} on {key} ({type(exc).__name__})")
                 log.debug("%s -> %s (attempt %d)", key, kind, attempt)
+                if not may_repeat and not isinstance(exc, _NOT_SENT):
+                    self.stats.failures += 1
+                    raise err from None
             else:
                 status = resp.status_code
                 self.stats.statuses[status] += 1
@@ -242,9 +259,9 @@ class R1Transport:
                 if isinstance(err, R1RateLimited):
                     self.stats.rate_limited += 1
                     self.limiter.penalize(err.retry_after)
-                elif not isinstance(err, R1TransientError):
+                elif not isinstance(err, R1TransientError) or not may_repeat:
                     self.stats.failures += 1
-                    if not authenticated:
+                    if not authenticated and not isinstance(err, R1TransientError):
                         raise R1AuthError("token request rejected: check client id/secret",
                                           status=status, code=err.code) from None
                     raise err
