@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 from pydantic.alias_generators import to_camel
 
 
@@ -49,7 +49,7 @@ class Accepted(R1Model):
 class Venue(R1Model):
     id: str
     name: str | None = None
-    address: dict[str, Any] | None = None
+    address: Any = None
 
 
 class ApGroup(R1Model):
@@ -86,7 +86,7 @@ class WifiNetwork(R1Model):
     ssid: str | None = None
     wlan: Wlan | None = None
     dpsk_service_id: str | None = None
-    venue_ids: list[str] | None = Field(default=None, alias="venueIds")
+    venue_ids: list[str] | None = None
 
     @property
     def effective_ssid(self) -> str | None:
