@@ -266,6 +266,8 @@ class Brain:
 
     def _update_unit(self, row: int) -> None:
         states = self.state[row]
+        if not all(self.per_unit):  # a unit row's global-phase columns never leave PENDING
+            states = bytearray(s for s, per in zip(states, self.per_unit, strict=True) if per)
         if FAILED in states:
             new = "failed"
         elif BLOCKED in states:
