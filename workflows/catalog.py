@@ -10,9 +10,16 @@ from engine import Registry
 
 def build_registry() -> Registry:
     from workflows.cleanup import r1_cleanup
+    from workflows.specs.cloudpath import cloudpath_dpsk
     from workflows.specs.per_unit import ap_lan_ports, per_unit_dpsk, per_unit_psk
 
     registry = Registry()
-    for spec in (per_unit_psk(), per_unit_dpsk(), ap_lan_ports(), r1_cleanup()):
+    for spec in (
+        per_unit_psk(),
+        per_unit_dpsk(),
+        cloudpath_dpsk(),
+        ap_lan_ports(),
+        r1_cleanup(),
+    ):
         registry.register(spec)
     return registry

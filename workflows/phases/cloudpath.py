@@ -1,0 +1,232 @@
+"""Cloudpath DPSK migration phases: the pool side is global (one identity group,
+one DPSK pool, an optional network binding); each exported passphrase is a
+unit whose cell goes through the chunked CSV batcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.context import PhaseContext, PlanContext
+from engine.errors import PermanentError, TransientError
+from engine.models import PhasePlan
+from workflows.batching import batcher_for
+from workflows.inventory import Inventory
+from workflows.jobcache import JobCache
+from workflows.phases.base import R1Phase, conflict, create, reuse
+from workflows.phases.network import differences
+from workflows.r1 import PassphraseRow, R1Client, raise_for_activity
+from workflows.r1ctx import find_or_create, first, wait
+
+
+def pool_name(opts: Any) -> str:
+    if opts.pool_name:
+        return opts.pool_name
+    if opts.pool is not None:
+        return opts.pool.display_name
+    raise PermanentError("no pool name: set options.pool_name or pass the export's pool")
+
+
+def group_name(opts: Any) -> str:
+    return opts.identity_group or pool_name(opts)
+
+
+def pool_kwargs(opts: Any) -> dict[str, Any]:
+    pool = opts.pool
+    length = pool.phrase_default_length if pool and pool.phrase_default_length else None
+    limit = opts.device_limit
+    if limit is None and pool is not None and pool.enforce_device_count_limit:
+        limit = pool.device_count_limit
+    return {
+        "passphrase_format": opts.passphrase_format,
+        "passphrase_length": max(8, min(63, length or opts.passphrase_length)),
+        "device_count_limit": limit,
+    }
+
+
+class CpIdentityGroup(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        name = group_name(ctx.options)
+
+        async def find() -> Any:
+            return await first(client.iter_identity_groups(filters={"name": [name]}))
+
+        found = await find_or_create(
+            ctx,
+            client,
+            resource="identity_group",
+            name=name,
+            find=find,
+            create=lambda: client.create_identity_group(name),
+        )
+        return {"identity_group_id": found.id}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        name = group_name(ctx.options)
+        existing = inv.identity_by_name(name)
+        return (
+            reuse("identity_group", name, existing.id)
+            if existing
+            else create("identity_group", name)
+        )
+
+
+class CpPool(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        name, group_id = pool_name(ctx.options), ctx.values["identity_group_id"]
+
+        async def find() -> Any:
+            return await first(client.iter_dpsk_pools(filters={"name": [name]}))
+
+        def check(pool: Any) -> str | None:
+            if pool.identity_group_id and pool.identity_group_id != group_id:
+                return "it belongs to another identity group"
+            return None
+
+        found = await find_or_create(
+            ctx, client, resource="dpsk_pool", name=name, find=find, check=check,
+            create=lambda: client.create_dpsk_pool(group_id, name, **pool_kwargs(ctx.options)),
+            parent={"identity_group_id": group_id},
+        )  # fmt: skip
+        return {"pool_id": found.id}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        name = pool_name(ctx.options)
+        existing = inv.pool_by_name(name)
+        if existing is None:
+            return create("dpsk_pool", name)
+        group = inv.identity_by_name(group_name(ctx.options))
+        if group is None or existing.identity_group_id != group.id:
+            return conflict("dpsk_pool", name, "a pool of that name belongs to another group")
+        return reuse("dpsk_pool", name, existing.id)
+
+
+def no_network(opts: Any, _unit: Any) -> bool:
+    return not opts.network_name
+
+
+class CpNetwork(R1Phase):
+    def ssid(self, opts: Any) -> str:
+        return opts.ssid or opts.network_name
+
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        opts = ctx.options
+        name, ssid = opts.network_name, self.ssid(opts)
+
+        async def find() -> Any:
+            return await first(client.iter_wifi_networks(filters={"name": [name]}))
+
+        def check(net: Any) -> str | None:
+            return differences(
+                net,
+                kind="dpsk",
+                ssid=ssid,
+                security=net.wlan.wlan_security if net.wlan else "WPA2Personal",
+                vlan=1,
+                passphrase=None,
+            )
+
+        found = await find_or_create(
+            ctx, client, resource="network", name=name, find=find, check=check,
+            create=lambda: client.create_wifi_network(name, ssid, network_type="dpsk"),
+        )  # fmt: skip
+        return {"network_id": found.id}
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        name = ctx.options.network_name
+        existing = inv.network_by_name(name)
+        if existing is None:
+            return create("network", name)
+        if existing.type != "dpsk":
+            return conflict("network", name, f"exists as a {existing.type} network")
+        return reuse("network", name, existing.id)
+
+
+class CpBind(R1Phase):
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        network_id, pool_id = ctx.values["network_id"], ctx.values["pool_id"]
+        pool = await first(client.iter_dpsk_pools(filters={"id": [pool_id]}))
+        parent = {"pool_id": pool_id, "network_id": network_id}
+        if pool is not None and network_id in (pool.network_ids or []):
+            ctx.record(
+                "binding",
+                network_id,
+                parent=parent,
+                action="reused" if ctx.attempt == 1 else "created",
+            )
+            return
+        await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
+        ctx.record("binding", network_id, parent=parent)
+
+    def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        net, pool = (
+            inv.network_by_name(ctx.options.network_name),
+            inv.pool_by_name(pool_name(ctx.options)),
+        )
+        if net is not None and pool is not None and net.id in (pool.network_ids or []):
+            return reuse("binding", net.name or "", net.id)
+        if pool is not None and len(pool.network_ids or []) >= 64:
+            return conflict("binding", pool.name, "pool already serves 64 networks")
+        return create("binding", ctx.options.network_name)
+
+
+def skip_revoked(opts: Any, unit: Any) -> bool:
+    return (unit.status or "").upper() == "REVOKED" and not opts.include_revoked
+
+
+def row_of(unit: Any) -> PassphraseRow:
+    expires = unit.expiration_date_time
+    return PassphraseRow(
+        username=unit.name,
+        passphrase=unit.passphrase,
+        vlan_id=unit.vlan_id,
+        expiration_date=expires.isoformat() if expires else None,
+        number_of_devices=unit.device_count_limit if unit.use_device_count_limit else None,
+    )
+
+
+class CpPassphrase(R1Phase):
+    """One exported passphrase: reuse by username, else join the next CSV chunk."""
+
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        pool_id, opts = ctx.values["pool_id"], ctx.options
+        batcher = batcher_for(cache.extra, client, pool_id, chunk_size=opts.chunk_size,
+                              linger=opts.linger)  # fmt: skip
+        existing = await batcher.existing_usernames()
+        parent = {"pool_id": pool_id}
+        name = ctx.unit.name
+        if name in existing:
+            action = "reused" if ctx.attempt == 1 else "created"
+            ctx.record("passphrase", existing[name], name=name, parent=parent, action=action)
+            return
+        vid = batcher.enqueue(row_of(ctx.unit))
+        result = await ctx.wait_activity(batcher, vid)
+        calls, limited = batcher.take_calls()
+        if calls:
+            ctx.incr("r1_calls", calls)
+            ctx.incr(f"r1_calls:{ctx.phase.id}", calls)
+        for _ in range(limited):
+            ctx.rate_limited(None)
+        if result.status == "FAIL":
+            kind = result.data.get("kind")
+            if kind == "r1":
+                raise_for_activity(result)
+            raise TransientError(str(result.data.get("message") or "passphrase import failed"))
+        ctx.record("passphrase", result.data["id"], name=name, parent=parent)
+
+    async def plan(self, ctx: PlanContext) -> PhasePlan:
+        inv: Inventory = ctx.inventory
+        if inv is None or inv.venue is None:
+            return PhasePlan(action="conflict", detail=inv.venue_error if inv else "no inventory")
+        existing: dict[str, str] = getattr(inv, "passphrases", {}) or {}
+        if ctx.unit.name in existing:
+            return reuse("passphrase", ctx.unit.name, existing[ctx.unit.name], calls=0)
+        n = ctx.shared["new_passphrases"] = ctx.shared.get("new_passphrases", 0) + 1
+        chunk = ctx.options.chunk_size
+        calls = 3 if n % chunk == 1 or chunk == 1 else 0  # import + poll + read back
+        return PhasePlan(
+            action="create",
+            resource="passphrase",
+            name=ctx.unit.name,
+            calls=calls,
+            detail="CSV import (chunked)",
+        )
