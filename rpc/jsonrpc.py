@@ -16,14 +16,18 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
-from jsonrpcserver import Error, Success
-from jsonrpcserver.async_main import dispatch_to_serializable
-from jsonrpcserver.main import default_validator
 from pydantic import ValidationError
+
+with warnings.catch_warnings():  # it reads its schema with a deprecated importlib API
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from jsonrpcserver import Error, Success
+    from jsonrpcserver.async_main import dispatch_to_serializable
+    from jsonrpcserver.main import default_validator
 
 from engine import Engine
 from engine.errors import InputError, PhasegridError
