@@ -29,8 +29,11 @@ import uvicorn
 from workflows.sim import ManualClock, SimConfig, Simulator
 
 SIM_BASE_URL = "http://sim"
-SIM_CREDENTIALS = {"tenant_id": "sim-tenant", "client_id": "sim-client",
-                   "client_secret": "sim-secret"}
+SIM_CREDENTIALS = {
+    "tenant_id": "sim-tenant",
+    "client_id": "sim-client",
+    "client_secret": "sim-secret",
+}
 
 
 @dataclass
@@ -42,7 +45,7 @@ class LiveSim:
 @contextmanager
 def serve_sim(sim: Simulator, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve `sim.app` with uvicorn in a thread on a free port; yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
@@ -64,8 +67,9 @@ def serve_sim(sim: Simulator, host: str = "127.0.0.1") -> Iterator[str]:
 
 def sim_client_for(sim: Simulator, **kwargs: object) -> httpx.AsyncClient:
     """An in-process client for `sim` (no network, no server)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app),
-                             base_url=SIM_BASE_URL, **kwargs)  # type: ignore[arg-type]
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sim.app), base_url=SIM_BASE_URL, **kwargs
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
