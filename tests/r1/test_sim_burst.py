@@ -4,8 +4,6 @@ policy still lands every one of the 3,000 calls."""
 
 from __future__ import annotations
 
-import time
-
 import anyio
 import pytest
 
@@ -63,7 +61,6 @@ async def test_burst_over_http_with_engine_token_bucket() -> None:
     sim = Simulator(SimConfig(profile="instant", seed=7, rate_limit_per_minute=3000,
                               rate_limit_burst=300))
     limiter = TokenBucket(rate_per_minute=600_000, burst=5_000)  # loose: the server decides
-    started = time.monotonic()
     with serve(sim) as url:
         target = SimTarget(sim, url, "http")
         client = target.client(retry=RetryPolicy(attempts=10, base=0.2, cap=2.0),
@@ -75,4 +72,3 @@ async def test_burst_over_http_with_engine_token_bucket() -> None:
     assert stats.rate_limited > 0
     assert sim.stats()["rate_limited"] == stats.rate_limited
     assert limiter.rate < limiter.nominal_rate  # penalized: it slowed down
-    assert time.monotonic() - started < 20
