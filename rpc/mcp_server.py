@@ -147,7 +147,7 @@ def _make_wait(engine: EngineRef, op: Operation) -> Callable[..., Any]:
         try:
             while True:
                 left = deadline - time.monotonic()
-                view = await engine().wait(p.job_id, timeout=max(0.0, min(1.0, left)))
+                view = await engine().wait(p.job_id, timeout=max(0.0, min(0.5, left)))
                 done = float(view.transitions_done)
                 if done > sent:
                     sent = done
