@@ -371,31 +371,26 @@ class Brain:
                 self._global_failed(q)
             for c in self.children[q]:
                 if self.per_unit[c]:
-                    targets = (r,) if self.per_unit[q] else range(self.n)
-                    for t in targets:
-                        if self.state[t][c] != PENDING:
-                            continue
-                        if ok:
-                            self.remaining[t][c] -= 1
-                            if self.remaining[t][c] == 0:
-                                self._ready_or_queue(t, c, work)
-                        else:
-                            self._set(t, c, BLOCKED, error=f"blocked by {self.phases[q].id}")
-                            self._emit_blocked(t, c, self.phases[q].id)
-                            work.append((t, c))
-                else:
-                    g = self.global_row
-                    if self.state[g][c] != PENDING:
-                        continue
-                    if ok or self.per_unit[q]:
-                        self.remaining[g][c] -= 1
-                        if self.remaining[g][c] == 0:
-                            self._ready_or_queue(g, c, work)
-                    else:
-                        self._set(g, c, BLOCKED, error=f"blocked by {self.phases[q].id}")
-                        self._emit_blocked(g, c, self.phases[q].id)
-                        work.append((g, c))
+                    for t in (r,) if self.per_unit[q] else range(self.n):
+                        self._release_dependent(t, c, q, ok, work)
+                else:  # a global phase waits for every unit's cell, whatever its outcome
+                    self._release_dependent(self.global_row, c, q, ok or self.per_unit[q], work)
         self._changed.set()
+
+    def _release_dependent(
+        self, t: int, c: int, q: int, ok: bool, work: list[tuple[int, int]]
+    ) -> None:
+        """Dependency q of cell (t, c) is settled: count it down, or block the cell."""
+        if self.state[t][c] != PENDING:
+            return
+        if ok:
+            self.remaining[t][c] -= 1
+            if self.remaining[t][c] == 0:
+                self._ready_or_queue(t, c, work)
+        else:
+            self._set(t, c, BLOCKED, error=f"blocked by {self.phases[q].id}")
+            self._emit_blocked(t, c, self.phases[q].id)
+            work.append((t, c))
 
     def _ready_or_queue(self, row: int, p: int, work: list[tuple[int, int]]) -> None:
         """Queue a ready cell, or settle it now (skipped) and add it to `work`."""
