@@ -1,0 +1,174 @@
+"""`phasegrid` (no sub-command) / `phasegrid tui`: the TUI on the embedded Redis
+(or --redis-url) with the engine in-process; `phasegrid demo`: the TUI on the
+built-in simulator with a 48-unit job planned and its plan review on screen."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEMO_WORKFLOW = "per_unit_dpsk"
+PROFILES = ["instant", "fast", "demo", "realistic"]
+
+
+def add_parser(subparsers: Any) -> None:
+    tui = subparsers.add_parser("tui", help="open the TUI (jobs, plans, live progress)")
+    _common(tui)
+    tui.add_argument(
+        "--backend",
+        choices=["auto", "sim", "sim-url", "r1"],
+        default="auto",
+        help="R1 backend for jobs run here (auto: r1 when R1_CLIENT_ID is set, else sim)",
+    )
+    tui.add_argument("--sim-url", default=None, help="a `phasegrid sim` server (backend sim-url)")
+    tui.set_defaults(func=run_tui)
+
+    demo = subparsers.add_parser("demo", help="the TUI on the simulator with a job ready to run")
+    _common(demo)
+    demo.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=os.environ.get("PHASEGRID_DEMO_PROFILE", "demo"),
+        help="simulator latency profile (default: demo, about a minute)",
+    )
+    demo.add_argument("--units", type=int, default=int(os.environ.get("PHASEGRID_DEMO_UNITS", 48)))
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(func=run_demo)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=None, help="embedded Redis data directory")
+    p.add_argument("--no-worker", action="store_true", help="do not run jobs in this process")
+    p.add_argument("--refresh-hz", type=float, default=4.0, help="screen updates per second")
+
+
+def default_command(args: argparse.Namespace) -> int:
+    for name, value in (
+        ("backend", "auto"),
+        ("sim_url", None),
+        ("data_dir", None),
+        ("no_worker", False),
+        ("refresh_hz", 4.0),
+    ):
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    return run_tui(args)
+
+
+def _settings(args: argparse.Namespace, **kw: Any) -> Any:
+    from app.runtime import RuntimeSettings
+
+    return RuntimeSettings(
+        redis_url=getattr(args, "redis_url", None),
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        worker=not getattr(args, "no_worker", False),
+        **kw,
+    )
+
+
+def _factory(settings: Any, registry_factory: Callable[[], Any] | None = None) -> Callable[[], Any]:
+    from app.runtime import open_runtime
+
+    def factory() -> Any:
+        return open_runtime(settings, registry_factory=registry_factory)
+
+    return factory
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from app.tui import PhasegridApp
+
+    backend = args.backend
+    if backend == "auto":
+        backend = "r1" if os.environ.get("R1_CLIENT_ID") else "sim"
+    settings = _settings(args, backend=backend, sim_url=args.sim_url)
+    app = PhasegridApp(
+        _factory(settings, demo_registry_factory()),
+        simulated=settings.simulated,
+        refresh_hz=args.refresh_hz,
+        workflow=DEMO_WORKFLOW,
+    )
+    return int(app.run() or 0)
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+def demo_registry_factory(
+    delay: tuple[float, float] = (1.0, 5.0), seed: int = 7
+) -> Callable[[], Any]:
+    """The real workflows, plus the synthetic demo ones when `per_unit_dpsk` is absent."""
+
+    def factory() -> Any:
+        from app.tui.synthetic import SynthControl, synthetic_specs
+
+        try:
+            from workflows.catalog import build_registry
+
+            registry = build_registry()
+        except ImportError:
+            from engine import Registry
+
+            registry = Registry()
+        if DEMO_WORKFLOW not in registry:
+            for spec in synthetic_specs(SynthControl(delay=delay, seed=seed)):
+                if spec.name not in registry:
+                    registry.register(spec)
+        return registry
+
+    return factory
+
+
+def _fill_options(schema: dict[str, Any] | None, venue: str) -> dict[str, Any]:
+    """Defaults for the demo: any required venue-like option gets the simulator's venue."""
+    out: dict[str, Any] = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if "venue" in name.lower() and "default" not in prop:
+            out[name] = venue
+    return out
+
+
+async def plan_demo(engine: Any, units: int = 48, seed: int = 0) -> str:
+    """Plan the demo job; return its id (its plan review opens first)."""
+    names = {w.name for w in engine.workflows()}
+    if DEMO_WORKFLOW in names:
+        from workflows.inputs.samples import sample_units
+
+        desc = engine.describe(DEMO_WORKFLOW)
+        plan = await engine.plan(
+            DEMO_WORKFLOW,
+            sample_units(units, seed=seed),
+            _fill_options(desc.options_schema, "Sim Venue"),
+            title=f"Demo: {units} units",
+        )
+    else:
+        from app.tui.synthetic import DEMO_WORKFLOW as SYNTH
+        from app.tui.synthetic import synthetic_units
+
+        plan = await engine.plan(
+            SYNTH, synthetic_units(units, seed=seed), {}, title=f"Demo: {units} units"
+        )
+    return plan.job_id
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from app.tui import PhasegridApp
+
+    fast = args.profile in ("instant", "fast")
+    delay = (0.0, 0.0) if args.profile == "instant" else (0.02, 0.1) if fast else (1.0, 5.0)
+    settings = _settings(args, backend="sim", sim_profile=args.profile, sim_seed=args.seed)
+
+    async def start(engine: Any) -> str:
+        return await plan_demo(engine, args.units, args.seed)
+
+    app = PhasegridApp(
+        _factory(settings, demo_registry_factory(delay, args.seed)),
+        start=start,
+        simulated=True,
+        refresh_hz=args.refresh_hz,
+        workflow=DEMO_WORKFLOW,
+    )
+    return int(app.run() or 0)

@@ -1,0 +1,1 @@
+"""Screens: jobs, new job, plan review, job, unit detail, help, modals."""
