@@ -134,8 +134,10 @@ async def delete_item(
             if ap is None or ap.ap_group_id != p.get("ap_group_id"):
                 return False
             target = p.get("from_group_id") or ""
-            groups = {g.id for g in await client.list_ap_groups(venue_id=vid)}
-            if target not in groups:
+            key = f"groups:{vid}"
+            if key not in cache.extra:  # groups that existed before the job: read once
+                cache.extra[key] = {g.id for g in await client.list_ap_groups(venue_id=vid)}
+            if target not in cache.extra[key]:
                 target = await default_group_id(cache, client, vid)
             await wait(ctx, client, await client.assign_ap_to_group(vid, target, item.id))
         elif k == "ap_group":

@@ -54,6 +54,7 @@ def sim_for(units: list[Any], **config: Any) -> Simulator:
     config.setdefault("profile", "instant")
     config.setdefault("seed", 7)
     config.setdefault("aps", 4)
+    config.setdefault("rate_limit_per_minute", 1_000_000)
     return Simulator(SimConfig(extra_ap_serials=serials, **config))
 
 

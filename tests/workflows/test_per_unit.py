@@ -1,0 +1,134 @@
+"""per_unit_dpsk / per_unit_psk end to end against the simulator (real Redis)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import JobStatus
+from engine.errors import ConfirmationRequired
+from tests.fixtures_sim import serve_sim
+from tests.workflows.checks import check_unit, shape, writes
+from tests.workflows.rig import rig, sim_for, units
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_dpsk_100_units_complete_linked_rerun_reuses_audit_and_cleanup(redis, prefix):
+    us = units(100)
+    sim = sim_for(us)
+    before = shape(sim)
+    async with rig(redis, prefix, sim) as r:
+        stats0 = r.stats()
+        plan = await r.plan("per_unit_dpsk", us)
+        stats1 = r.stats()
+        assert writes(stats1) == writes(stats0) == {}  # Phase 0 writes nothing
+        assert stats1["resources"] == stats0["resources"]
+        # one bulk read per resource type, never one per unit
+        reads = stats1["requests_total"] - stats0["requests_total"]
+        assert reads <= 10, stats1["requests"]
+        s = plan.summary
+        assert s.conflicts == 0 and s.create == 700 and s.update == 100
+        await r.engine.confirm(plan.job_id, plan.digest)
+        view = await r.engine.wait(plan.job_id, timeout=60)
+        assert view.status == JobStatus.COMPLETED
+        assert view.units_by_state["succeeded"] == 100
+        assert view.metrics["r1_calls"] >= 1000
+        for u in us:
+            check_unit(sim, u, dpsk=True)
+        assert r.stats()["duplicate_create_attempts"] == 0
+
+        # a second run of the same input: 100% reuse, nothing created
+        again = await r.plan("per_unit_dpsk", us)
+        assert again.summary.create == again.summary.update == again.summary.conflicts == 0
+        assert again.summary.reuse == 801
+        after_first = shape(sim)
+        await r.engine.confirm(again.job_id, again.digest)
+        assert (await r.engine.wait(again.job_id, timeout=60)).status == JobStatus.COMPLETED
+        assert shape(sim) == after_first
+        assert r.stats()["duplicate_create_attempts"] == 0
+
+        # audit: all present; a pool deleted behind the job's back is missing
+        report = await r.engine.audit(plan.job_id)
+        assert report.counts["missing"] == report.counts["drifted"] == 0
+        assert report.counts["present"] == len(
+            {(e.resource, e.id) for e in await r.engine.ledger(plan.job_id)}
+        )
+        victim = sim.store.networks[sim.store.network_by_name["105-Unit-105"]]
+        sim.store.deactivate(sim.venue_id, victim.id)
+        sim.store.delete_network(victim.id)
+        report = await r.engine.audit(plan.job_id)
+        missing = {(i.unit, i.resource) for i in report.items if i.status == "missing"}
+        assert missing == {("105", "network"), ("105", "activation"), ("105", "binding")}
+
+        # cleanup deletes exactly the ledger, in reverse order: the venue is back
+        cleanup = await r.engine.cleanup(plan.job_id)
+        assert cleanup.summary.destructive and cleanup.summary.confirm_text == "Sim Venue"
+        with pytest.raises(ConfirmationRequired):
+            await r.engine.confirm(cleanup.job_id, cleanup.digest)
+        await r.engine.confirm(cleanup.job_id, cleanup.digest, confirm_text="Sim Venue")
+        done = await r.engine.wait(cleanup.job_id, timeout=60)
+        assert done.status == JobStatus.COMPLETED, done
+        assert shape(sim) == before
+
+
+async def test_psk_100_units_over_real_http(redis, prefix):
+    us = units(100)
+    sim = sim_for(us)
+    with serve_sim(sim) as url:
+        async with rig(redis, prefix, sim, base_url=url) as r:
+            plan, view = await r.run("per_unit_psk", us)
+            assert plan.summary.create == 300 and plan.summary.conflicts == 0
+            assert view.status == JobStatus.COMPLETED
+            assert view.units_by_state["succeeded"] == 100
+            for u in us:
+                check_unit(sim, u, dpsk=False)
+            again = await r.plan("per_unit_psk", us)
+            assert again.summary.create == again.summary.update == 0
+            assert r.stats()["duplicate_create_attempts"] == 0
+
+
+async def test_passphrases_over_threshold_use_one_csv_import(redis, prefix):
+    us = units(3)
+    sim = sim_for(us)
+    async with rig(redis, prefix, sim) as r:
+        opts = {"passphrases": {"per_unit": 25, "bulk_threshold": 20}}
+        _, view = await r.run("per_unit_dpsk", us, opts)
+        assert view.status == JobStatus.COMPLETED
+        for u in us:
+            check_unit(sim, u, dpsk=True, passphrases=25)
+        reqs = r.stats()["requests"]
+        assert reqs["POST /dpskServices/{poolId}/passphrases/csvFiles"] == 3
+        assert "POST /dpskServices/{poolId}/passphrases" not in reqs
+
+    few = units(5)[3:]
+    sim = sim_for(few)
+    async with rig(redis, prefix, sim) as r:
+        _, view = await r.run("per_unit_dpsk", few, {"passphrases": {"per_unit": 3}})
+        assert view.status == JobStatus.COMPLETED
+        reqs = r.stats()["requests"]
+        assert reqs["POST /dpskServices/{poolId}/passphrases"] == 6  # one call each
+        assert "POST /dpskServices/{poolId}/passphrases/csvFiles" not in reqs
+
+
+async def test_lan_ports_standalone_and_in_the_unit_pipeline(redis, prefix):
+    us = units(4)
+    sim = sim_for(us)
+    ports = {
+        "*": [{"port_id": "2"}],
+        "R650": [{"port_id": "2", "type": "TRUNK", "vlan_members": "100-200", "untag_id": 100}],
+    }
+    async with rig(redis, prefix, sim) as r:
+        _, view = await r.run("ap_lan_ports", us, {"lan_ports": ports})
+        assert view.status == JobStatus.COMPLETED
+        for u in us:
+            for serial in u.ap_serials:
+                ap = sim.store.aps[serial]
+                assert not ap.useVenueSettings
+                port = ap.lanPorts["2"]
+                if ap.model == "R650":
+                    assert (port.type, port.vlanMembers, port.untagId) == ("TRUNK", "100-200", 100)
+                else:
+                    assert (port.type, port.untagId) == ("ACCESS", u.default_vlan)
+        _, view = await r.run("per_unit_psk", us, {"lan_ports": ports})
+        assert view.status == JobStatus.COMPLETED
+        assert view.phases[-1].counts.get("succeeded") == 4
