@@ -1,0 +1,133 @@
+"""Cloudpath migration, venue_cleanup, and Phase 0 conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import JobStatus
+from engine.errors import ConfirmationRequired, ConflictsPresent
+from tests.workflows.checks import shape, writes
+from tests.workflows.rig import rig, sim_for, units
+from workflows.inputs.samples import sample_cloudpath
+from workflows.specs.cloudpath import cloudpath_job
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_cloudpath_300_passphrases_migrate_in_a_few_calls(redis, prefix):
+    export = sample_cloudpath(300)
+    cp_units, opts = cloudpath_job(export, network_name="Residents", chunk_size=100)
+    sim = sim_for([])
+    before = shape(sim)
+    async with rig(redis, prefix, sim) as r:
+        plan = await r.plan("cloudpath_dpsk", cp_units, opts)
+        revoked = sum(1 for p in export.dpsks if p.status == "REVOKED")
+        assert plan.summary.skip == revoked and plan.summary.conflicts == 0
+        assert writes(r.stats()) == {}
+        await r.engine.confirm(plan.job_id, plan.digest)
+        view = await r.engine.wait(plan.job_id, timeout=60)
+        assert view.status == JobStatus.COMPLETED
+        assert view.units_by_state["succeeded"] == 300
+        store = sim.store
+        pool = store.pools[store.pool_by_name["Residents DPSK"]]
+        migrated = [p for p in export.dpsks if p.status != "REVOKED"]
+        assert len(pool.passphrases) == len(migrated)
+        by_name = {p.username: p for p in pool.passphrases.values()}
+        for p in migrated:
+            got = by_name[p.name]
+            assert got.passphrase == p.passphrase.get_secret_value()
+            assert got.vlanId == p.vlan_id
+        net = store.networks[store.network_by_name["Residents"]]
+        assert net.dpskServiceId == pool.id
+        assert store.identity_groups[pool.identityGroupId].name == "Residents DPSK"
+        calls = view.metrics["r1_calls:passphrase"]
+        assert calls <= len(migrated) / 100 * 3 + 2, calls  # chunks of 100: ~3 calls each
+        assert r.stats()["requests"]["POST /dpskServices/{poolId}/passphrases/csvFiles"] == 3
+
+        again = await r.plan("cloudpath_dpsk", cp_units, opts)
+        assert again.summary.create == 0 and again.summary.reuse == len(migrated) + 5
+
+        del store.pools[pool.id].passphrases[by_name[migrated[0].name].id]
+        report = await r.engine.audit(plan.job_id)
+        assert [i.name for i in report.items if i.status == "missing"] == [migrated[0].name]
+        store.pools[pool.id].passphrases[by_name[migrated[0].name].id] = by_name[migrated[0].name]
+
+        cleanup = await r.engine.cleanup(plan.job_id)
+        await r.engine.confirm(cleanup.job_id, cleanup.digest, confirm_text="Sim Venue")
+        assert (await r.engine.wait(cleanup.job_id)).status == JobStatus.COMPLETED
+        assert shape(sim) == before
+
+
+async def test_venue_cleanup_needs_the_typed_venue_name(redis, prefix):
+    us = units(6)
+    sim = sim_for(us)
+    before = shape(sim)
+    async with rig(redis, prefix, sim) as r:
+        _, view = await r.run("per_unit_dpsk", us)
+        assert view.status == JobStatus.COMPLETED
+        plan = await r.plan("venue_cleanup", [], {"name_pattern": "10[1-3]-*"})
+        assert plan.summary.destructive and plan.summary.confirm_text == "Sim Venue"
+        assert plan.global_phases["ap_groups"].data["count"] == 3
+        assert writes(r.stats()).get("DELETE /wifiNetworks/{networkId}") is None
+        for wrong in (None, "sim venue", "Other"):
+            with pytest.raises(ConfirmationRequired):
+                await r.engine.confirm(plan.job_id, plan.digest, confirm_text=wrong)
+        assert len(sim.store.networks) == 6  # refused: nothing deleted
+        await r.engine.confirm(plan.job_id, plan.digest, confirm_text="Sim Venue")
+        view = await r.engine.wait(plan.job_id, timeout=60)
+        assert view.status == JobStatus.COMPLETED
+        names = sorted(n.name for n in sim.store.networks.values())
+        assert names == ["104-Unit-104", "105-Unit-105", "106-Unit-106"]
+        assert len(sim.store.pools) == len(sim.store.identity_groups) == 3
+        rest = await r.plan("venue_cleanup", [], {"name_pattern": "10*-*"})
+        await r.engine.confirm(rest.job_id, rest.digest, confirm_text="Sim Venue")
+        assert (await r.engine.wait(rest.job_id)).status == JobStatus.COMPLETED
+        assert shape(sim) == before
+
+
+async def test_phase0_conflicts(redis, prefix):
+    us = units(20)
+    sim = sim_for(us[:19])  # unit 120's APs are not in the venue
+    async with rig(redis, prefix, sim) as r:
+        _, view = await r.run("per_unit_psk", us[:1])
+        assert view.status == JobStatus.COMPLETED
+        changed = [us[0].model_copy(update={"default_vlan": 999}), *us[1:]]
+        plan = await r.plan("per_unit_psk", changed)
+        by_unit = {u.unit: u for u in plan.units}
+        assert by_unit["101"].phases["network"].action == "conflict"
+        assert "VLAN 101 (want 999)" in by_unit["101"].phases["network"].detail
+        assert by_unit["120"].phases["assign_aps"].action == "conflict"
+        assert "not in venue" in by_unit["120"].phases["assign_aps"].detail
+        with pytest.raises(ConflictsPresent):
+            await r.engine.confirm(plan.job_id, plan.digest)
+        # one shared AP group for 20 units: over the 15-SSID budget from the 16th
+        shared = {"naming": {"ap_group": "Building-APG"}}
+        plan = await r.plan("per_unit_psk", us[1:19], shared)
+        actions = [u.phases["activate"].action for u in plan.units]
+        assert actions.count("conflict") == 3 and actions[:15] == ["create"] * 15
+        assert plan.units[1].phases["ap_group"].detail.startswith("shared with unit")
+        assert writes(r.stats()) == {k: v for k, v in writes(r.stats()).items()}
+
+
+async def test_ssid_budget_throttles_activation_at_run_time(redis, prefix):
+    from workflows.sim.model import Activation, Network
+
+    us = units(8)
+    sim = sim_for(us)
+    async with rig(redis, prefix, sim) as r:
+        plan = await r.plan("per_unit_psk", us, {"naming": {"ap_group": "Shared-APG"}})
+        assert plan.summary.conflicts == 0
+        for i in range(10):  # meanwhile 10 venue-wide SSIDs appear: 5 of 15 left
+            net = Network(f"other-{i}", f"other-{i}", "psk", {"ssid": f"o{i}"})
+            sim.store.add_network(net)
+            sim.store.activate(Activation(sim.venue_id, net.id, True))
+        await r.engine.confirm(plan.job_id, plan.digest)
+        view = await r.engine.wait(plan.job_id, timeout=60)
+        assert view.status == JobStatus.PARTIAL
+        assert view.units_by_state == {**view.units_by_state, "succeeded": 5, "failed": 3}
+        failed = await r.engine.units(plan.job_id, state="failed")
+        detail = await r.engine.unit(plan.job_id, failed.units[0].unit)
+        assert "already broadcasts 15 SSIDs" in detail.phases["activate"].error
+        assert r.stats()["activities"]["FAIL"] == 0  # throttled before R1 had to refuse
+        gid = sim.store.group_by_name[(sim.venue_id, "Shared-APG")]
+        assert sim.store.ssid_count(gid) == 15
