@@ -62,7 +62,7 @@ def test_every_error_reported_with_location(data_dir: Path, details_of: Details)
         "units_bad.csv:5:2 ap_identifiers: AP serial already assigned to unit '101' (line 2)"
         " (got '921000000001')",
         "units_bad.csv:6:2 ap_identifiers: is not a valid AP serial (6-20 letters or digits)"
-        " (got '92100-0005')",
+        " or AP name (got '92100-0005')",
         "units_bad.csv:7:4 ssid_password: must be 8-63 characters (or 64 hex digits) (got '••••')",
         "units_bad.csv:8:3 ssid_name: must be at most 32 bytes (UTF-8)"
         " (got 'This SSID name is far too long for Wi-Fi')",

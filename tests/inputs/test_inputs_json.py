@@ -37,7 +37,7 @@ def test_bad_json_all_errors_located(data_dir: Path, details_of: Details) -> Non
     details = details_of(parse_units_json, data_dir / "units_bad.json")
     assert details == [
         "units_bad.json:4 units[1].ap_identifiers[1]: is not a valid AP serial"
-        " (6-20 letters or digits) (got 'x!')",
+        " (6-20 letters or digits) or AP name (got 'x!')",
         "units_bad.json:4 units[1].unit_number: duplicate unit (first at units[0], line 2)"
         " (got '101')",
         "units_bad.json:4 units[1].ap_identifiers[0]: AP serial already assigned to unit '101'"

@@ -113,3 +113,14 @@ def test_validation_error_text_hides_secret() -> None:
     with pytest.raises(ValidationError) as info:
         unit(ssid_password="short-x", default_vlan=9999)
     assert "short-x" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["Unit-101-AP1", "Lobby AP", "ap_7.b"])
+def test_ap_names_accepted_as_is(name: str) -> None:
+    assert unit(ap_serials=[name, "abc123"]).ap_serials == [name, "ABC123"]
+
+
+@pytest.mark.parametrize("name", ["-AP1", "AP-", "12-34", "a", "AP;1", "x" * 30 + "-" + "y" * 40])
+def test_bad_ap_names_rejected(name: str) -> None:
+    with pytest.raises(ValidationError):
+        unit(ap_serials=[name])

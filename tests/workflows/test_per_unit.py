@@ -132,3 +132,26 @@ async def test_lan_ports_standalone_and_in_the_unit_pipeline(redis, prefix):
         _, view = await r.run("per_unit_psk", us, {"lan_ports": ports})
         assert view.status == JobStatus.COMPLETED
         assert view.phases[-1].counts.get("succeeded") == 4
+
+
+async def test_ap_names_resolve_to_serials_and_unknown_names_conflict(redis, prefix):
+    from workflows.inputs import UnitInput
+
+    sim = sim_for([], aps=4)  # seeded APs are named AP-001..AP-004
+    serial_of = {a.name: a.serialNumber for a in sim.store.aps.values()}
+    good = UnitInput(unit_number="7", ap_serials="AP-001;AP-002", ssid_name="Seven",
+                     ssid_password="seven-pass-1", default_vlan=70)  # fmt: skip
+    bad = UnitInput(unit_number="8", ap_serials=["AP-999"], ssid_name="Eight",
+                    ssid_password="eight-pass-1")  # fmt: skip
+    async with rig(redis, prefix, sim) as r:
+        plan = await r.plan("per_unit_psk", [good, bad])
+        phases = {u.unit: u.phases for u in plan.units}
+        assert phases["7"]["assign_aps"].data["serials"] == [
+            serial_of["AP-001"],
+            serial_of["AP-002"],
+        ]
+        assert phases["8"]["assign_aps"].action == "conflict"
+        _, view = await r.run("per_unit_psk", [good])
+        assert view.status == JobStatus.COMPLETED
+        gid = sim.store.group_by_name[(sim.venue_id, "7-APG")]
+        assert sim.store.aps_by_group[gid] == {serial_of["AP-001"], serial_of["AP-002"]}

@@ -25,6 +25,7 @@ SSID_MAX_BYTES = 32
 VLAN_MIN, VLAN_MAX = 1, 4094
 
 _SERIAL_RE = re.compile(r"[A-Za-z0-9]{6,20}")
+_AP_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}[A-Za-z0-9]")
 _HEX64_RE = re.compile(r"[0-9A-Fa-f]{64}")
 _INT_RE = re.compile(r"[+]?[0-9]{1,9}")
 
@@ -93,14 +94,26 @@ def check_unit_number(value: Any) -> str:
     return text
 
 
+def is_ap_name(text: str) -> bool:
+    """An AP *name* (e.g. 'Unit-101-AP1'), not a serial: resolved from the venue's
+    inventory at plan time. 2-64 characters, a letter and a separator among them."""
+    return (
+        bool(_AP_NAME_RE.fullmatch(text))
+        and any(c.isalpha() for c in text)
+        and any(c in " ._-" for c in text)
+    )
+
+
 def check_ap_serial(value: Any) -> str:
-    """An R1 AP serial: 6-20 letters/digits (12 digits typically), uppercased."""
+    """An R1 AP serial (6-20 letters/digits, uppercased) or an AP name (kept as is)."""
     if not isinstance(value, str):
         raise _fail("ap_serial", "must be a string")
     text = value.strip()
-    if not _SERIAL_RE.fullmatch(text):
-        raise _fail("ap_serial", "is not a valid AP serial (6-20 letters or digits)")
-    return text.upper()
+    if _SERIAL_RE.fullmatch(text):
+        return text.upper()
+    if is_ap_name(text):
+        return text
+    raise _fail("ap_serial", "is not a valid AP serial (6-20 letters or digits) or AP name")
 
 
 def split_serials(value: Any) -> Any:
