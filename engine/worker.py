@@ -141,7 +141,7 @@ class Worker:
                 on_fenced=lambda: b.stop("fenced", hard=True),
             )
 
-        return Brain(
+        brain = Brain(
             job_id=job_id,
             phases=phases,
             unit_keys=unit_keys,
@@ -162,6 +162,11 @@ class Worker:
             rng=engine.rng,
             ledger_seq=int(meta.get("ledger_seq") or 0),
         )
+        try:  # a resumed or retried job keeps counting (API calls, 429s...)
+            brain.metrics.update(json.loads(meta.get("metrics") or "{}"))
+        except ValueError:
+            pass
+        return brain
 
     async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
         while True:
