@@ -7,6 +7,7 @@ so a job taken over after a crash is never written by two workers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -162,10 +163,8 @@ class Worker:
             rng=engine.rng,
             ledger_seq=int(meta.get("ledger_seq") or 0),
         )
-        try:  # a resumed or retried job keeps counting (API calls, 429s...)
+        with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
             brain.metrics.update(json.loads(meta.get("metrics") or "{}"))
-        except ValueError:
-            pass
         return brain
 
     async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
