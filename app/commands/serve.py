@@ -37,6 +37,12 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
         "--sim-profile", default="fast", choices=("instant", "fast", "demo", "realistic")
     )
     p.add_argument(
+        "--sim-extra-serials",
+        default="",
+        metavar="SERIALS",
+        help="comma-separated AP serials the in-process simulator should also know",
+    )
+    p.add_argument(
         "--no-worker",
         action="store_true",
         help="do not run jobs in this process (another worker does)",
@@ -110,6 +116,7 @@ def runtime_settings(args: argparse.Namespace) -> Any:
         backend=backend,
         sim_url=args.sim_url,
         sim_profile=args.sim_profile,
+        sim_extra_serials=[x.strip() for x in args.sim_extra_serials.split(",") if x.strip()],
         worker=not args.no_worker,
         engine=engine,
     )

@@ -52,20 +52,11 @@ async def legacy(streams_cm: Any, asker: Asker | None) -> AsyncIterator[ClientSe
         yield session
 
 
-def stdio_params(redis_url: str, prefix: str) -> StdioServerParameters:
+def stdio_params(redis_url: str, prefix: str, *extra: str) -> StdioServerParameters:
+    extra = extra or ("--registry", "tests.rpc.workflows:build_registry")
     return StdioServerParameters(
         command=sys.executable,
-        args=[
-            "-m",
-            "app.cli",
-            "--redis-url",
-            redis_url,
-            "mcp",
-            "--prefix",
-            prefix,
-            "--registry",
-            "tests.rpc.workflows:build_registry",
-        ],
+        args=["-m", "app.cli", "--redis-url", redis_url, "mcp", "--prefix", prefix, *extra],
         env=subprocess_env(),
         cwd=str(ROOT),
     )
@@ -89,16 +80,19 @@ async def check_tools(c: Any) -> None:
     assert tools["get_job"].output_schema["properties"]["status"]
 
 
-async def scenario(c: Any, asker: Asker | None) -> None:
+SYNTHETIC = {"workflow": "demo", "units": units("u1", "u2", "u3", "u4"), "options": {"delay": 0.15}}
+
+
+async def scenario(c: Any, asker: Asker | None, job: dict[str, Any] = SYNTHETIC) -> None:
     """List tools, plan, refuse a wrong digest, confirm, wait with progress: COMPLETED."""
     await check_tools(c)
-    res = await c.call_tool(
-        "plan_job",
-        {"workflow": "demo", "units": units("u1", "u2", "u3", "u4"), "options": {"delay": 0.15}},
-    )
+    n = len(job["units"])
+    res = await c.call_tool("plan_job", job)
     assert not res.is_error, res.content
     plan = res.structured_content
-    assert plan["headline"] == "Plan: 12 to create, 0 to reuse, 0 conflicts"
+    assert plan["conflicts_total"] == 0 and plan["summary"]["create"] > 0
+    if job is SYNTHETIC:
+        assert plan["headline"] == "Plan: 12 to create, 0 to reuse, 0 conflicts"
     assert json.loads(res.content[0].text)["digest"] == plan["digest"]
 
     bad = await c.call_tool("confirm_job", {"job_id": plan["job_id"], "digest": "f" * 32})
@@ -110,7 +104,7 @@ async def scenario(c: Any, asker: Asker | None) -> None:
     assert not ok.is_error, ok.content
     assert ok.structured_content["status"] in ("QUEUED", "RUNNING")
     if asker is not None:
-        assert len(asker.messages) == 1 and "12 to create" in asker.messages[0]
+        assert len(asker.messages) == 1 and plan["headline"] in asker.messages[0]
 
     progress: list[tuple[float, float | None, str | None]] = []
 
@@ -122,12 +116,12 @@ async def scenario(c: Any, asker: Asker | None) -> None:
     )
     assert not done.is_error, done.content
     assert done.structured_content["status"] == "COMPLETED"
-    assert progress and progress[-1][0] == progress[-1][1] == 12
-    assert progress[-1][2].startswith("COMPLETED: 4/4 units")
+    assert progress and progress[-1][0] == progress[-1][1]
+    assert progress[-1][2].startswith(f"COMPLETED: {n}/{n} units")
     assert [p[0] for p in progress] == sorted({p[0] for p in progress})  # increasing
 
     got = await c.call_tool("get_job", {"job_id": plan["job_id"]})
-    assert got.structured_content["units_by_state"]["succeeded"] == 4
+    assert got.structured_content["units_by_state"]["succeeded"] == n
 
 
 async def test_http_modern_client(server, redis) -> None:
