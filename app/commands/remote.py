@@ -259,6 +259,12 @@ def load_units(workflow: str, path: Path) -> tuple[list[Any], dict[str, Any]]:
             units, implied = load_input(registry.get(workflow).extra.get("load_input"), path)
         except PhasegridError as exc:
             raise RemoteError(str(exc), kind="invalid_input") from None
+        if not all(isinstance(u, dict) or hasattr(u, "model_dump") for u in units):
+            raise RemoteError(
+                f"{path}: {workflow} has no unit loader for this file; "
+                "pass a JSON list of units (or {'units': [...], 'options': {...}})",
+                kind="invalid_input",
+            )
         return [json.loads(dump_revealed(u)) for u in units], implied
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
