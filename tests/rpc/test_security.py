@@ -105,3 +105,18 @@ async def test_real_socket_off_loopback_bind(engine) -> None:
             assert (await c.post("/rpc", json=RPC)).status_code == 401
             resp = await c.post("/rpc", json=RPC, headers={"authorization": f"Bearer {srv.token}"})
             assert resp.status_code == 200
+
+
+async def test_mcp_client_with_bearer_token(engine) -> None:
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async with serve_in_background(engine, "0.0.0.0", 0) as srv:
+        http = create_mcp_http_client(headers={"Authorization": f"Bearer {srv.token}"})
+        async with http, Client(streamable_http_client(srv.url + "/mcp", http_client=http)) as c:
+            tools = await c.list_tools()
+            assert "plan_job" in {t.name for t in tools.tools}
+        with pytest.raises(Exception):  # noqa: B017 - the SDK surfaces the 401 its own way
+            async with Client(srv.url + "/mcp") as c:
+                await c.list_tools()
