@@ -131,6 +131,15 @@ def _fill_options(schema: dict[str, Any] | None, venue: str) -> dict[str, Any]:
     return out
 
 
+def demo_ap_serials(units: int, seed: int = 0) -> list[str]:
+    """The sample units' AP serials: the simulated venue must hold them."""
+    try:
+        from workflows.inputs.samples import sample_units
+    except ImportError:
+        return []
+    return [s for u in sample_units(units, seed=seed) for s in u.ap_serials]
+
+
 async def plan_demo(engine: Any, units: int = 48, seed: int = 0) -> str:
     """Plan the demo job; return its id (its plan review opens first)."""
     names = {w.name for w in engine.workflows()}
@@ -159,7 +168,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
     fast = args.profile in ("instant", "fast")
     delay = (0.0, 0.0) if args.profile == "instant" else (0.02, 0.1) if fast else (1.0, 5.0)
-    settings = _settings(args, backend="sim", sim_profile=args.profile, sim_seed=args.seed)
+    settings = _settings(
+        args,
+        backend="sim",
+        sim_profile=args.profile,
+        sim_seed=args.seed,
+        sim_extra_serials=demo_ap_serials(args.units),
+    )
 
     async def start(engine: Any) -> str:
         return await plan_demo(engine, args.units, args.seed)

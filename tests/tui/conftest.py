@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from app.commands.tui import demo_ap_serials, demo_registry_factory
 from app.runtime import RuntimeSettings, open_runtime
 from app.tui import PhasegridApp
 from app.tui.synthetic import SynthControl, synthetic_registry_factory
@@ -49,17 +50,19 @@ def sim_app(
     control: SynthControl | None = None,
     start: Callable[[Any], Any] | None = None,
     use_sim: bool = False,
+    demo_units: int = 48,
     **kw: Any,
 ) -> PhasegridApp:
     """The real app on a real engine (simulator backend) with synthetic workflows."""
     control = control or SynthControl()
     registry_factory = synthetic_registry_factory(control)
     if use_sim:
-        from app.commands.tui import demo_registry_factory
-
         registry_factory = demo_registry_factory((0.0, 0.0))
     settings = RuntimeSettings(
-        redis_url=redis_url, engine=EngineConfig(prefix=prefix), sim_profile="instant"
+        redis_url=redis_url,
+        engine=EngineConfig(prefix=prefix),
+        sim_profile="instant",
+        sim_extra_serials=demo_ap_serials(demo_units) if use_sim else [],
     )
 
     def factory() -> Any:
