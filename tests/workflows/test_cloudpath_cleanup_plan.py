@@ -131,3 +131,32 @@ async def test_ssid_budget_throttles_activation_at_run_time(redis, prefix):
         assert r.stats()["activities"]["FAIL"] == 0  # throttled before R1 had to refuse
         gid = sim.store.group_by_name[(sim.venue_id, "Shared-APG")]
         assert sim.store.ssid_count(gid) == 15
+
+
+async def test_a_bad_row_fails_only_its_own_unit_then_retry_completes(redis, prefix):
+    from workflows.sim.config import FaultConfig, FaultRule
+
+    export = sample_cloudpath(200, seed=5)
+    cp_units, opts = cloudpath_job(export, include_revoked=True, chunk_size=100)
+    sim = sim_for([])
+    async with rig(redis, prefix, sim) as r:
+        plan = await r.plan("cloudpath_dpsk", cp_units, opts)
+        sim.faults = FaultConfig(rules=[
+            FaultRule(action="fail_permanent", route="csvFiles", match="resident-00042,",
+                      message="Passphrase rejected by policy"),
+        ])  # fmt: skip
+        await r.engine.confirm(plan.job_id, plan.digest)
+        view = await r.engine.wait(plan.job_id, timeout=60)
+        assert view.status == JobStatus.PARTIAL
+        assert view.units_by_state["failed"] == 1 and view.units_by_state["succeeded"] == 199
+        detail = await r.engine.unit(plan.job_id, "resident-00042")
+        assert "Passphrase rejected by policy" in detail.phases["passphrase"].error
+        imports = r.stats()["requests"]["POST /dpskServices/{poolId}/passphrases/csvFiles"]
+        assert imports <= 2 + 2 * 7  # the bad chunk is bisected down to its one row
+        sim.faults = FaultConfig()
+        await r.engine.retry(plan.job_id)
+        view = await r.engine.wait(plan.job_id, timeout=60)
+        assert view.status == JobStatus.COMPLETED
+        assert sim.store.passphrase_count == 200
+        assert r.stats()["duplicate_create_attempts"] == 0
+        assert view.metrics["r1_calls:passphrase"] < 50  # incl. the bisection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from engine import JobStatus
@@ -75,8 +76,14 @@ async def test_psk_100_units_over_real_http(redis, prefix):
     us = units(100)
     sim = sim_for(us)
     with serve_sim(sim) as url:
-        async with rig(redis, prefix, sim, base_url=url) as r:
-            plan, view = await r.run("per_unit_psk", us)
+        async with rig(redis, prefix, sim, base_url=url) as r, httpx.AsyncClient() as http:
+            before = (await http.get(f"{url}/_sim/stats")).json()
+            plan = await r.plan("per_unit_psk", us)
+            after = (await http.get(f"{url}/_sim/stats")).json()
+            assert writes(after) == writes(before) == {}  # Phase 0 wrote nothing
+            assert after["resources"] == before["resources"]
+            await r.engine.confirm(plan.job_id, plan.digest)
+            view = await r.engine.wait(plan.job_id, timeout=60)
             assert plan.summary.create == 300 and plan.summary.conflicts == 0
             assert view.status == JobStatus.COMPLETED
             assert view.units_by_state["succeeded"] == 100
@@ -129,6 +136,12 @@ async def test_lan_ports_standalone_and_in_the_unit_pipeline(redis, prefix):
                     assert (port.type, port.vlanMembers, port.untagId) == ("TRUNK", "100-200", 100)
                 else:
                     assert (port.type, port.untagId) == ("ACCESS", u.default_vlan)
+        lan_job = (await r.engine.list_jobs(limit=1))[0].id
+        cleanup = await r.engine.cleanup(lan_job)
+        await r.engine.confirm(cleanup.job_id, cleanup.digest, confirm_text="Sim Venue")
+        assert (await r.engine.wait(cleanup.job_id)).status == JobStatus.COMPLETED
+        assert all(sim.store.aps[s].useVenueSettings for u in us for s in u.ap_serials)
+
         _, view = await r.run("per_unit_psk", us, {"lan_ports": ports})
         assert view.status == JobStatus.COMPLETED
         assert view.phases[-1].counts.get("succeeded") == 4
