@@ -100,6 +100,8 @@ async def test_phase0_conflicts(redis, prefix):
         assert "not in venue" in by_unit["120"].phases["assign_aps"].detail
         with pytest.raises(ConflictsPresent):
             await r.engine.confirm(plan.job_id, plan.digest)
+        nopass = await r.plan("per_unit_psk", units(3, with_passwords=False)[2:])
+        assert "needs its ssid_password" in nopass.units[0].phases["network"].detail
         # one shared AP group for 20 units: over the 15-SSID budget from the 16th
         shared = {"naming": {"ap_group": "Building-APG"}}
         plan = await r.plan("per_unit_psk", us[1:19], shared)

@@ -90,6 +90,8 @@ class NetworkPhase(R1Phase):
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         w = self.wanted(ctx)
         name = w["name"]
+        if self.kind == "psk" and w["passphrase"] is None:
+            return conflict("network", name, "a PSK unit needs its ssid_password")
         other = claim(ctx, "network", name)
         if other is not None:
             return conflict("network", name, f"same network name as unit {other}")
