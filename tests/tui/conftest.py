@@ -4,6 +4,7 @@ snapshots, and pytest-textual-snapshot baselines kept in the top-level
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePath
@@ -80,7 +81,7 @@ def snap_compare(snapshot: Any, request: pytest.FixtureRequest) -> Callable[...,
     class TopLevelSVG(SVGImageExtension):
         @classmethod
         def dirname(cls, *, test_location: Any) -> str:
-            return str(SNAPSHOT_DIR)
+            return str(SNAPSHOT_DIR / Path(test_location.filepath).stem)
 
     snap = snapshot.use_extension(TopLevelSVG)
 
@@ -93,6 +94,11 @@ def snap_compare(snapshot: Any, request: pytest.FixtureRequest) -> Callable[...,
         svg = take_svg_screenshot(
             app=app, press=press, terminal_size=terminal_size, run_before=run_before
         )
-        return snap == svg
+        ok = snap == svg
+        if not ok:  # keep the actual picture for a look (tmp, never committed)
+            out = Path(os.environ.get("TUI_SNAPSHOT_ACTUAL", "/tmp/tui_snapshot_actual"))
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{request.node.name}.svg").write_text(svg, encoding="utf-8")
+        return ok
 
     return compare

@@ -41,7 +41,7 @@ class BaseScreen(Screen):
         out: list[Binding] = []
         seen: set[str] = set()
         for b in self._merged_bindings_list():
-            if b.description and b.action not in seen:
+            if b.id and b.description and b.action not in seen:
                 seen.add(b.action)
                 out.append(b)
         return out

@@ -25,6 +25,7 @@ from app.tui.widgets.grid import UnitGrid
 from app.tui.widgets.header import Banner, header_text
 
 LOG_EVENTS_PER_TICK = 40
+REPLAY_LIMIT = 20_000
 RESYNC_EVENTS = {"job_status", "job_started", "job_finished", "job_confirmed"}
 
 
@@ -124,7 +125,10 @@ class JobScreen(BaseScreen):
         desc = engine.describe(view.workflow)
         self.phase_titles = {n.id: n.title for n in desc.nodes}
         per_unit = [n.id for n in desc.nodes if n.per_unit]
-        cursor = await engine.last_cursor(self.job_id)
+        # Small jobs replay their whole event stream (the log shows the history);
+        # big ones start from the newest event, their grid loaded from the unit pages.
+        small = view.transitions_total <= REPLAY_LIMIT
+        cursor = "0-0" if small else await engine.last_cursor(self.job_id)
         keys: list[str] = []
         pages = []
         offset = 0
