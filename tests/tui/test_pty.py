@@ -1,0 +1,73 @@
+"""`phasegrid demo` in a real pseudo-terminal (pexpect): plan review on
+screen, `y`, then COMPLETED and the grid read back from the terminal output,
+in 256 colours and in the 16-colour `standard` system."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
+
+
+def plain(data: str) -> str:
+    return ANSI.sub("", data)
+
+
+def phasegrid_cmd() -> list[str]:
+    exe = shutil.which("phasegrid")
+    return [exe] if exe else [sys.executable, "-m", "app.cli"]
+
+
+@pytest.mark.parametrize(
+    "env_extra",
+    [
+        pytest.param({"TERM": "xterm-256color"}, id="xterm-256color"),
+        pytest.param({"TERM": "xterm-256color", "TEXTUAL_COLOR_SYSTEM": "standard"}, id="standard"),
+    ],
+)
+def test_demo_in_a_real_terminal(tmp_path, env_extra) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "PHASEGRID"))}
+    env.pop("NO_COLOR", None)
+    env.update(env_extra)
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")  # a private embedded Redis
+    env["COLUMNS"], env["LINES"] = "120", "40"
+    cmd = phasegrid_cmd()
+    child = pexpect.spawn(
+        cmd[0],
+        [*cmd[1:], "demo", "--profile", "instant", "--units", "12", "--refresh-hz", "10"],
+        env=env,
+        cwd=str(tmp_path),
+        dimensions=(40, 120),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=60,
+    )
+    try:
+        child.expect("SIMULATED")
+        child.expect("Plan: ")
+        child.expect("to create")
+        child.send("y")
+        child.expect("COMPLETED", timeout=90)
+        seen = child.before + child.after
+        child.expect([r"✓", pexpect.TIMEOUT], timeout=2)
+        seen += (child.before or "") + (child.after if isinstance(child.after, str) else "")
+        screen = plain(seen)
+        assert "unit" in screen  # the grid's sticky header
+        for unit in ("101", "112"):
+            assert unit in screen
+        assert "✓" in screen
+        child.send("q")  # job -> jobs
+        child.send("q")  # quit
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    child.close()
+    assert child.exitstatus == 0, plain(child.before or "")[-2000:]
