@@ -46,6 +46,9 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
     passphrases: dict[str, list[str]] = defaultdict(list)
     global_items: list[CleanupItem] = []
     venue_id = None
+    users: dict[tuple[str, str], set[str | None]] = defaultdict(set)
+    for e in source.ledger:  # a resource several units use (a shared pool) goes last
+        users[(e.resource, e.id)].add(e.unit)
     for e in source.ledger:
         if e.action != "created":
             continue
@@ -58,7 +61,7 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
             passphrases[e.parent.get("pool_id", "")].append(e.id)
             continue
         item = CleanupItem(kind=e.resource, id=e.id, name=e.name, parent=e.parent)
-        if e.unit is None:
+        if e.unit is None or len(users[(e.resource, e.id)]) > 1:
             global_items.append(item)
         else:
             units[e.unit].append(item)

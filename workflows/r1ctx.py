@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 
 from engine.errors import PermanentError
@@ -111,6 +112,45 @@ class Found:
 
 
 async def find_or_create(
+    ctx: Any,
+    client: R1Client,
+    *,
+    resource: str,
+    name: str,
+    find: Callable[[], Awaitable[Any]],
+    create: Callable[[], Awaitable[Accepted]],
+    parent: dict[str, str] | None = None,
+    check: Callable[[Any], str | None] | None = None,
+    locks: dict[str, Any] | None = None,
+) -> Found:
+    """See `_find_or_create`; with `locks` (a job's lock table), units sharing one
+    name (a shared AP group or pool) create it once instead of racing."""
+    if locks is None:
+        return await _find_or_create(
+            ctx,
+            client,
+            resource=resource,
+            name=name,
+            find=find,
+            create=create,
+            parent=parent,
+            check=check,
+        )
+    lock = locks.setdefault(f"{resource}:{name}", anyio.Lock())
+    async with lock:
+        return await _find_or_create(
+            ctx,
+            client,
+            resource=resource,
+            name=name,
+            find=find,
+            create=create,
+            parent=parent,
+            check=check,
+        )
+
+
+async def _find_or_create(
     ctx: Any,
     client: R1Client,
     *,

@@ -162,3 +162,35 @@ async def test_a_bad_row_fails_only_its_own_unit_then_retry_completes(redis, pre
         assert sim.store.passphrase_count == 200
         assert r.stats()["duplicate_create_attempts"] == 0
         assert view.metrics["r1_calls:passphrase"] < 50  # incl. the bisection
+
+
+async def test_shared_pool_limits_and_pool_name_collisions(redis, prefix):
+    from workflows.sim.model import DpskPool, IdentityGroup
+
+    us = units(70, aps_per_unit=0)
+    sim = sim_for(us)
+    sim.store.add_identity_group(IdentityGroup("idg-x", "Someone-IDG"))
+    sim.store.add_pool(DpskPool("pool-x", "101-DPSK", "idg-x"))
+    async with rig(redis, prefix, sim) as r:
+        plan = await r.plan("per_unit_dpsk", us[:2])
+        pool = plan.units[0].phases["dpsk_pool"]
+        assert pool.action == "conflict" and "another group" in pool.detail
+        shared = {"naming": {"pool": "Shared-DPSK", "identity_group": "Shared-IDG"}}
+        plan = await r.plan("per_unit_dpsk", us, shared)
+        binds = [u.phases["bind_pool"].action for u in plan.units]
+        assert binds.count("conflict") == 6 and binds[:64] == ["create"] * 64
+        assert plan.units[5].phases["dpsk_pool"].detail == "shared with unit 101"
+        # 10 units sharing one pool: created once, no duplicate create attempts
+        plan, view = await r.run("per_unit_dpsk", us[1:11], shared)
+        assert view.status == JobStatus.COMPLETED
+        assert r.stats()["duplicate_create_attempts"] == 0
+        shared_pool = sim.store.pools[sim.store.pool_by_name["Shared-DPSK"]]
+        assert len(shared_pool.networkIds) == 10 and len(shared_pool.passphrases) == 10
+        cleanup = await r.engine.cleanup(plan.job_id)
+        assert {i["kind"] for i in cleanup.options["global_items"]} == {
+            "identity_group", "dpsk_pool"}  # fmt: skip
+        await r.engine.confirm(cleanup.job_id, cleanup.digest, confirm_text="Sim Venue")
+        assert (await r.engine.wait(cleanup.job_id)).status == JobStatus.COMPLETED
+        assert "Shared-DPSK" not in sim.store.pool_by_name
+        assert "Shared-IDG" not in sim.store.identity_by_name
+        assert len(sim.store.networks) == 0

@@ -22,7 +22,8 @@ class ApGroupPhase(R1Phase):
             return await first(client.iter_ap_groups(venue_id=venue_id, filters={"name": [name]}))
 
         found = await find_or_create(
-            ctx, client, resource="ap_group", name=name, find=find,
+            ctx, client, locks=cache.extra.setdefault("locks", {}),
+            resource="ap_group", name=name, find=find,
             create=lambda: client.create_ap_group(venue_id, name),
             parent={"venue_id": venue_id},
         )  # fmt: skip

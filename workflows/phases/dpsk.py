@@ -25,19 +25,20 @@ class IdentityGroupPhase(R1Phase):
             return await first(client.iter_identity_groups(filters={"name": [name]}))
 
         found = await find_or_create(
-            ctx, client, resource="identity_group", name=name, find=find,
+            ctx, client, locks=cache.extra.setdefault("locks", {}),
+            resource="identity_group", name=name, find=find,
             create=lambda: client.create_identity_group(name),
         )  # fmt: skip
         return {"identity_group_id": found.id}
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = self.name_of(ctx)
-        other = claim(ctx, "identity_group", name)
-        if other is not None:
-            return conflict("identity_group", name, f"same name as unit {other}'s")
         existing = inv.identity_by_name(name)
         if existing is not None:
             return reuse("identity_group", name, existing.id)
+        other = claim(ctx, "identity_group", name)
+        if other is not None:
+            return reuse("identity_group", name, None, detail=f"shared with unit {other}")
         return create("identity_group", name)
 
 
@@ -71,7 +72,8 @@ class DpskPoolPhase(R1Phase):
             return None
 
         found = await find_or_create(
-            ctx, client, resource="dpsk_pool", name=name, find=find, check=check,
+            ctx, client, locks=cache.extra.setdefault("locks", {}),
+            resource="dpsk_pool", name=name, find=find, check=check,
             create=lambda: client.create_dpsk_pool(group_id, name, **self.settings(ctx)),
             parent={"identity_group_id": group_id},
         )  # fmt: skip
@@ -79,11 +81,11 @@ class DpskPoolPhase(R1Phase):
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = self.name_of(ctx)
-        other = claim(ctx, "pool", name)
-        if other is not None:
-            return conflict("dpsk_pool", name, f"same name as unit {other}'s")
         existing = inv.pool_by_name(name)
         group = inv.identity_by_name(self.group_name(ctx))
+        other = claim(ctx, "pool", name)
+        if existing is None and other is not None:
+            return reuse("dpsk_pool", name, None, detail=f"shared with unit {other}")
         if existing is None:
             if group is not None and (group.model_extra or {}).get("dpskPoolId") in inv.pools:
                 return conflict("dpsk_pool", name, "its identity group already has another pool")
