@@ -40,6 +40,7 @@ class Chunk:
 class BatchStats:
     imports: int = 0
     rows_imported: int = 0
+    rows_done: int = 0
     polls: int = 0
     reads: int = 0
     splits: int = 0
@@ -171,6 +172,11 @@ class PassphraseBatcher:
             self.results[vid] = ActivityResult(
                 id=vid, status="SUCCESS", data={"id": ids[row.username]}
             )
+        if done:  # the chunk's first cell reports the chunk (progress in the event log)
+            self.stats.rows_done += len(done)
+            self.results[done[0][0]].data["chunk"] = {
+                "rows": len(done), "done": self.stats.rows_done, "imports": self.stats.imports
+            }  # fmt: skip
         missing = [(v, r) for v, r in chunk.rows if r.username not in ids]
         if requeue:
             self._requeue(missing, "passphrase not found after its import")

@@ -43,6 +43,10 @@ async def test_cloudpath_300_passphrases_migrate_in_a_few_calls(redis, prefix):
         calls = view.metrics["r1_calls:passphrase"]
         assert calls <= len(migrated) / 100 * 3 + 2, calls  # chunks of 100: ~3 calls each
         assert r.stats()["requests"]["POST /dpskServices/{poolId}/passphrases/csvFiles"] == 3
+        events = await r.engine.events(plan.job_id, limit=100_000)
+        progress = [e.event.message for e in events
+                    if getattr(e.event, "message", "").startswith("CSV import of")]  # fmt: skip
+        assert len(progress) == 3, progress
 
         again = await r.plan("cloudpath_dpsk", cp_units, opts)
         assert again.summary.create == 0 and again.summary.reuse == len(migrated) + 5

@@ -212,6 +212,13 @@ class CpPassphrase(R1Phase):
                 raise_for_activity(result)
             raise TransientError(str(result.data.get("message") or "passphrase import failed"))
         ctx.record("passphrase", result.data["id"], name=name, parent=parent)
+        chunk = result.data.get("chunk")
+        if chunk:
+            ctx.log(
+                f"CSV import of {chunk['rows']} passphrases done "
+                f"({chunk['done']} imported, {chunk['imports']} import call(s) so far)",
+                **chunk,
+            )
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         inv: Inventory = ctx.inventory
