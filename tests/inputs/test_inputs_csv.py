@@ -204,3 +204,15 @@ def test_errors_are_capped(details_of: Details) -> None:
     assert len(details) == 51
     assert details[0] == "<input>:2:6 default_vlan: must be a VLAN id 1-4094 (got '0')"
     assert details[-1] == "... and 70 more error(s) not shown"
+
+
+def test_one_ap_per_row_with_ap_names() -> None:
+    text = (
+        "unit_number,ap_serial_or_name,ssid_name,ssid_password,security_type,default_vlan\n"
+        "101,Unit-101-AP1,Unit-101,secret-101,WPA2,101\n"
+        "101,921000000002,Unit-101,,,\n"
+        "102,Unit-102-AP1,Unit-102,secret-102,WPA3,102\n"
+    )
+    first, second = parse_units_csv(text)
+    assert first.ap_serials == ["Unit-101-AP1", "921000000002"]
+    assert second.ap_serials == ["Unit-102-AP1"]
