@@ -13,6 +13,7 @@ from workflows.audit import audit_job
 from workflows.cleanup import cleanup_from_ledger
 from workflows.inputs import UnitInput
 from workflows.inventory import Inventory, load_inventory
+from workflows.loaders import load_unit_list
 from workflows.options import LanPortOptions, UnitOptions
 from workflows.phases.activate import ActivatePhase
 from workflows.phases.ap_group import ApGroupPhase
@@ -88,6 +89,7 @@ def per_unit_dpsk() -> WorkflowSpec:
         cleanup=cleanup_from_ledger,
         audit=audit_job,
         seconds_per_call=0.5,
+        extra={"load_input": load_unit_list},
     )
 
 
@@ -112,6 +114,7 @@ def per_unit_psk() -> WorkflowSpec:
         cleanup=cleanup_from_ledger,
         audit=audit_job,
         seconds_per_call=0.5,
+        extra={"load_input": load_unit_list},
     )
 
 
@@ -126,4 +129,5 @@ def ap_lan_ports() -> WorkflowSpec:
         inventory=venue_aps_inventory,
         cleanup=cleanup_from_ledger,
         audit=audit_job,
+        extra={"load_input": load_unit_list},
     )
