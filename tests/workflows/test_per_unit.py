@@ -168,3 +168,27 @@ async def test_ap_names_resolve_to_serials_and_unknown_names_conflict(redis, pre
         assert view.status == JobStatus.COMPLETED
         gid = sim.store.group_by_name[(sim.venue_id, "7-APG")]
         assert sim.store.aps_by_group[gid] == {serial_of["AP-001"], serial_of["AP-002"]}
+
+
+async def test_options_concurrency_bounds_a_phase(redis, prefix):
+    import anyio
+
+    us = units(12)
+    sim = sim_for(us, profile="fast")
+    async with rig(redis, prefix, sim) as r:
+        executor = r.engine.registry.get("per_unit_psk").phase("activate").executor
+        inner, seen = executor.do, {"now": 0, "max": 0}
+
+        async def spy(ctx, client, cache):
+            seen["now"] += 1
+            seen["max"] = max(seen["max"], seen["now"])
+            try:
+                await anyio.sleep(0.01)
+                return await inner(ctx, client, cache)
+            finally:
+                seen["now"] -= 1
+
+        executor.do = spy
+        _, view = await r.run("per_unit_psk", us, {"concurrency": {"activate": 2}})
+        assert view.status == JobStatus.COMPLETED
+        assert seen["max"] == 2
