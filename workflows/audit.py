@@ -65,6 +65,15 @@ def check(
             status = "missing"
         elif e.name and n.name != e.name:
             status, detail = "drifted", f"renamed to {n.name!r}"
+        elif e.data:
+            wlan = n.wlan
+            now = {"type": n.type, "ssid": n.effective_ssid,
+                   "security": wlan.wlan_security if wlan else None,
+                   "vlan": wlan.vlan_id if wlan else None}  # fmt: skip
+            diffs = [f"{k} {now[k]!r} (was {v!r})" for k, v in e.data.items()
+                     if k in now and now[k] is not None and now[k] != v]  # fmt: skip
+            if diffs:
+                status, detail = "drifted", ", ".join(diffs)
     elif k == "dpsk_pool":
         pool = pools.get(e.id)
         if pool is None:

@@ -115,39 +115,16 @@ async def find_or_create(
     ctx: Any,
     client: R1Client,
     *,
-    resource: str,
-    name: str,
-    find: Callable[[], Awaitable[Any]],
-    create: Callable[[], Awaitable[Accepted]],
-    parent: dict[str, str] | None = None,
-    check: Callable[[Any], str | None] | None = None,
     locks: dict[str, Any] | None = None,
+    **kwargs: Any,
 ) -> Found:
     """See `_find_or_create`; with `locks` (a job's lock table), units sharing one
     name (a shared AP group or pool) create it once instead of racing."""
     if locks is None:
-        return await _find_or_create(
-            ctx,
-            client,
-            resource=resource,
-            name=name,
-            find=find,
-            create=create,
-            parent=parent,
-            check=check,
-        )
-    lock = locks.setdefault(f"{resource}:{name}", anyio.Lock())
+        return await _find_or_create(ctx, client, **kwargs)
+    lock = locks.setdefault(f"{kwargs['resource']}:{kwargs['name']}", anyio.Lock())
     async with lock:
-        return await _find_or_create(
-            ctx,
-            client,
-            resource=resource,
-            name=name,
-            find=find,
-            create=create,
-            parent=parent,
-            check=check,
-        )
+        return await _find_or_create(ctx, client, **kwargs)
 
 
 async def _find_or_create(
@@ -160,6 +137,7 @@ async def _find_or_create(
     create: Callable[[], Awaitable[Accepted]],
     parent: dict[str, str] | None = None,
     check: Callable[[Any], str | None] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Found:
     """Query by name first; create if absent; after a FAILed duplicate, re-query and adopt.
 
@@ -173,7 +151,7 @@ async def _find_or_create(
         if check is not None and (why := check(existing)):
             raise PermanentError(f"{resource} {name!r} exists with different settings: {why}")
         action = "reused" if ctx.attempt == 1 else "created"
-        ctx.record(resource, existing.id, name=name, parent=parent, action=action)
+        ctx.record(resource, existing.id, name=name, parent=parent, action=action, data=data)
         return Found(existing.id, action)
     accepted = await create()
     try:
@@ -185,7 +163,7 @@ async def _find_or_create(
         if existing is None:
             raise
         ctx.log(f"{resource} {name!r} appeared meanwhile: adopted", level="warning")
-        ctx.record(resource, existing.id, name=name, parent=parent, action="created")
+        ctx.record(resource, existing.id, name=name, parent=parent, action="created", data=data)
         return Found(existing.id, "created")
     new_id = accepted.id
     if not new_id:
@@ -193,7 +171,7 @@ async def _find_or_create(
         if found is None:
             raise PermanentError(f"{resource} {name!r} was accepted but cannot be found")
         new_id = found.id
-    ctx.record(resource, new_id, name=name, parent=parent, action="created")
+    ctx.record(resource, new_id, name=name, parent=parent, action="created", data=data)
     return Found(new_id, "created")
 
 

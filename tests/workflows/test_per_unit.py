@@ -54,6 +54,13 @@ async def test_dpsk_100_units_complete_linked_rerun_reuses_audit_and_cleanup(red
         assert report.counts["present"] == len(
             {(e.resource, e.id) for e in await r.engine.ledger(plan.job_id)}
         )
+        changed = sim.store.networks[sim.store.network_by_name["106-Unit-106"]]
+        changed.wlan["vlanId"] = 3000  # edited behind the job's back
+        report = await r.engine.audit(plan.job_id)
+        drifted = [i for i in report.items if i.status == "drifted"]
+        assert [(i.unit, i.resource) for i in drifted] == [("106", "network")]
+        assert drifted[0].detail == "vlan 3000 (was 106)"
+        changed.wlan["vlanId"] = 106
         victim = sim.store.networks[sim.store.network_by_name["105-Unit-105"]]
         sim.store.deactivate(sim.venue_id, victim.id)
         sim.store.delete_network(victim.id)

@@ -80,6 +80,8 @@ class NetworkPhase(R1Phase):
 
         found = await find_or_create(
             ctx, client, resource="network", name=name, find=find, check=check,
+            data={"type": self.kind, "ssid": w["ssid"], "security": w["security"],
+                  "vlan": w["vlan"]},
             create=lambda: client.create_wifi_network(
                 name, w["ssid"], network_type=self.kind, security=w["security"],
                 passphrase=w["passphrase"], vlan_id=w["vlan"],
