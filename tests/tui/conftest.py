@@ -63,6 +63,7 @@ def sim_app(
         redis_url=redis_url,
         engine=EngineConfig(prefix=prefix),
         sim_profile="instant",
+        rate_limit_per_minute=60_000,  # the client-side budget would pace the test, not the app
         sim_extra_serials=demo_ap_serials(demo_units) if use_sim else [],
     )
 
