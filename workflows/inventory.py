@@ -34,20 +34,32 @@ class Inventory:
     def venue_id(self) -> str | None:
         return self.venue.id if self.venue else None
 
+    def _by_name(self, kind: str) -> dict[str, Any]:
+        """Name index of one resource type, built once (plans look up per unit)."""
+        key = f"_by_name_{kind}"
+        index = self.__dict__.get(key)
+        if index is None:
+            index = {}
+            for item in getattr(self, kind).values():
+                if item.name and not getattr(item, "is_default", False):
+                    index.setdefault(item.name, item)
+            self.__dict__[key] = index
+        return index
+
     def group_by_name(self, name: str) -> ApGroup | None:
-        return next((g for g in self.ap_groups.values() if g.name == name), None)
+        return self._by_name("ap_groups").get(name)
 
     def default_group(self) -> ApGroup | None:
         return next((g for g in self.ap_groups.values() if g.is_default), None)
 
     def network_by_name(self, name: str) -> WifiNetwork | None:
-        return next((n for n in self.networks.values() if n.name == name), None)
+        return self._by_name("networks").get(name)
 
     def identity_by_name(self, name: str) -> IdentityGroup | None:
-        return next((g for g in self.identity_groups.values() if g.name == name), None)
+        return self._by_name("identity_groups").get(name)
 
     def pool_by_name(self, name: str) -> DpskPool | None:
-        return next((p for p in self.pools.values() if p.name == name), None)
+        return self._by_name("pools").get(name)
 
     def ap(self, ident: str) -> Ap | None:
         """An AP of the venue by serial, or by name."""
@@ -65,15 +77,27 @@ class Inventory:
 
     def ssid_count(self, group_id: str) -> int:
         """SSIDs the group broadcasts now: venue-wide activations plus its own."""
-        vid = self.venue_id
-        count = 0
-        for net in self.networks.values():
-            for va in venue_ap_groups(net):
-                if va.get("venueId") == vid and (
-                    va.get("isAllApGroups") or group_id in (va.get("apGroupIds") or [])
-                ):
-                    count += 1
-        return count
+        per_group, venue_wide = self._ssids()
+        return venue_wide + per_group.get(group_id, 0)
+
+    def venue_wide_ssids(self) -> int:
+        return self._ssids()[1]
+
+    def _ssids(self) -> tuple[dict[str, int], int]:
+        cached = self.__dict__.get("_ssid_counts")
+        if cached is None:
+            vid, per_group, venue_wide = self.venue_id, {}, 0
+            for net in self.networks.values():
+                for va in venue_ap_groups(net):
+                    if va.get("venueId") != vid:
+                        continue
+                    if va.get("isAllApGroups"):
+                        venue_wide += 1
+                        continue
+                    for gid in va.get("apGroupIds") or []:
+                        per_group[gid] = per_group.get(gid, 0) + 1
+            cached = self.__dict__["_ssid_counts"] = (per_group, venue_wide)
+        return cached
 
 
 def venue_ap_groups(network: WifiNetwork) -> list[dict[str, Any]]:

@@ -95,10 +95,7 @@ class ActivatePhase(R1Phase):
                 )
         planned: dict[str, int] = ctx.shared.setdefault("group_ssids", {})
         planned[names["ap_group"]] = planned.get(names["ap_group"], 0) + 1
-        if group is not None:
-            now = inv.ssid_count(group.id)
-        else:
-            now = sum(1 for n in inv.networks.values() if active_groups(n, vid)[0])
+        now = inv.ssid_count(group.id) if group is not None else inv.venue_wide_ssids()
         limit = ctx.options.max_ssids_per_ap_group
         if now + planned[names["ap_group"]] > limit:
             return conflict(
