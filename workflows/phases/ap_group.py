@@ -8,7 +8,7 @@ from engine.context import PhaseContext, PlanContext
 from engine.models import PhasePlan
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
-from workflows.phases.base import R1Phase, claim, create, reuse, unit_names
+from workflows.phases.base import R1Phase, bad_name, claim, create, reuse, unit_names
 from workflows.r1 import R1Client
 from workflows.r1ctx import find_or_create, first
 
@@ -31,6 +31,8 @@ class ApGroupPhase(R1Phase):
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = unit_names(ctx)["ap_group"]
+        if (too_long := bad_name("ap_group", name)) is not None:
+            return too_long
         existing = inv.group_by_name(name)
         if existing is not None:
             return reuse("ap_group", name, existing.id)

@@ -66,6 +66,18 @@ def claim(ctx: PlanContext, kind: str, name: str) -> str | None:
     return None if first == ctx.unit_key else first
 
 
+NAME_LIMITS = {"network": (2, 32), "ap_group": (2, 64), "identity_group": (1, 255),
+               "dpsk_pool": (1, 255)}  # fmt: skip
+
+
+def bad_name(resource: str, name: str) -> PhasePlan | None:
+    """A conflict when a rendered name breaks R1's length limits (caught before a run)."""
+    lo, hi = NAME_LIMITS.get(resource, (1, 255))
+    if lo <= len(name) <= hi:
+        return None
+    return conflict(resource, name, f"name must be {lo}-{hi} characters (is {len(name)})")
+
+
 def create(
     resource: str, name: str, detail: str | None = None, calls: int = CREATE_CALLS
 ) -> PhasePlan:

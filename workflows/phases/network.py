@@ -10,6 +10,7 @@ from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.phases.base import (
     R1Phase,
+    bad_name,
     claim,
     conflict,
     create,
@@ -92,6 +93,8 @@ class NetworkPhase(R1Phase):
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         w = self.wanted(ctx)
         name = w["name"]
+        if (too_long := bad_name("network", name)) is not None:
+            return too_long
         if self.kind == "psk" and w["passphrase"] is None:
             return conflict("network", name, "a PSK unit needs its ssid_password")
         other = claim(ctx, "network", name)
