@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,15 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--serve",
+        nargs="?",
+        const="127.0.0.1:8765",
+        default=None,
+        metavar="HOST:PORT",
+        help="also serve /rpc and /mcp for this engine (default 127.0.0.1:8765), so a "
+        "script or an agent can confirm the plan you are looking at",
+    )
     p.add_argument("--data-dir", default=None, help="embedded Redis data directory")
     p.add_argument("--no-worker", action="store_true", help="do not run jobs in this process")
     p.add_argument("--refresh-hz", type=float, default=4.0, help="screen updates per second")
@@ -52,6 +62,7 @@ def default_command(args: argparse.Namespace) -> int:
         ("data_dir", None),
         ("no_worker", False),
         ("refresh_hz", 4.0),
+        ("serve", None),
     ):
         if not hasattr(args, name):
             setattr(args, name, value)
@@ -69,13 +80,37 @@ def _settings(args: argparse.Namespace, **kw: Any) -> Any:
     )
 
 
-def _factory(settings: Any, registry_factory: Callable[[], Any] | None = None) -> Callable[[], Any]:
+def _factory(
+    settings: Any,
+    registry_factory: Callable[[], Any] | None = None,
+    serve: str | None = None,
+    app: Any = None,
+) -> Callable[[], Any]:
     from app.runtime import open_runtime
 
-    def factory() -> Any:
-        return open_runtime(settings, registry_factory=registry_factory)
+    if not serve:
 
-    return factory
+        def factory() -> Any:
+            return open_runtime(settings, registry_factory=registry_factory)
+
+        return factory
+
+    host, _, port = serve.rpartition(":")
+
+    @asynccontextmanager
+    async def serving() -> AsyncIterator[Any]:
+        from rpc.http import serve_in_background
+
+        async with (
+            open_runtime(settings, registry_factory=registry_factory) as rt,
+            serve_in_background(rt.engine, host or "127.0.0.1", int(port)) as srv,
+        ):
+            token = f" (bearer token {srv.token})" if srv.token else ""
+            if app[0] is not None:
+                app[0].notify(f"Serving /rpc and /mcp on {srv.url}{token}", timeout=20)
+            yield rt
+
+    return serving
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -85,12 +120,14 @@ def run_tui(args: argparse.Namespace) -> int:
     if backend == "auto":
         backend = "r1" if os.environ.get("R1_CLIENT_ID") else "sim"
     settings = _settings(args, backend=backend, sim_url=args.sim_url)
+    holder: list[Any] = [None]
     app = PhasegridApp(
-        _factory(settings, demo_registry_factory()),
+        _factory(settings, demo_registry_factory(), args.serve, holder),
         simulated=settings.simulated,
         refresh_hz=args.refresh_hz,
         workflow=DEMO_WORKFLOW,
     )
+    holder[0] = app
     return int(app.run() or 0)
 
 
@@ -179,11 +216,13 @@ def run_demo(args: argparse.Namespace) -> int:
     async def start(engine: Any) -> str:
         return await plan_demo(engine, args.units, args.seed)
 
+    holder: list[Any] = [None]
     app = PhasegridApp(
-        _factory(settings, demo_registry_factory(delay, args.seed)),
+        _factory(settings, demo_registry_factory(delay, args.seed), args.serve, holder),
         start=start,
         simulated=True,
         refresh_hz=args.refresh_hz,
         workflow=DEMO_WORKFLOW,
     )
+    holder[0] = app
     return int(app.run() or 0)

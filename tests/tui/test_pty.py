@@ -71,3 +71,50 @@ def test_demo_in_a_real_terminal(tmp_path, env_extra) -> None:
             child.terminate(force=True)
     child.close()
     assert child.exitstatus == 0, plain(child.before or "")[-2000:]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_script_confirms_the_plan_the_operator_is_looking_at(tmp_path) -> None:
+    """`phasegrid demo --serve`: the TUI's engine also answers JSON-RPC on loopback."""
+    import httpx
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "PHASEGRID"))}
+    env.update(TERM="xterm-256color", XDG_DATA_HOME=str(tmp_path / "data"))
+    port = _free_port()
+    cmd = phasegrid_cmd()
+    args = ["demo", "--profile", "instant", "--units", "6", "--serve", f"127.0.0.1:{port}"]
+    child = pexpect.spawn(
+        cmd[0], [*cmd[1:], *args], env=env, cwd=str(tmp_path), dimensions=(40, 120),
+        encoding="utf-8", codec_errors="replace", timeout=60,
+    )  # fmt: skip
+    try:
+        child.expect("Plan: ")
+        child.expect("Serving /rpc and /mcp")
+
+        def rpc(method: str, params: dict) -> dict:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            reply = httpx.post(f"http://127.0.0.1:{port}/rpc", json=body, timeout=10).json()
+            assert "result" in reply, reply
+            return reply["result"]
+
+        jobs = rpc("jobs.list", {"status": "AWAITING_CONFIRMATION"})
+        [job] = jobs["jobs"] if isinstance(jobs, dict) else jobs
+        view = rpc("jobs.get", {"job_id": job["id"]})
+        view = view.get("job", view)
+        rpc("jobs.confirm", {"job_id": job["id"], "digest": view["plan_digest"]})
+        child.expect("COMPLETED", timeout=90)  # the operator's screen follows the script
+        child.send("q")
+        child.send("q")
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    child.close()
+    assert child.exitstatus == 0

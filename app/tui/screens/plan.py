@@ -82,6 +82,8 @@ class PlanReviewScreen(BaseScreen):
         super().__init__()
         self.plan = plan
         self.busy = False
+        self.acted = False
+        """Set once this screen confirmed or discarded: the follower then stays quiet."""
 
     def compose(self) -> ComposeResult:
         if self.pg.simulated:
@@ -149,6 +151,29 @@ class PlanReviewScreen(BaseScreen):
         cols = "  ".join(f"{i + 1}={titles.get(p, p)}" for i, p in enumerate(phase_ids))
         table.border_subtitle = legend
         table.border_title = cols
+        self.run_worker(self._follow_elsewhere(), exclusive=True, group="plan-follow")
+
+    async def _follow_elsewhere(self) -> None:
+        """A script or an agent may confirm or discard this plan: follow it."""
+        engine = self.engine
+        job_id = self.plan.job_id
+        cursor = await engine.last_cursor(job_id)
+        async for record in engine.follow(job_id, after=cursor):
+            kind = record.event.type
+            if self.busy or self.acted:
+                continue
+            if kind == "job_confirmed":
+                from app.tui.screens.job import JobScreen
+
+                self.notify(f"Plan {job_id} was confirmed by another client.")
+                self.app.switch_screen(JobScreen(job_id))
+                return
+            if kind in ("job_status", "job_finished", "cancel_requested"):
+                view = await engine.get(job_id)
+                if view.status.value != "AWAITING_CONFIRMATION":
+                    self.notify(f"Plan {job_id} is now {view.status.value}.")
+                    self.app.pop_screen()
+                    return
 
     async def action_confirm(self) -> None:
         s = self.plan.summary
@@ -182,11 +207,17 @@ class PlanReviewScreen(BaseScreen):
         if view is not None:
             from app.tui.screens.job import JobScreen
 
+            self.acted = True
             self.app.switch_screen(JobScreen(self.plan.job_id))
 
     async def action_discard(self) -> None:
-        view = await self.call_engine(self.engine.discard(self.plan.job_id))
+        self.busy = True
+        try:
+            view = await self.call_engine(self.engine.discard(self.plan.job_id))
+        finally:
+            self.busy = False
         if view is not None:
+            self.acted = True
             self.notify(f"Plan {self.plan.job_id} discarded.")
             self.app.pop_screen()
 
