@@ -51,12 +51,22 @@ def _generic(text: str, suffix: str) -> list[Any]:
     return [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in rows]
 
 
-def load_unit_file(path: str) -> list[Any]:
-    """Units from a CSV/JSON file: the R1 input parsers when they accept it, else
-    plain CSV rows / JSON items (the workflow's unit model validates them)."""
+def load_unit_file(path: str, loader: Any = None) -> tuple[list[Any], dict[str, Any]]:
+    """Units (and the options the input implies) from a file: the workflow's own
+    loader when it names one (e.g. a Cloudpath export), else the R1 unit parsers,
+    else plain CSV rows / JSON items (the workflow's unit model validates them)."""
     p = Path(os.path.expanduser(path))
     if not p.is_file():
         raise InputError("no such file", details=[f"{path}: not a readable file"])
+    if loader is not None:
+        result = loader(p)
+        if isinstance(result, tuple):
+            return list(result[0]), dict(result[1])
+        return list(result), {}
+    return _load_units(p, path), {}
+
+
+def _load_units(p: Path, path: str) -> list[Any]:
     domain_error: InputError | None = None
     try:
         from workflows.inputs import load_units

@@ -190,3 +190,35 @@ async def test_palette_lists_job_actions_and_help(redis_url: str, prefix: str) -
         await pilot.press("escape")
         await pilot.press("a")  # audit
         await wait_for(pilot, lambda: "Audit of" in screen_text(app))
+
+
+@pytest.mark.parametrize("sample", ["units_per_ap.csv", "cloudpath_300.json"])
+async def test_new_job_form_plans_a_file_through_the_workflows_loader(
+    redis_url: str, prefix: str, sample: str
+) -> None:
+    """`n`: pick the workflow, type the input path, plan: the plan review opens."""
+    from textual.widgets import Input, Select
+
+    from app.tui.screens.new_job import NewJobScreen
+    from workflows.inputs.samples import sample_path
+
+    workflow = "cloudpath_dpsk" if sample.startswith("cloudpath") else "per_unit_dpsk"
+    app = sim_app(redis_url, prefix, use_sim=True, demo_units=48)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.engine is not None and app.ready.is_set())
+        await pilot.press("n")
+        form = await wait_for(pilot, lambda: isinstance(app.screen, NewJobScreen) and app.screen)
+        form.query_one("#workflow", Select).value = workflow
+        await pilot.pause()
+        path = form.query_one("#path", Input)
+        path.value = str(sample_path(sample))
+        path.focus()
+        await pilot.press("enter")
+        review = await wait_for(
+            pilot, lambda: isinstance(app.screen, PlanReviewScreen) and app.screen, timeout=60
+        )
+        assert review.plan.workflow == workflow
+        assert (
+            review.plan.summary.units == {"units_per_ap.csv": 6, "cloudpath_300.json": 300}[sample]
+        )
+        assert "Plan: " in screen_text(app)

@@ -134,8 +134,9 @@ class NewJobScreen(BaseScreen):
             err.update(Text("Choose an input file.", "red"))
             return
         try:
-            units = load_unit_file(path)
-            options = self.options()
+            loader = self.engine.registry.get(workflow).extra.get("load_input")
+            units, implied = load_unit_file(path, loader)
+            options = {**implied, **self.options()}
             err.update("Planning (reading the tenant's inventory)...")
             plan = await self.engine.plan(workflow, units, options)
         except PhasegridError as exc:
