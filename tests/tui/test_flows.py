@@ -222,3 +222,33 @@ async def test_new_job_form_plans_a_file_through_the_workflows_loader(
             review.plan.summary.units == {"units_per_ap.csv": 6, "cloudpath_300.json": 300}[sample]
         )
         assert "Plan: " in screen_text(app)
+
+
+async def test_venue_cleanup_needs_the_venue_name_typed(redis_url: str, prefix: str) -> None:
+    """The real `venue_cleanup` on the simulator: `y` opens the typed confirmation."""
+
+    async def start(engine: Any) -> str:
+        demo = await plan_demo(engine, 4)
+        await engine.confirm(demo, (await engine.get_plan(demo)).digest)
+        assert (await engine.wait(demo, timeout=60)).status.value == "COMPLETED"
+        plan = await engine.plan("venue_cleanup", [], {"venue": "Sim Venue", "name_pattern": "10*"})
+        return plan.job_id
+
+    app = sim_app(redis_url, prefix, use_sim=True, demo_units=4, start=start)
+    async with app.run_test(size=(120, 40)) as pilot:
+        review = await wait_for(
+            pilot, lambda: isinstance(app.screen, PlanReviewScreen) and app.screen, timeout=60
+        )
+        assert review.plan.workflow == "venue_cleanup" and review.plan.summary.destructive
+        await pilot.press("y")
+        modal = await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirm) and app.screen)
+        await pilot.press("escape")  # not typed: nothing happens
+        await wait_for(pilot, lambda: app.screen is review)
+        assert (await app.engine.get(review.plan.job_id)).status.value == "AWAITING_CONFIRMATION"
+        await pilot.press("y")
+        modal = await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirm) and app.screen)
+        await pilot.press(*"Sim Venue", "enter")
+        await wait_for(pilot, lambda: job_screen(app) is not None)
+        assert await finished(pilot) == "COMPLETED"
+        resources = app.runtime.sim.stats()["resources"]
+        assert resources.get("networks", 0) == 0 and resources.get("dpsk_pools", 0) == 0
