@@ -241,14 +241,16 @@ async def test_venue_cleanup_needs_the_venue_name_typed(redis_url: str, prefix: 
         )
         assert review.plan.workflow == "venue_cleanup" and review.plan.summary.destructive
         await pilot.press("y")
-        modal = await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirm) and app.screen)
+        await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirm))
         await pilot.press("escape")  # not typed: nothing happens
         await wait_for(pilot, lambda: app.screen is review)
         assert (await app.engine.get(review.plan.job_id)).status.value == "AWAITING_CONFIRMATION"
+        before = app.runtime.sim.stats()["resources"]
         await pilot.press("y")
-        modal = await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirm) and app.screen)
+        await wait_for(pilot, lambda: isinstance(app.screen, TypedConfirm))
         await pilot.press(*"Sim Venue", "enter")
         await wait_for(pilot, lambda: job_screen(app) is not None)
         assert await finished(pilot) == "COMPLETED"
-        resources = app.runtime.sim.stats()["resources"]
-        assert resources.get("networks", 0) == 0 and resources.get("dpsk_pools", 0) == 0
+        after = app.runtime.sim.stats()["resources"]
+        assert before["wifiNetworks"] == before["dpskServices"] == 4
+        assert after["wifiNetworks"] == after["dpskServices"] == after["identityGroups"] == 0
