@@ -524,15 +524,23 @@ class Brain:
                         self._set(row, p, BLOCKED, error="unreachable (engine invariant)")
                         log.error("cell %s|%s unreachable", row, self.phases[p].id)
                         continue
-                    self._set(row, p, code, error=f"job {self.stop_reason}")
-                    self.journal.event(
-                        PhaseCancelled(
-                            ts=self.clock(),
-                            job_id=self.job_id,
-                            unit=self._key(row),
-                            phase=self.phases[p].id,
-                        )
-                    )
+                    if code == CANCELLED:
+                        self._cancel_cell(row, p, f"job {self.stop_reason}")
+                    else:
+                        self._set(row, p, BLOCKED, error=f"job {self.stop_reason}")
+                        self._emit_blocked(row, p, f"job {self.stop_reason}")
+
+    def _cancel_cell(self, row: int, p: int, why: str, *, outcome_unknown: bool = False) -> None:
+        self._set(row, p, CANCELLED, ended=self.clock(), error=why, outcome_unknown=outcome_unknown)
+        self.journal.event(
+            PhaseCancelled(
+                ts=self.clock(),
+                job_id=self.job_id,
+                unit=self._key(row),
+                phase=self.phases[p].id,
+                outcome_unknown=outcome_unknown,
+            )
+        )
 
     # -- one cell -------------------------------------------------------------
 
@@ -616,31 +624,12 @@ class Brain:
                 await self._slots.acquire_on_behalf_of(slot.token)
                 slot.held = True
                 if self.stop_reason is not None:
-                    self._set(
-                        row, p, CANCELLED, ended=self.clock(), error=f"job {self.stop_reason}"
-                    )
-                    self.journal.event(
-                        PhaseCancelled(
-                            ts=self.clock(), job_id=self.job_id, unit=self._key(row), phase=spec.id
-                        )
-                    )
+                    self._cancel_cell(row, p, f"job {self.stop_reason}")
                     return self._settle(row, partial(self._propagate, row, p))
         except anyio.get_cancelled_exc_class():
             if not self.hard:  # process shutdown, not a cancel: leave it to resume
                 raise
-            with anyio.CancelScope(shield=True):
-                self._set(
-                    row, p, CANCELLED, ended=self.clock(), error="hard cancel", outcome_unknown=True
-                )
-                self.journal.event(
-                    PhaseCancelled(
-                        ts=self.clock(),
-                        job_id=self.job_id,
-                        unit=self._key(row),
-                        phase=spec.id,
-                        outcome_unknown=True,
-                    )
-                )
+            self._cancel_cell(row, p, "hard cancel", outcome_unknown=True)
             raise
         finally:
             self.phase_running[p] -= 1
