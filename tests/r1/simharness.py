@@ -3,51 +3,23 @@ or over real HTTP (uvicorn on loopback), with the engine's ActivityTracker."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import httpx
-import uvicorn
 
 from engine.activities import ActivityTracker
+from tests.fixtures_sim import serve_sim
 from workflows.r1 import Accepted, R1Client, R1Config, R1Error, RetryPolicy
 from workflows.sim import ManualClock, Simulator
 
 SIM_CREDS = {"tenant_id": "sim-tenant", "client_id": "sim-client", "client_secret": "sim-secret"}
 
 
-@contextmanager
-def serve(sim: Simulator) -> Iterator[str]:
-    """Serve `sim.app` with uvicorn on 127.0.0.1 (OS-picked port) in a thread.
-
-    The socket is created with IPPROTO_TCP so asyncio sets TCP_NODELAY on the
-    accepted connections; with proto 0 it does not, and every request then
-    pays a ~40 ms delayed-ACK stall (seen with tests.fixtures_sim.serve_sim).
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(sim.app, log_level="critical", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("simulator server did not start")
-        time.sleep(0.005)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+serve = serve_sim  # uvicorn in a thread on loopback (IPPROTO_TCP: TCP_NODELAY)
 
 
 @dataclass
@@ -61,8 +33,7 @@ class SimTarget:
         """An R1Client on this simulator; in-process its sleeps advance the sim clock."""
         creds = {**SIM_CREDS, **kwargs.pop("creds", {})}
         retry = kwargs.pop("retry", RetryPolicy(attempts=6, base=0.01, cap=0.05))
-        config = R1Config(base_url=self.base_url, retry=retry, **creds,
-                          **kwargs.pop("config", {}))
+        config = R1Config(base_url=self.base_url, retry=retry, **creds, **kwargs.pop("config", {}))
         if self.mode == "asgi":
             kwargs.setdefault("transport", httpx.ASGITransport(app=self.sim.app))
             if self.clock is not None:
@@ -114,8 +85,7 @@ class Harness:
 
 @asynccontextmanager
 async def tracked(client: R1Client) -> AsyncIterator[Harness]:
-    tracker = ActivityTracker(client.activities, min_interval=0.001, max_interval=0.01,
-                              timeout=10)
+    tracker = ActivityTracker(client.activities, min_interval=0.001, max_interval=0.01, timeout=10)
     async with client, anyio.create_task_group() as tg:
         tg.start_soon(tracker.run)
         yield Harness(client, tracker)

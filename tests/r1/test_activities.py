@@ -30,10 +30,25 @@ class FakeActivities:
         if self.polls < self.polls_to_finish:
             return {"requestId": ident, "status": "INPROGRESS"}
         if ident in self.fail:
-            err = json.dumps({"requestId": ident, "errors": [json.dumps({
-                "message": "Validation Error",
-                "subErrors": [{"object": "apGroup", "field": "name",
-                               "message": "Name must be unique"}]})]})
+            err = json.dumps(
+                {
+                    "requestId": ident,
+                    "errors": [
+                        json.dumps(
+                            {
+                                "message": "Validation Error",
+                                "subErrors": [
+                                    {
+                                        "object": "apGroup",
+                                        "field": "name",
+                                        "message": "Name must be unique",
+                                    }
+                                ],
+                            }
+                        )
+                    ],
+                }
+            )
             return {"requestId": ident, "status": "FAIL", "error": err}
         return {"requestId": ident, "status": "SUCCESS"}
 

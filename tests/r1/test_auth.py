@@ -36,8 +36,11 @@ async def test_token_form_and_bearer(mock_r1: MockR1, make_client) -> None:
     token_calls = mock_r1.calls("POST", "/oauth2/token/tenant-1")
     assert len(token_calls) == 1
     form = parse_qs(token_calls[0].content.decode())
-    assert form == {"grant_type": ["client_credentials"], "client_id": ["cid"],
-                    "client_secret": [SECRET]}
+    assert form == {
+        "grant_type": ["client_credentials"],
+        "client_id": ["cid"],
+        "client_secret": [SECRET],
+    }
     assert token_calls[0].headers["content-type"] == "application/x-www-form-urlencoded"
     assert "authorization" not in token_calls[0].headers
     api = mock_r1.calls("GET", "/venues/v1")
@@ -99,8 +102,12 @@ async def test_401_refreshes_once_and_retries(mock_r1: MockR1, make_client) -> N
 
 
 async def test_401_twice_is_auth_error(mock_r1: MockR1, make_client) -> None:
-    mock_r1.queue("GET", "/venues/v1", httpx.Response(401, json={"message": "Unauthorized"}),
-                  httpx.Response(401, json={"message": "Unauthorized"}))
+    mock_r1.queue(
+        "GET",
+        "/venues/v1",
+        httpx.Response(401, json={"message": "Unauthorized"}),
+        httpx.Response(401, json={"message": "Unauthorized"}),
+    )
     async with make_client() as r1:
         with pytest.raises(R1AuthError) as info:
             await r1.get_venue("v1")

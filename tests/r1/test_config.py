@@ -39,12 +39,17 @@ def test_from_env() -> None:
 
 def test_from_file_json_and_toml(tmp_path) -> None:
     j = tmp_path / "r1.json"
-    j.write_text(json.dumps({"client_id": "a", "client_secret": SECRET, "tenant_id": "t",
-                             "retry": {"attempts": 9}}))
+    j.write_text(
+        json.dumps(
+            {"client_id": "a", "client_secret": SECRET, "tenant_id": "t", "retry": {"attempts": 9}}
+        )
+    )
     assert R1Config.from_file(j).retry.attempts == 9
     t = tmp_path / "r1.toml"
-    t.write_text(f'[r1]\nclient_id = "a"\nclient_secret = "{SECRET}"\ntenant_id = "t"\n'
-                 'region = "EU"\n[r1.timeouts]\nread = 5.0\n')
+    t.write_text(
+        f'[r1]\nclient_id = "a"\nclient_secret = "{SECRET}"\ntenant_id = "t"\n'
+        'region = "EU"\n[r1.timeouts]\nread = 5.0\n'
+    )
     cfg = R1Config.from_file(t)
     assert cfg.timeouts.read == 5.0
     assert cfg.api_base.endswith("eu.ruckus.cloud")

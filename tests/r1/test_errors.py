@@ -19,10 +19,12 @@ from workflows.r1.errors import error_for_status, parse_error_payload
 
 
 def nested_fail(message: str, sub: str, field: str = "name") -> str:
-    inner = json.dumps({
-        "message": message,
-        "subErrors": [{"object": "dpskService", "field": field, "message": sub}],
-    })
+    inner = json.dumps(
+        {
+            "message": message,
+            "subErrors": [{"object": "dpskService", "field": field, "message": sub}],
+        }
+    )
     return json.dumps({"requestId": "req-1", "errors": [inner]})
 
 
@@ -35,8 +37,13 @@ def test_classes_plug_into_engine_hierarchy() -> None:
 
 
 def test_sync_body_shapes() -> None:
-    info = parse_error_payload({"errors": [{"code": "WIFI-10001", "message": "Bad VLAN",
-                                            "reason": "vlanId must be 1-4094"}]})
+    info = parse_error_payload(
+        {
+            "errors": [
+                {"code": "WIFI-10001", "message": "Bad VLAN", "reason": "vlanId must be 1-4094"}
+            ]
+        }
+    )
     assert (info.code, info.message) == ("WIFI-10001", "Bad VLAN")
     assert info.details == ["vlanId must be 1-4094"]
     assert parse_error_payload({"message": "Not here", "error": "Not Found"}).message == "Not here"

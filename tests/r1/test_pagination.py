@@ -30,8 +30,14 @@ def style_a(base: int, cap: int | None = None, ignore_page: bool = False, total:
 
 @pytest.mark.parametrize(
     ("base", "cap", "ignore_page", "total"),
-    [(1, None, False, True), (0, None, False, True), (1, 4, False, True),
-     (1, None, True, True), (1, None, False, False), (1, 4, True, False)],
+    [
+        (1, None, False, True),
+        (0, None, False, True),
+        (1, 4, False, True),
+        (1, None, True, True),
+        (1, None, False, False),
+        (1, 4, True, False),
+    ],
 )
 async def test_style_a_variants(mock_r1: MockR1, make_client, base, cap, ignore_page, total):
     mock_r1.on("POST", "/venues/query", style_a(base, cap, ignore_page, total))
@@ -54,8 +60,9 @@ async def test_style_b_spring(mock_r1: MockR1, make_client) -> None:
         page, size = int(request.url.params["page"]), int(request.url.params["size"])
         assert request.url.params["sort"] == "name,asc"
         chunk = ITEMS[page * size : (page + 1) * size]
-        return httpx.Response(200, json={"content": chunk, "totalElements": len(ITEMS),
-                                         "number": page})
+        return httpx.Response(
+            200, json={"content": chunk, "totalElements": len(ITEMS), "number": page}
+        )
 
     mock_r1.on("GET", "/identityGroups", handler)
     async with make_client() as r1:

@@ -30,8 +30,7 @@ class RecordingLimiter(NoRateLimit):
 
 async def test_429_with_retry_after(mock_r1: MockR1, make_client, sleeps: Sleeps) -> None:
     limiter = RecordingLimiter()
-    mock_r1.queue("GET", "/venues/v1",
-                  httpx.Response(429, headers={"Retry-After": "3"}), OK)
+    mock_r1.queue("GET", "/venues/v1", httpx.Response(429, headers={"Retry-After": "3"}), OK)
     async with make_client(rate_limiter=limiter) as r1:
         venue = await r1.get_venue("v1")
         stats = r1.stats
@@ -55,8 +54,9 @@ async def test_429_without_retry_after_backs_off_exponentially(
 
 
 async def test_429_exhausted_raises_rate_limited(mock_r1: MockR1, make_client) -> None:
-    mock_r1.queue("GET", "/venues/v1", *[httpx.Response(429, headers={"Retry-After": "1"})
-                                         for _ in range(4)])
+    mock_r1.queue(
+        "GET", "/venues/v1", *[httpx.Response(429, headers={"Retry-After": "1"}) for _ in range(4)]
+    )
     async with make_client() as r1:
         with pytest.raises(R1RateLimited) as info:
             await r1.get_venue("v1")
@@ -66,8 +66,9 @@ async def test_429_exhausted_raises_rate_limited(mock_r1: MockR1, make_client) -
 
 
 async def test_5xx_retries_are_bounded(mock_r1: MockR1, make_client, sleeps: Sleeps) -> None:
-    mock_r1.queue("POST", "/venues/query", *[httpx.Response(503, json={"message": "busy"})
-                                             for _ in range(10)])
+    mock_r1.queue(
+        "POST", "/venues/query", *[httpx.Response(503, json={"message": "busy"}) for _ in range(10)]
+    )
     async with make_client() as r1:
         with pytest.raises(R1TransientError) as info:
             await r1.list_venues()
@@ -84,8 +85,7 @@ async def test_5xx_then_success(mock_r1: MockR1, make_client) -> None:
 
 
 async def test_network_errors_and_timeouts(mock_r1: MockR1, make_client) -> None:
-    mock_r1.queue("GET", "/venues/v1", httpx.ConnectError("refused"),
-                  httpx.ReadTimeout("slow"), OK)
+    mock_r1.queue("GET", "/venues/v1", httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), OK)
     async with make_client() as r1:
         assert (await r1.get_venue("v1")).id == "v1"
         assert r1.stats.network_errors == 2
@@ -106,8 +106,9 @@ async def test_attempt_timeout_caps_a_hung_call() -> None:
         await anyio.sleep(10)
         return OK  # pragma: no cover
 
-    client = R1Client(make_config(), transport=httpx.MockTransport(hang), attempt_timeout=0.01,
-                      sleep=Sleeps())
+    client = R1Client(
+        make_config(), transport=httpx.MockTransport(hang), attempt_timeout=0.01, sleep=Sleeps()
+    )
     async with client as r1:
         with pytest.raises(R1TransientError, match="timeout"):
             await r1.get_venue("v1")
@@ -115,8 +116,13 @@ async def test_attempt_timeout_caps_a_hung_call() -> None:
 
 
 async def test_4xx_is_permanent_immediately(mock_r1: MockR1, make_client) -> None:
-    mock_r1.queue("POST", "/identityGroups", httpx.Response(
-        400, json={"errors": [{"code": "IDM-1", "message": "name is required", "reason": "x"}]}))
+    mock_r1.queue(
+        "POST",
+        "/identityGroups",
+        httpx.Response(
+            400, json={"errors": [{"code": "IDM-1", "message": "name is required", "reason": "x"}]}
+        ),
+    )
     async with make_client() as r1:
         with pytest.raises(R1PermanentError) as info:
             await r1.create_identity_group("")
@@ -140,8 +146,15 @@ async def test_creates_are_not_blindly_resent(mock_r1: MockR1, make_client) -> N
     """A create that may have landed (5xx, read timeout) raises transient at once;
     the engine re-runs the phase, whose find-then-create sees it."""
     accepted = httpx.Response(202, json={"requestId": "r1", "id": "g1"})
-    mock_r1.queue("POST", "/identityGroups", httpx.Response(502), httpx.ReadTimeout("slow"),
-                  httpx.Response(429), httpx.ConnectError("refused"), accepted)
+    mock_r1.queue(
+        "POST",
+        "/identityGroups",
+        httpx.Response(502),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(429),
+        httpx.ConnectError("refused"),
+        accepted,
+    )
     async with make_client() as r1:
         with pytest.raises(R1TransientError) as info:
             await r1.create_identity_group("g")
@@ -154,8 +167,12 @@ async def test_creates_are_not_blindly_resent(mock_r1: MockR1, make_client) -> N
 
 
 async def test_unsafe_write_retries_can_be_enabled(mock_r1: MockR1, make_client) -> None:
-    mock_r1.queue("POST", "/identityGroups", httpx.Response(502),
-                  httpx.Response(202, json={"requestId": "r1", "id": "g1"}))
+    mock_r1.queue(
+        "POST",
+        "/identityGroups",
+        httpx.Response(502),
+        httpx.Response(202, json={"requestId": "r1", "id": "g1"}),
+    )
     overrides = {"retry": {"attempts": 3, "retry_unsafe_writes": True}}
     async with make_client(config_overrides=overrides) as r1:
         assert (await r1.create_identity_group("g")).id == "g1"

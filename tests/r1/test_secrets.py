@@ -25,9 +25,11 @@ def leaks(text: str) -> list[str]:
 
 
 def test_redact_masks_nested_secret_keys() -> None:
-    body = {"name": "n", "wlan": {"ssid": "s", "passphrase": PASSPHRASE,
-                                  "saePassphrase": PASSPHRASE},
-            "rows": [{"passphrase": PASSPHRASE, "username": "u"}]}
+    body = {
+        "name": "n",
+        "wlan": {"ssid": "s", "passphrase": PASSPHRASE, "saePassphrase": PASSPHRASE},
+        "rows": [{"passphrase": PASSPHRASE, "username": "u"}],
+    }
     assert leaks(str(redact(body))) == []
     assert redact(body)["wlan"]["ssid"] == "s"
 
@@ -36,12 +38,21 @@ async def test_no_secret_in_logs_reprs_or_errors(
     mock_r1: MockR1, make_client, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    mock_r1.on("POST", "/wifiNetworks", lambda r: httpx.Response(
-        202, json={"requestId": "q1", "response": {"id": "n1"}}))
-    mock_r1.on("POST", "/dpskServices/p1/passphrases", lambda r: httpx.Response(
-        400, json={"message": "bad passphrase"}))
-    mock_r1.on("POST", "/dpskServices/p1/passphrases/csvFiles", lambda r: httpx.Response(
-        503, json={"message": "busy"}))
+    mock_r1.on(
+        "POST",
+        "/wifiNetworks",
+        lambda r: httpx.Response(202, json={"requestId": "q1", "response": {"id": "n1"}}),
+    )
+    mock_r1.on(
+        "POST",
+        "/dpskServices/p1/passphrases",
+        lambda r: httpx.Response(400, json={"message": "bad passphrase"}),
+    )
+    mock_r1.on(
+        "POST",
+        "/dpskServices/p1/passphrases/csvFiles",
+        lambda r: httpx.Response(503, json={"message": "busy"}),
+    )
     errors: list[BaseException] = []
     async with make_client() as r1:
         accepted = await r1.create_wifi_network("net", "ssid", passphrase=PASSPHRASE)
@@ -51,12 +62,20 @@ async def test_no_secret_in_logs_reprs_or_errors(
         except R1Error as exc:
             errors.append(exc)
         try:
-            await r1.import_passphrases_csv("p1", [PassphraseRow(username="u",
-                                                                 passphrase=PASSPHRASE)])
+            await r1.import_passphrases_csv(
+                "p1", [PassphraseRow(username="u", passphrase=PASSPHRASE)]
+            )
         except R1TransientError as exc:
             errors.append(exc)
-        texts = [repr(r1), repr(r1.config), str(r1.config), repr(r1.auth),
-                 repr(r1.auth.current), repr(r1.stats), repr(r1.activities)]
+        texts = [
+            repr(r1),
+            repr(r1.config),
+            str(r1.config),
+            repr(r1.auth),
+            repr(r1.auth.current),
+            repr(r1.stats),
+            repr(r1.activities),
+        ]
     assert len(errors) == 2
     texts += [str(e) for e in errors] + [repr(e) for e in errors]
     texts += [repr(PassphraseRow(username="u", passphrase=PASSPHRASE))]
@@ -83,17 +102,33 @@ async def test_no_secret_leaks_over_real_http(caplog: pytest.LogCaptureFixture) 
             await h.ok(await r1.create_wifi_network("psk-net", "psk", passphrase=PASSPHRASE))
             ident = await h.ok(await r1.create_identity_group("ig"))
             pool = await h.ok(await r1.create_dpsk_pool(ident.id, "pool"))
-            await h.ok(await r1.create_passphrase(pool.id, PassphraseRow(
-                username="a", passphrase=PASSPHRASE)))
-            await h.ok(await r1.import_passphrases_csv(pool.id, [PassphraseRow(
-                username="b", passphrase=PASSPHRASE + "-b")]))
-            failed = await h.fails(await r1.create_passphrase(pool.id, PassphraseRow(
-                username="dup", passphrase=PASSPHRASE)))  # already in the pool
+            await h.ok(
+                await r1.create_passphrase(
+                    pool.id, PassphraseRow(username="a", passphrase=PASSPHRASE)
+                )
+            )
+            await h.ok(
+                await r1.import_passphrases_csv(
+                    pool.id, [PassphraseRow(username="b", passphrase=PASSPHRASE + "-b")]
+                )
+            )
+            failed = await h.fails(
+                await r1.create_passphrase(
+                    pool.id, PassphraseRow(username="dup", passphrase=PASSPHRASE)
+                )
+            )  # already in the pool
             phrases = await r1.list_passphrases(pool.id)
             nets = await r1.list_wifi_networks()
             token = r1.auth.current.value.get_secret_value()
-            texts += [str(failed), repr(failed), repr(phrases), repr(nets), repr(r1),
-                      repr(r1.auth), str(r1.stats.snapshot())]
+            texts += [
+                str(failed),
+                repr(failed),
+                repr(phrases),
+                repr(nets),
+                repr(r1),
+                repr(r1.auth),
+                str(r1.stats.snapshot()),
+            ]
         async with target.client(creds={"client_secret": "wrong-" + client_secret}) as bad:
             with pytest.raises(R1AuthError) as info:
                 await bad.list_venues()

@@ -58,13 +58,17 @@ async def test_burst_over_http_with_engine_token_bucket() -> None:
     it stays quick whatever the loopback throughput (429s need > ~150 calls/s):
     450 calls against a 300-call bucket refilling at 50/s. The engine's
     TokenBucket is penalized on each 429 (pausing every caller for Retry-After)."""
-    sim = Simulator(SimConfig(profile="instant", seed=7, rate_limit_per_minute=3000,
-                              rate_limit_burst=300))
+    sim = Simulator(
+        SimConfig(profile="instant", seed=7, rate_limit_per_minute=3000, rate_limit_burst=300)
+    )
     limiter = TokenBucket(rate_per_minute=600_000, burst=5_000)  # loose: the server decides
     with serve(sim) as url:
         target = SimTarget(sim, url, "http")
-        client = target.client(retry=RetryPolicy(attempts=10, base=0.2, cap=2.0),
-                               rate_limiter=limiter, config={"max_connections": 50})
+        client = target.client(
+            retry=RetryPolicy(attempts=10, base=0.2, cap=2.0),
+            rate_limiter=limiter,
+            config={"max_connections": 50},
+        )
         async with client as r1:
             done = await fire(r1, sim.venue_id, concurrency=50, calls=450)
             stats = r1.stats

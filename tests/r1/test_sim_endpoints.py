@@ -45,23 +45,34 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
 
         ident = await h.ok(await r1.create_identity_group("ig-101", description="unit 101"))
         assert ident.id in {g.id for g in await r1.list_identity_groups()}
-        pool = await h.ok(await r1.create_dpsk_pool(ident.id, "pool-101",
-                                                    passphrase_length=12))
+        pool = await h.ok(await r1.create_dpsk_pool(ident.id, "pool-101", passphrase_length=12))
         pools = await r1.list_dpsk_pools(filters={"name": "pool-101"})
         assert [p.id for p in pools] == [pool.id] and pools[0].passphrase_length == 12
 
-        net = await h.ok(await r1.create_wifi_network("net-101", "Unit 101", network_type="dpsk",
-                                                      vlan_id=101))
+        net = await h.ok(
+            await r1.create_wifi_network("net-101", "Unit 101", network_type="dpsk", vlan_id=101)
+        )
         assert net.id  # from `response.id`
         await h.ok(await r1.bind_dpsk_pool(net.id, pool.id))
         await h.ok(await r1.activate_network(venue_id, net.id, ap_group_ids=[group.id]))
         nets = await r1.list_wifi_networks(filters={"name": "net-101"})
         assert nets[0].effective_ssid == "Unit 101" and nets[0].dpsk_service_id == pool.id
 
-        await h.ok(await r1.create_passphrase(
-            pool.id, PassphraseRow(username="resident-1", passphrase="first-pass-1", vlan_id=101)))
-        rows = [PassphraseRow(username=f"resident-{i}", passphrase=f"csv-pass-{i:04d}",
-                              vlan_id=101, number_of_devices=3) for i in range(2, 27)]
+        await h.ok(
+            await r1.create_passphrase(
+                pool.id,
+                PassphraseRow(username="resident-1", passphrase="first-pass-1", vlan_id=101),
+            )
+        )
+        rows = [
+            PassphraseRow(
+                username=f"resident-{i}",
+                passphrase=f"csv-pass-{i:04d}",
+                vlan_id=101,
+                number_of_devices=3,
+            )
+            for i in range(2, 27)
+        ]
         rows.append(PassphraseRow(username="generated"))  # blank: the pool generates one
         await h.ok(await r1.import_passphrases_csv(pool.id, rows))
         phrases = await r1.list_passphrases(pool.id, page_size=10)
@@ -133,6 +144,10 @@ async def test_deletion_constraints_are_permanent(target: SimTarget) -> None:
         ]
     assert all(isinstance(e, R1ActivityFailed) and not e.transient for e in errors)
     text = " | ".join(str(e) for e in errors)
-    for phrase in ("still has passphrases", "has a DPSK service", "still activated",
-                   "still has APs"):
+    for phrase in (
+        "still has passphrases",
+        "has a DPSK service",
+        "still activated",
+        "still has APs",
+    ):
         assert phrase in text

@@ -23,8 +23,12 @@ pytestmark = pytest.mark.anyio
 
 def custom(**config) -> SimTarget:
     clock = ManualClock(1000.0)
-    return SimTarget(Simulator(SimConfig(profile="instant", seed=7, **config), clock=clock),
-                     "http://sim", "asgi", clock)
+    return SimTarget(
+        Simulator(SimConfig(profile="instant", seed=7, **config), clock=clock),
+        "http://sim",
+        "asgi",
+        clock,
+    )
 
 
 async def test_ssid_limit_per_ap_group_is_permanent() -> None:
@@ -34,12 +38,12 @@ async def test_ssid_limit_per_ap_group_is_permanent() -> None:
         r1 = h.client
         group = await h.ok(await r1.create_ap_group(venue_id, "ssid-budget"))
         for i in range(15):
-            net = await h.ok(await r1.create_wifi_network(f"n{i:02d}", f"s{i}",
-                                                          passphrase="password123"))
+            net = await h.ok(
+                await r1.create_wifi_network(f"n{i:02d}", f"s{i}", passphrase="password123")
+            )
             await h.ok(await r1.activate_network(venue_id, net.id, ap_group_ids=[group.id]))
         extra = await h.ok(await r1.create_wifi_network("n15", "s15", passphrase="password123"))
-        err = await h.fails(await r1.activate_network(venue_id, extra.id,
-                                                      ap_group_ids=[group.id]))
+        err = await h.fails(await r1.activate_network(venue_id, extra.id, ap_group_ids=[group.id]))
     assert isinstance(err, R1ActivityFailed) and isinstance(err, PermanentError)
     assert "maximum of 15 SSIDs" in str(err)
 
@@ -91,8 +95,7 @@ async def test_429_bounded_attempts() -> None:
 
 @pytest.mark.parametrize("action", ["http_500", "http_502", "http_503", "drop"])
 async def test_transient_http_faults_are_retried(target: SimTarget, action: str) -> None:
-    target.sim.faults = FaultConfig(rules=[FaultRule(action=action, route="GET /venues/",
-                                                     times=2)])
+    target.sim.faults = FaultConfig(rules=[FaultRule(action=action, route="GET /venues/", times=2)])
     async with target.client() as r1:
         venue = await r1.get_venue(target.sim.venue_id)
         assert venue.id == target.sim.venue_id
@@ -109,8 +112,9 @@ async def test_5xx_retries_are_bounded(target: SimTarget) -> None:
 
 
 async def test_hung_call_times_out_and_is_retried(target: SimTarget) -> None:
-    target.sim.faults = FaultConfig(hang_seconds=1.0, rules=[
-        FaultRule(action="hang", route="GET /venues/", times=1)])
+    target.sim.faults = FaultConfig(
+        hang_seconds=1.0, rules=[FaultRule(action="hang", route="GET /venues/", times=1)]
+    )
     client = target.client(config={"timeouts": Timeouts(read=0.2)}, attempt_timeout=0.2)
     async with client as r1:
         venue = await r1.get_venue(target.sim.venue_id)
@@ -118,8 +122,9 @@ async def test_hung_call_times_out_and_is_retried(target: SimTarget) -> None:
 
 
 async def test_transient_activity_fail_is_transient(target: SimTarget) -> None:
-    target.sim.faults = FaultConfig(rules=[FaultRule(action="fail_transient",
-                                                     route="POST /identityGroups", times=1)])
+    target.sim.faults = FaultConfig(
+        rules=[FaultRule(action="fail_transient", route="POST /identityGroups", times=1)]
+    )
     async with tracked(target.client()) as h:
         err = await h.fails(await h.client.create_identity_group("flaky"))
         assert isinstance(err, R1ActivityFailedTransient) and isinstance(err, TransientError)
