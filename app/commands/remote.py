@@ -221,21 +221,14 @@ def plan_text(plan: dict[str, Any]) -> str:
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
-            raise RemoteError(f"--option {pair!r}: expected KEY=VALUE", kind="invalid_input")
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        node = out
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
+    """`--option` pairs, parsed exactly as the local `plan`/`run` do."""
+    from app.commands.plan import parse_options as parse
+    from engine.errors import InputError
+
+    try:
+        return parse(pairs)
+    except InputError as exc:
+        raise RemoteError("; ".join(exc.details) or exc.message, kind="invalid_input") from None
 
 
 def load_units(workflow: str, path: Path) -> tuple[list[Any], dict[str, Any]]:
