@@ -76,20 +76,13 @@ def per_unit_dpsk() -> WorkflowSpec:
                   depends_on=("dpsk_pool",), inputs=("pool_id",), outputs=("passphrases",)),
         *ap_phases("bind_pool"),
     )  # fmt: skip
-    return WorkflowSpec(
-        name="per_unit_dpsk",
-        title="Per-unit DPSK",
-        description="Per apartment unit: AP group, identity group, DPSK pool, DPSK network, "
+    return _unit_workflow(
+        "per_unit_dpsk",
+        "Per-unit DPSK",
+        "Per apartment unit: AP group, identity group, DPSK pool, DPSK network, "
         "pool binding, passphrases, activation on the unit's AP group, AP assignment and "
         "optional LAN ports.",
-        phases=phases,
-        unit_model=UnitInput,
-        options_model=UnitOptions,
-        inventory=inventory,
-        cleanup=cleanup_from_ledger,
-        audit=audit_job,
-        seconds_per_call=0.5,
-        extra={"load_input": load_unit_list},
+        phases,
     )
 
 
@@ -102,11 +95,23 @@ def per_unit_psk() -> WorkflowSpec:
                   depends_on=("venue",), outputs=("network_id",)),
         *ap_phases("network"),
     )  # fmt: skip
-    return WorkflowSpec(
-        name="per_unit_psk",
-        title="Per-unit PSK",
-        description="Per apartment unit: AP group, PSK network (the unit's passphrase), "
+    return _unit_workflow(
+        "per_unit_psk",
+        "Per-unit PSK",
+        "Per apartment unit: AP group, PSK network (the unit's passphrase), "
         "activation on the unit's AP group, AP assignment and optional LAN ports.",
+        phases,
+    )
+
+
+def _unit_workflow(
+    name: str, title: str, description: str, phases: tuple[PhaseSpec, ...]
+) -> WorkflowSpec:
+    """The shape both per-unit workflows share: unit inputs, options, plan, cleanup, audit."""
+    return WorkflowSpec(
+        name=name,
+        title=title,
+        description=description,
         phases=phases,
         unit_model=UnitInput,
         options_model=UnitOptions,
