@@ -21,44 +21,37 @@ from typing import Any
 import anyio
 
 from engine.activities import ActivityBackend, ActivityResult, ActivityTracker
+from engine.cellbook import (
+    BLOCKED,
+    CANCELLED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    TERMINAL,
+    UNIT_STATES,
+    WAITING,
+    CellBook,
+    cell_field,
+)
 from engine.context import PhaseContext
 from engine.errors import PhaseError
 from engine.events import (
-    Log,
-    PhaseBlocked,
-    PhaseCancelled,
     PhaseFailed,
     PhaseRetrying,
     PhaseSkipped,
     PhaseStarted,
     PhaseSucceeded,
     PhaseWaiting,
-    RateLimited,
-    ResourceRecorded,
 )
 from engine.journal import Journal
 from engine.limits import RateLimiter
-from engine.models import Attempt, CellRecord, CellState, LedgerEntry
+from engine.models import Attempt, CellRecord
 from engine.retry import DEFAULT_RETRY, backoff_delay
 from engine.spec import PhaseSpec
 
 log = logging.getLogger("phasegrid.brain")
-
-# Cell states as small ints internally (hot path); CellState at the edges.
-PENDING, RUNNING, WAITING, SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED = range(8)
-STATE_NAMES: tuple[CellState, ...] = (
-    CellState.PENDING,
-    CellState.RUNNING,
-    CellState.WAITING,
-    CellState.SUCCEEDED,
-    CellState.FAILED,
-    CellState.SKIPPED,
-    CellState.BLOCKED,
-    CellState.CANCELLED,
-)
-STATE_CODES = {s: i for i, s in enumerate(STATE_NAMES)}
-TERMINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED})
-UNIT_STATES = ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
 
 
 class Slot:
@@ -71,11 +64,7 @@ class Slot:
         self.held = True
 
 
-def cell_field(row: int | str, phase_id: str) -> str:
-    return f"{row}|{phase_id}"
-
-
-class Brain:
+class Brain(CellBook):
     """Runs one job to a resting state (terminal, or paused)."""
 
     def __init__(
@@ -165,184 +154,6 @@ class Brain:
         self._loading = True  # failures already on record do not re-trigger max_failed_units
         self._load(cells or {}, values or {}, attempts or {})
         self._loading = False
-
-    # -- loading (fresh run, resume or retry) -------------------------------
-
-    def _row_of(self, key: str) -> int:
-        return self.global_row if key == "g" else int(key)
-
-    def _rowname(self, row: int) -> str:
-        return "g" if row == self.global_row else str(row)
-
-    def _rows(self, p: int) -> range:
-        return range(self.n) if self.per_unit[p] else range(self.global_row, self.global_row + 1)
-
-    def _load(
-        self,
-        cells: Mapping[str, CellRecord],
-        values: Mapping[str, dict[str, Any]],
-        attempts: Mapping[str, list[Attempt]],
-    ) -> None:
-        for field, rec in cells.items():
-            row_s, pid = field.split("|", 1)
-            p = self.pindex.get(pid)
-            if p is None:
-                continue
-            row = self._row_of(row_s)
-            code = STATE_CODES[rec.state]
-            if code in (RUNNING, WAITING):  # interrupted: run again (executors are idempotent)
-                code = PENDING
-            record = rec.model_dump(by_alias=True, exclude_defaults=True)
-            record["s"] = STATE_NAMES[code].value
-            self.records[row][p] = record
-            self.state[row][p] = code
-        for key, vals in values.items():
-            self.values[self._row_of(key)] = dict(vals)
-        for field, items in attempts.items():
-            row_s, pid = field.split("|", 1)
-            if pid in self.pindex:
-                self.attempt_log[(self._row_of(row_s), self.pindex[pid])] = [
-                    a.model_dump() for a in items
-                ]
-        for p in range(len(self.phases)):
-            for row in self._rows(p):
-                self.counts[p][self.state[row][p]] += 1
-                if self.state[row][p] in TERMINAL:
-                    self.done_per_row[row] += 1
-        for row in range(self.n):
-            self._update_unit(row)
-        self.failed_units = sum(1 for s in self.unit_state if s == "failed")
-        # dependency counters, in topological order so loaded blocks propagate
-        for p in range(len(self.phases)):
-            for row in self._rows(p):
-                if self.state[row][p] != PENDING:
-                    continue
-                blocked_by = None
-                remaining = 0
-                for d in self.deps[p]:
-                    if self.per_unit[p] and self.per_unit[d]:
-                        s = self.state[row][d]
-                        if s in TERMINAL:
-                            if not self._ok(d, s):
-                                blocked_by = self.phases[d].id
-                        else:
-                            remaining += 1
-                    elif self.per_unit[p]:  # per-unit after global
-                        s = self.state[self.global_row][d]
-                        if s in TERMINAL:
-                            if not self._ok(d, s):
-                                blocked_by = self.phases[d].id
-                        else:
-                            remaining += 1
-                    elif self.per_unit[d]:  # global after per-unit: all units terminal
-                        remaining += sum(
-                            1 for r in range(self.n) if self.state[r][d] not in TERMINAL
-                        )
-                    else:
-                        s = self.state[self.global_row][d]
-                        if s in TERMINAL:
-                            if not self._ok(d, s):
-                                blocked_by = self.phases[d].id
-                        else:
-                            remaining += 1
-                if blocked_by is not None:
-                    self._set(row, p, BLOCKED, error=f"blocked by {blocked_by}")
-                    self._emit_blocked(row, p, blocked_by)
-                else:
-                    self.remaining[row][p] = remaining
-        ready: list[tuple[int, int]] = []
-        for p in range(len(self.phases)):
-            for row in self._rows(p):
-                if self.state[row][p] == PENDING and self.remaining[row][p] == 0:
-                    ready.append((row, p))
-        for row, p in ready:
-            if self.state[row][p] == PENDING:
-                self._make_ready(row, p)
-
-    # -- state bookkeeping ----------------------------------------------------
-
-    def _ok(self, p: int, s: int) -> bool:
-        return s in (SUCCEEDED, SKIPPED) or (s == FAILED and not self.critical[p])
-
-    def _update_unit(self, row: int) -> None:
-        states = self.state[row]
-        if not all(self.per_unit):  # a unit row's global-phase columns never leave PENDING
-            states = bytearray(s for s, per in zip(states, self.per_unit, strict=True) if per)
-        if FAILED in states:
-            new = "failed"
-        elif BLOCKED in states:
-            new = "blocked"
-        elif CANCELLED in states:
-            new = "cancelled"
-        elif all(s in TERMINAL for s in states):
-            new = "succeeded"
-        elif any(s != PENDING for s in states):
-            new = "running"
-        else:
-            new = "pending"
-        old = self.unit_state[row]
-        if new != old:
-            self.unit_counts[old] -= 1
-            self.unit_counts[new] += 1
-            self.unit_state[row] = new
-            if new == "failed" and old != "failed":
-                self.failed_units += 1
-                self._check_failed_units()
-
-    def _set(
-        self,
-        row: int,
-        p: int,
-        code: int,
-        *,
-        attempts: int | None = None,
-        started: float | None = None,
-        ended: float | None = None,
-        error: str | None = None,
-        outcome_unknown: bool = False,
-    ) -> None:
-        old = self.state[row][p]
-        if old == code and code not in (RUNNING,):
-            return
-        rec = self.records[row][p]
-        if rec is None:
-            rec = self.records[row][p] = {}
-        rec["s"] = STATE_NAMES[code].value
-        if attempts is not None:
-            rec["a"] = attempts
-        if started is not None:
-            rec["t0"] = started
-        if ended is not None:
-            rec["t1"] = ended
-        if error is not None:
-            rec["e"] = error
-        elif code in (SUCCEEDED, SKIPPED, PENDING):
-            rec.pop("e", None)
-        if outcome_unknown:
-            rec["u"] = True
-        self.state[row][p] = code
-        self.counts[p][old] -= 1
-        self.counts[p][code] += 1
-        if code in TERMINAL and old not in TERMINAL:
-            self.done_per_row[row] += 1
-            self.transitions += 1
-        self.journal.cell(cell_field(self._rowname(row), self.phases[p].id), rec)
-        if row != self.global_row:
-            self._update_unit(row)
-
-    def _key(self, row: int) -> str | None:
-        return None if row == self.global_row else self.unit_keys[row]
-
-    def _emit_blocked(self, row: int, p: int, by: str) -> None:
-        self.journal.event(
-            PhaseBlocked(
-                ts=self.clock(),
-                job_id=self.job_id,
-                unit=self._key(row),
-                phase=self.phases[p].id,
-                by=by,
-            )
-        )
 
     def _check_failed_units(self) -> None:
         limit = self.max_failed_units
@@ -529,18 +340,6 @@ class Brain:
                     else:
                         self._set(row, p, BLOCKED, error=f"job {self.stop_reason}")
                         self._emit_blocked(row, p, f"job {self.stop_reason}")
-
-    def _cancel_cell(self, row: int, p: int, why: str, *, outcome_unknown: bool = False) -> None:
-        self._set(row, p, CANCELLED, ended=self.clock(), error=why, outcome_unknown=outcome_unknown)
-        self.journal.event(
-            PhaseCancelled(
-                ts=self.clock(),
-                job_id=self.job_id,
-                unit=self._key(row),
-                phase=self.phases[p].id,
-                outcome_unknown=outcome_unknown,
-            )
-        )
 
     # -- one cell -------------------------------------------------------------
 
@@ -731,91 +530,3 @@ class Brain:
             ctx.slot.held = True
             self.max_in_flight_seen = max(self.max_in_flight_seen, int(self._slots.borrowed_tokens))
             self._set(row, p, RUNNING)
-
-    def record(
-        self,
-        ctx: PhaseContext,
-        resource: str,
-        id: str,
-        name: str | None,
-        parent: dict[str, str],
-        action: str,
-        data: dict[str, Any],
-    ) -> None:
-        self.ledger_seq += 1
-        entry = LedgerEntry(
-            seq=self.ledger_seq,
-            unit=ctx.unit_key,
-            phase=ctx.phase.id,
-            resource=resource,
-            id=id,
-            name=name,
-            parent=parent,
-            action=action,
-            at=self.clock(),
-            data=data,
-        )
-        self.journal.ledger_entry(entry.model_dump_json())
-        self.journal.event(
-            ResourceRecorded(
-                ts=entry.at,
-                job_id=self.job_id,
-                unit=ctx.unit_key,
-                phase=ctx.phase.id,
-                resource=resource,
-                id=id,
-                name=name,
-                action=action,
-            )
-        )
-        self.metrics[f"{action}:{resource}"] = self.metrics.get(f"{action}:{resource}", 0) + 1
-
-    def log(self, ctx: PhaseContext, message: str, level: str, data: dict[str, Any]) -> None:
-        self.journal.event(
-            Log(
-                ts=self.clock(),
-                job_id=self.job_id,
-                level=level,
-                message=message,  # type: ignore[arg-type]
-                unit=ctx.unit_key,
-                phase=ctx.phase.id,
-                data=data,
-            )
-        )
-
-    def rate_limited(self, ctx: PhaseContext, retry_after: float | None) -> None:
-        self.metrics["rate_limited"] = self.metrics.get("rate_limited", 0) + 1
-        self.journal.event(
-            RateLimited(
-                ts=self.clock(),
-                job_id=self.job_id,
-                retry_after=retry_after,
-                unit=ctx.unit_key,
-                phase=ctx.phase.id,
-            )
-        )
-
-    # -- snapshots for the journal -------------------------------------------
-
-    def snapshot(self) -> tuple[dict[str, int], dict[str, Any]]:
-        counts: dict[str, int] = {}
-        for p, spec in enumerate(self.phases):
-            for code, name in enumerate(STATE_NAMES):
-                counts[f"{spec.id}|{name.value}"] = self.counts[p][code]
-        for name, n in self.unit_counts.items():
-            counts[f"units|{name}"] = n
-        meta = {
-            "transitions": self.transitions,
-            "metrics": json.dumps(self.metrics),
-            "updated_at": self.clock(),
-            "ledger_seq": self.ledger_seq,
-        }
-        return counts, meta
-
-    @property
-    def any_failed(self) -> bool:
-        return any(self.unit_state[r] in ("failed", "blocked") for r in range(self.n)) or any(
-            self.state[self.global_row][p] in (FAILED, BLOCKED)
-            for p in range(len(self.phases))
-            if not self.per_unit[p]
-        )

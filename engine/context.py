@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.activities import ActivityBackend, ActivityResult
+from engine.events import Log, RateLimited, ResourceRecorded
 from engine.limits import NoRateLimit, RateLimiter
+from engine.models import LedgerEntry
 from engine.spec import PhaseSpec
 
 if TYPE_CHECKING:
@@ -91,17 +93,42 @@ class PhaseContext:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Add a resource to the job's ledger (cleanup deletes it in reverse)."""
-        self._brain.record(self, resource, id, name, parent or {}, action, data or {})
+        brain = self._brain
+        brain.ledger_seq += 1
+        entry = LedgerEntry(
+            seq=brain.ledger_seq, unit=self.unit_key, phase=self.phase.id, resource=resource,
+            id=id, name=name, parent=parent or {}, action=action,  # type: ignore[arg-type]
+            at=brain.clock(), data=data or {},
+        )  # fmt: skip
+        brain.journal.ledger_entry(entry.model_dump_json())
+        brain.journal.event(
+            ResourceRecorded(
+                ts=entry.at, job_id=self.job_id, unit=self.unit_key, phase=self.phase.id,
+                resource=resource, id=id, name=name, action=action,
+            )
+        )  # fmt: skip
+        self.incr(f"{action}:{resource}")
 
     def log(self, message: str, level: str = "info", **data: Any) -> None:
-        self._brain.log(self, message, level, data)
+        self._brain.journal.event(
+            Log(
+                ts=self._brain.clock(), job_id=self.job_id, level=level,  # type: ignore[arg-type]
+                message=message, unit=self.unit_key, phase=self.phase.id, data=data,
+            )
+        )  # fmt: skip
 
     def incr(self, metric: str, n: float = 1) -> None:
         self._brain.metrics[metric] = self._brain.metrics.get(metric, 0) + n
 
     def rate_limited(self, retry_after: float | None = None) -> None:
         """Report a 429 (counted and shown as an event)."""
-        self._brain.rate_limited(self, retry_after)
+        self.incr("rate_limited")
+        self._brain.journal.event(
+            RateLimited(
+                ts=self._brain.clock(), job_id=self.job_id, retry_after=retry_after,
+                unit=self.unit_key, phase=self.phase.id,
+            )
+        )  # fmt: skip
 
 
 def wall_clock() -> float:
