@@ -20,8 +20,9 @@ import anyio
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
-from engine import views
+from engine import catalog
 from engine.activities import ActivityBackend, ActivityTracker
+from engine.catalog import WorkflowDescription, WorkflowInfo
 from engine.codec import digest_of, dump_revealed, parse_items, parse_options, secret_fields
 from engine.errors import (
     ConfirmationRequired,
@@ -34,34 +35,27 @@ from engine.errors import (
 )
 from engine.events import (
     CancelRequested,
-    EventRecord,
     JobConfirmed,
     JobPlanned,
     JobStatusChanged,
     Log,
 )
-from engine.graph import levels
 from engine.limits import RateLimiter
 from engine.models import (
     AuditReport,
     CellRecord,
     CellState,
     CleanupSource,
-    JobListItem,
     JobStatus,
     JobView,
-    LedgerEntry,
     Plan,
-    UnitDetail,
-    UnitPage,
 )
 from engine.planner import build_plan
+from engine.reads import JobReads
 from engine.registry import Registry
 from engine.spec import AuditContext
 from engine.store import Store
 from engine.worker import Worker
-
-WAIT_COALESCE = 0.05
 
 
 class EngineConfig(BaseModel):
@@ -78,34 +72,7 @@ class EngineConfig(BaseModel):
     simulated: bool = False
 
 
-class PhaseNode(BaseModel):
-    id: str
-    title: str
-    depends_on: list[str]
-    per_unit: bool
-    critical: bool
-    level: int
-    concurrency: int | None
-    destructive: bool
-
-
-class WorkflowInfo(BaseModel):
-    name: str
-    title: str
-    description: str
-    destructive: bool
-    phases: int
-
-
-class WorkflowDescription(WorkflowInfo):
-    nodes: list[PhaseNode]
-    edges: list[tuple[str, str]]
-    levels: list[list[str]]
-    options_schema: dict[str, Any] | None
-    unit_schema: dict[str, Any] | None
-
-
-class Engine:
+class Engine(JobReads):
     def __init__(
         self,
         redis: Redis,
@@ -174,50 +141,10 @@ class Engine:
     # -- workflows ------------------------------------------------------------
 
     def workflows(self) -> list[WorkflowInfo]:
-        out = []
-        for name in self.registry.names():
-            spec = self.registry.get(name)
-            out.append(
-                WorkflowInfo(
-                    name=spec.name,
-                    title=spec.title,
-                    description=spec.description,
-                    destructive=spec.destructive,
-                    phases=len(spec.phases),
-                )
-            )
-        return out
+        return catalog.list_workflows(self.registry)
 
     def describe(self, workflow: str) -> WorkflowDescription:
-        spec = self.registry.get(workflow)
-        lv = levels(spec.phases)
-        by_level: dict[int, list[str]] = {}
-        for p in self.registry.ordered_phases(workflow):
-            by_level.setdefault(lv[p.id], []).append(p.id)
-        return WorkflowDescription(
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            destructive=spec.destructive,
-            phases=len(spec.phases),
-            nodes=[
-                PhaseNode(
-                    id=p.id,
-                    title=p.title,
-                    depends_on=list(p.depends_on),
-                    per_unit=p.per_unit,
-                    critical=p.critical,
-                    level=lv[p.id],
-                    concurrency=p.concurrency,
-                    destructive=p.destructive,
-                )
-                for p in self.registry.ordered_phases(workflow)
-            ],
-            edges=[(d, p.id) for p in spec.phases for d in p.depends_on],
-            levels=[by_level[k] for k in sorted(by_level)],
-            options_schema=spec.options_model.model_json_schema() if spec.options_model else None,
-            unit_schema=spec.unit_model.model_json_schema() if spec.unit_model else None,
-        )
+        return catalog.describe(self.registry, workflow)
 
     # -- plan / confirm / discard --------------------------------------------
 
@@ -546,122 +473,3 @@ class Engine:
                 rows += [u.index for u in more.units]
             await self.store.purge_inputs(job_id, rows)
         await self.store.finish(job_id)
-
-    # -- reads ------------------------------------------------------------------------
-
-    async def get(self, job_id: str) -> JobView:
-        meta = await self.store.meta(job_id)
-        counts = await self.store.counts(job_id)
-        phases = self.registry.ordered_phases(meta["workflow"])
-        return views.job_view(job_id, meta, counts, phases, self.clock())
-
-    async def units(
-        self,
-        job_id: str,
-        *,
-        state: str | None = None,
-        search: str | None = None,
-        phase: str | None = None,
-        offset: int = 0,
-        limit: int = 100,
-    ) -> UnitPage:
-        meta = await self.store.meta(job_id)
-        phases = self.registry.ordered_phases(meta["workflow"])
-        if phase is not None and phase not in {p.id for p in phases}:
-            raise InputError(
-                "unknown phase", details=[f"phase: {phase!r} is not in {meta['workflow']}"]
-            )
-        return await views.unit_page(
-            self.store, job_id, phases, state=state, search=search, phase=phase,
-            offset=max(0, offset), limit=max(1, min(limit, 5000)),
-        )  # fmt: skip
-
-    async def unit(self, job_id: str, unit: str, *, reveal: bool = False) -> UnitDetail:
-        meta = await self.store.meta(job_id)
-        spec = self.registry.get(meta["workflow"])
-        keys = await self.store.unit_keys(job_id)
-        try:
-            row = keys.index(unit)
-        except ValueError:
-            raise JobNotFound(f"job {job_id} has no unit {unit!r}") from None
-        secret = secret_fields(spec.unit_model) | set(spec.secret_fields)
-        return await views.unit_detail(
-            self.store, job_id, self.registry.ordered_phases(spec.name), row, unit, secret, reveal
-        )
-
-    async def ledger(self, job_id: str) -> list[LedgerEntry]:
-        await self.store.meta(job_id)
-        return await self.store.ledger(job_id)
-
-    async def events(
-        self, job_id: str, after: str | None = None, limit: int = 500
-    ) -> list[EventRecord]:
-        await self.store.meta(job_id)
-        return await self.store.events(job_id, after, limit)
-
-    async def last_cursor(self, job_id: str) -> str:
-        """The cursor of the job's newest event ('0-0' if none): follow from here."""
-        await self.store.meta(job_id)
-        return await self.store.last_cursor(job_id)
-
-    async def follow(
-        self, job_id: str, after: str | None = None, block_ms: int = 1000
-    ) -> AsyncIterator[EventRecord]:
-        """Replay from the cursor, then tail forever (until the caller stops)."""
-        cursor = after or "0-0"
-        while True:
-            batch = await self.store.tail(job_id, cursor, block_ms)
-            for rec in batch:
-                cursor = rec.cursor
-                yield rec
-
-    async def wait(self, job_id: str, timeout: float = 30.0) -> JobView:
-        """Return when the job is terminal (or paused/awaiting confirmation) or at timeout.
-
-        Blocks on the job's event stream (no polling); wake-ups are coalesced
-        so a busy job costs a waiter a few reads per second, not one per event.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            cursor = await self.store.last_cursor(job_id)
-            view = await self.get(job_id)
-            if view.status.terminal or view.status in (
-                JobStatus.PAUSED,
-                JobStatus.AWAITING_CONFIRMATION,
-            ):
-                return view
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return view
-            if await self.store.tail(job_id, cursor, max(1, int(min(left, 5.0) * 1000)), limit=1):
-                await anyio.sleep(min(WAIT_COALESCE, max(0.0, deadline - time.monotonic())))
-
-    async def list_jobs(
-        self, *, offset: int = 0, limit: int = 50, status: str | None = None
-    ) -> list[JobListItem]:
-        ids = (
-            await self.store.job_ids(0, 10_000)
-            if status
-            else await self.store.job_ids(offset, limit)
-        )
-        metas = await self.store.metas(ids)
-        gone = [i for i, m in zip(ids, metas, strict=True) if not m]
-        await self.store.forget(gone)
-        items = []
-        for job_id, meta in zip(ids, metas, strict=True):
-            if not meta or (status and meta.get("status") != status):
-                continue
-            counts = await self.store.counts(job_id)
-            items.append(views.list_item(job_id, meta, counts))
-        return items[offset : offset + limit] if status else items
-
-    async def health(self) -> dict[str, Any]:
-        t0 = time.perf_counter()
-        await self.redis.ping()
-        return {
-            "redis": "ok",
-            "redis_ms": round((time.perf_counter() - t0) * 1000, 2),
-            "worker": self.worker.id,
-            "running_jobs": sorted(self.worker.brains),
-            "workflows": self.registry.names(),
-        }

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine import Engine
+from engine.catalog import WorkflowDescription, WorkflowInfo
 from engine.errors import PhasegridError
 from engine.events import EventRecord
 from engine.models import (
@@ -33,7 +34,6 @@ from engine.models import (
     UnitPage,
     UnitPlan,
 )
-from engine.service import WorkflowDescription, WorkflowInfo
 
 JobId = Annotated[
     str,
