@@ -46,12 +46,14 @@ from engine.events import (
     PhaseWaiting,
 )
 from engine.journal import Journal
-from engine.limits import RateLimiter
+from engine.limits import CALL_PRIORITY, RateLimiter
 from engine.models import Attempt, CellRecord
 from engine.retry import DEFAULT_RETRY, backoff_delay
 from engine.spec import PhaseSpec
 
 log = logging.getLogger("phasegrid.brain")
+GLOBAL_FIRST = -(1 << 30)
+"""Priority of global cells: everything of every unit may wait on them."""
 
 
 class Slot:
@@ -241,7 +243,7 @@ class Brain(CellBook):
             self._continuation = p
             self.phase_running[p] += 1
             return
-        prio = -(1 << 30) if row == self.global_row else -self.done_per_row[row]
+        prio = GLOBAL_FIRST if row == self.global_row else -self.done_per_row[row]
         heapq.heappush(self.heaps[p], (prio, row))
 
     def _global_failed(self, p: int) -> None:
@@ -388,6 +390,9 @@ class Brain(CellBook):
                     )
                 )
                 ctx = PhaseContext(self, row, p, attempt, slot)
+                CALL_PRIORITY.set(
+                    GLOBAL_FIRST if row == self.global_row else -self.done_per_row[row]
+                )
                 try:
                     outputs = await spec.executor.run(ctx)
                 except PhaseError as exc:

@@ -7,11 +7,19 @@ activities can be outstanding while only a few dozen HTTP calls are.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
 
 import anyio
+
+CALL_PRIORITY: ContextVar[int] = ContextVar("phasegrid_call_priority", default=0)
+"""Set by the brain for the cell a task runs: lower goes first. Units further
+along get the next API call, so the first units finish early even when the
+tenant rate limit is what paces the job."""
 
 
 @runtime_checkable
@@ -35,9 +43,41 @@ class NoRateLimit:
         return None
 
 
+class PriorityGate:
+    """A lock handed to the waiter with the lowest priority value (FIFO among equals)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: list[tuple[int, int, anyio.Event]] = []
+        self._seq = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if not self._held and not self._waiters:
+            self._held = True
+            return
+        entry = (priority, next(self._seq), anyio.Event())
+        heapq.heappush(self._waiters, entry)
+        try:
+            await entry[2].wait()
+        except BaseException:
+            if entry[2].is_set():  # handed over just as we were cancelled: pass it on
+                self.release()
+            else:
+                self._waiters.remove(entry)
+                heapq.heapify(self._waiters)
+            raise
+
+    def release(self) -> None:
+        if self._waiters:
+            heapq.heappop(self._waiters)[2].set()  # ownership moves to the best waiter
+        else:
+            self._held = False
+
+
 class TokenBucket:
     """In-process token bucket: `rate_per_minute` calls, bursts up to `burst`.
 
+    Waiting callers are served by `CALL_PRIORITY` (units further along first).
     On `penalize` it pauses every caller for `retry_after` (or one refill
     interval) and halves its rate for a while; it creeps back afterwards.
     """
@@ -58,7 +98,7 @@ class TokenBucket:
         self._sleep = sleep
         self._last = clock()
         self._paused_until = 0.0
-        self._lock = anyio.Lock()
+        self._gate = PriorityGate()
 
     def _refill(self) -> None:
         now = self._clock()
@@ -68,7 +108,8 @@ class TokenBucket:
             self.rate = min(self.nominal_rate, self.rate * 1.01)
 
     async def acquire(self, cost: int = 1) -> None:
-        async with self._lock:
+        await self._gate.acquire(CALL_PRIORITY.get())
+        try:
             while True:
                 now = self._clock()
                 if now < self._paused_until:
@@ -79,6 +120,8 @@ class TokenBucket:
                     self.tokens -= cost
                     return
                 await self._sleep((cost - self.tokens) / self.rate)
+        finally:
+            self._gate.release()
 
     def penalize(self, retry_after: float | None = None) -> None:
         pause = retry_after if retry_after is not None else 1.0 / max(self.rate, 1e-6)

@@ -100,3 +100,59 @@ async def test_token_bucket_waits_for_tokens_and_backs_off_on_429():
     await bucket.acquire()
     assert now[0] >= 2.0 + 5.0  # paused for Retry-After
     assert bucket.rate < bucket.nominal_rate  # and slowed down for a while
+
+
+async def test_token_bucket_serves_units_further_along_first():
+    """When the rate limit paces a job, the next call goes to the unit furthest along."""
+    from engine.limits import CALL_PRIORITY
+
+    now = [0.0]
+    release = anyio.Event()
+
+    async def sleep(d: float) -> None:
+        await release.wait()  # time stands still until every caller is queued
+        now[0] += d
+
+    bucket = TokenBucket(60, burst=1, clock=lambda: now[0], sleep=sleep)
+    await bucket.acquire()  # the bucket is empty now
+    served: list[str] = []
+
+    async def call(name: str, priority: int) -> None:
+        CALL_PRIORITY.set(priority)
+        await bucket.acquire()
+        served.append(name)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call, "first-arrival-phase-1", 0)  # holds the gate, sleeping for a token
+        for name, prio in (("unit-a-phase-2", -1), ("unit-b-phase-1", 0), ("unit-c-phase-5", -4)):
+            await anyio.sleep(0)
+            tg.start_soon(call, name, prio)
+        for _ in range(5):
+            await anyio.sleep(0)
+        release.set()
+    assert served == ["first-arrival-phase-1", "unit-c-phase-5", "unit-a-phase-2", "unit-b-phase-1"]
+
+
+async def test_priority_gate_survives_cancelled_waiters():
+    from engine.limits import PriorityGate
+
+    gate = PriorityGate()
+    await gate.acquire(0)
+    got: list[int] = []
+    scopes: dict[int, anyio.CancelScope] = {}
+
+    async def waiter(p: int) -> None:
+        with anyio.CancelScope() as scope:
+            scopes[p] = scope
+            await gate.acquire(p)
+            got.append(p)
+            gate.release()
+
+    async with anyio.create_task_group() as tg:
+        for p in (1, 0, 2):
+            tg.start_soon(waiter, p)
+        await anyio.sleep(0)
+        scopes[0].cancel()  # the best waiter gives up before its turn
+        await anyio.sleep(0)
+        gate.release()
+    assert got == [1, 2]
