@@ -4,6 +4,8 @@
   (`jobs.confirm`), an MCP tool (`confirm_job`), a pydantic params model (the
   input schema of both), a result model (MCP output schema / RPC `result`),
   read-only / destructive hints and a handler over the `Engine` facade.
+- `rpc.schemas`: those params and result models; `rpc.errors`: engine errors
+  and validation failures mapped to stable codes and field paths.
 - `rpc.jsonrpc`: JSON-RPC 2.0 dispatch (the only module importing
   `jsonrpcserver`). Error codes: -32700 parse, -32600 invalid request (also
   empty or oversized batch), -32601 unknown method, -32602 invalid params

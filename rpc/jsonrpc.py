@@ -31,17 +31,14 @@ with warnings.catch_warnings():  # it reads its schema with a deprecated importl
 
 from engine import Engine
 from engine.errors import InputError, PhasegridError
-from rpc.service import (
+from rpc.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
-    OPERATIONS,
-    Operation,
-    call,
     detail_errors,
     error_code,
-    parse_params,
     validation_errors,
 )
+from rpc.service import OPERATIONS, Operation, call, parse_params
 
 log = logging.getLogger("phasegrid.rpc")
 

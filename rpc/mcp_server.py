@@ -31,15 +31,9 @@ from pydantic_core import PydanticUndefined
 from engine import Engine
 from engine.errors import PhasegridError
 from engine.models import JobStatus, JobView
-from rpc.service import (
-    BY_TOOL,
-    OPERATIONS,
-    ConfirmParams,
-    Operation,
-    WaitParams,
-    call,
-    validation_errors,
-)
+from rpc.errors import validation_errors
+from rpc.schemas import ConfirmParams, WaitParams
+from rpc.service import BY_TOOL, OPERATIONS, Operation, call
 
 log = logging.getLogger("phasegrid.mcp")
 

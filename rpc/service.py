@@ -11,256 +11,41 @@ beyond mapping the engine's stable error `kind`s (see `error_code`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel
 
 from engine import Engine
-from engine.catalog import WorkflowDescription, WorkflowInfo
-from engine.errors import PhasegridError
-from engine.events import EventRecord
+from engine.catalog import WorkflowDescription
 from engine.models import (
     AuditReport,
-    JobListItem,
-    JobStatus,
     JobView,
-    PhasePlan,
-    Plan,
-    PlanSummary,
     UnitDetail,
     UnitPage,
-    UnitPlan,
 )
-
-JobId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_.-]+$",
-        description="The job id returned by plan_job / jobs.plan.",
-    ),
-]
-
-MAX_UNITS = 20_000
-MAX_WAIT_SECONDS = 600.0
-
-
-class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# -- params -----------------------------------------------------------------------------
-
-
-class NoParams(Params):
-    pass
-
-
-class WorkflowParams(Params):
-    workflow: str = Field(min_length=1, max_length=100, description="Workflow name.")
-
-
-class PlanParams(Params):
-    workflow: str = Field(
-        min_length=1, max_length=100, description="Workflow name (see list_workflows)."
-    )
-    units: list[dict[str, Any]] = Field(
-        max_length=MAX_UNITS,
-        description="The units to roll out, each an object matching the workflow's unit_schema "
-        "(see describe_workflow).",
-    )
-    options: dict[str, Any] | None = Field(
-        None, description="Workflow options matching its options_schema."
-    )
-    title: str | None = Field(None, max_length=200, description="A title for the job.")
-    max_failed_units: int | None = Field(
-        None, ge=0, description="Pause or abort once more units than this have failed."
-    )
-    on_max_failed: Literal["abort", "pause"] = "abort"
-    include_units: bool = Field(
-        False, description="Return the per-unit plan too (large); conflicts are always returned."
-    )
-
-
-class JobParams(Params):
-    job_id: JobId
-
-
-class ConfirmParams(Params):
-    job_id: JobId
-    digest: str = Field(
-        min_length=1,
-        max_length=128,
-        description="The plan digest exactly as returned by plan_job / plan_cleanup.",
-    )
-    confirm_text: str | None = Field(
-        None,
-        max_length=200,
-        description="Destructive plans only: the text the plan's summary.confirm_text names, "
-        "typed by the user.",
-    )
-
-
-class CancelParams(Params):
-    job_id: JobId
-    mode: Literal["graceful", "hard"] = Field(
-        "graceful",
-        description="graceful: start nothing new and let in-flight calls land; hard: stop now "
-        "(in-flight work is recorded as outcome-unknown).",
-    )
-
-
-class RetryParams(Params):
-    job_id: JobId
-    units: list[Annotated[str, Field(max_length=200)]] | None = Field(
-        None, max_length=MAX_UNITS, description="Unit keys to retry (default: every failed unit)."
-    )
-
-
-CellStateName = Literal[
-    "pending", "running", "waiting", "succeeded", "failed", "skipped", "blocked", "cancelled"
-]
-
-
-class UnitsParams(Params):
-    job_id: JobId
-    state: CellStateName | None = Field(
-        None, description="Only units in this state (or, with `phase`, this phase state)."
-    )
-    search: str | None = Field(None, max_length=200, description="Substring of the unit key.")
-    phase: str | None = Field(None, max_length=100, description="Filter on this phase's state.")
-    offset: int = Field(0, ge=0)
-    limit: int = Field(100, ge=1, le=1000)
-
-
-class UnitParams(Params):
-    job_id: JobId
-    unit: str = Field(min_length=1, max_length=200, description="The unit key.")
-
-
-class EventsParams(Params):
-    job_id: JobId
-    after: str | None = Field(
-        None,
-        max_length=64,
-        pattern=r"^\d+-\d+$",
-        description="Cursor: return events after this one (the `cursor` of a previous call).",
-    )
-    limit: int = Field(200, ge=1, le=1000)
-
-
-class WaitParams(Params):
-    job_id: JobId
-    timeout: float = Field(
-        30.0,
-        ge=0,
-        le=MAX_WAIT_SECONDS,
-        description="Seconds to wait at most; returns earlier when the job finishes, pauses "
-        "or awaits confirmation.",
-    )
-
-
-class ListJobsParams(Params):
-    offset: int = Field(0, ge=0)
-    limit: int = Field(50, ge=1, le=500)
-    status: JobStatus | None = None
-
-
-# -- results ----------------------------------------------------------------------------
-
-
-class WorkflowList(BaseModel):
-    workflows: list[WorkflowInfo]
-
-
-class Conflict(BaseModel):
-    unit: str | None
-    """None for a global phase."""
-    phase: str
-    detail: str | None = None
-
-
-class PlanResult(BaseModel):
-    job_id: str
-    workflow: str
-    digest: str
-    """Quote this digest to confirm exactly this plan."""
-    headline: str
-    summary: PlanSummary
-    created_at: float
-    expires_at: float
-    conflicts: list[Conflict]
-    conflicts_total: int
-    global_phases: dict[str, PhasePlan]
-    options: dict[str, Any]
-    units: list[UnitPlan] | None = None
-    next_step: str
-
-
-class EventPage(BaseModel):
-    events: list[EventRecord]
-    cursor: str | None
-    """Pass as `after` to continue from here."""
-
-
-class JobList(BaseModel):
-    jobs: list[JobListItem]
-
-
-class Health(BaseModel):
-    ok: bool
-    redis: str
-    redis_ms: float
-    worker: str
-    running_jobs: list[str]
-    workflows: list[str]
-
-
-MAX_CONFLICTS = 100
-
-
-def plan_result(plan: Plan, include_units: bool) -> PlanResult:
-    conflicts = [
-        Conflict(unit=None, phase=pid, detail=p.detail)
-        for pid, p in plan.global_phases.items()
-        if p.action == "conflict"
-    ]
-    conflicts += [
-        Conflict(unit=u.unit, phase=pid, detail=p.detail)
-        for u in plan.units
-        for pid, p in u.phases.items()
-        if p.action == "conflict"
-    ]
-    s = plan.summary
-    if s.conflicts or conflicts:
-        step = "The plan has conflicts: resolve them (or change the input) and plan again."
-    elif s.destructive:
-        step = (
-            "DESTRUCTIVE: show this plan to the user; confirm only after the user types "
-            f"{s.confirm_text!r} (pass it as confirm_text with the digest)."
-        )
-    else:
-        step = "Show this plan to the user; confirm with the job_id and digest once they agree."
-    return PlanResult(
-        job_id=plan.job_id,
-        workflow=plan.workflow,
-        digest=plan.digest,
-        headline=s.headline(),
-        summary=s,
-        created_at=plan.created_at,
-        expires_at=plan.expires_at,
-        conflicts=conflicts[:MAX_CONFLICTS],
-        conflicts_total=len(conflicts),
-        global_phases=plan.global_phases,
-        options=plan.options,
-        units=plan.units if include_units else None,
-        next_step=step,
-    )
-
+from rpc.schemas import (
+    CancelParams,
+    ConfirmParams,
+    EventPage,
+    EventsParams,
+    Health,
+    JobList,
+    JobParams,
+    ListJobsParams,
+    NoParams,
+    Params,
+    PlanParams,
+    PlanResult,
+    RetryParams,
+    UnitParams,
+    UnitsParams,
+    WaitParams,
+    WorkflowList,
+    WorkflowParams,
+    plan_result,
+)
 
 # -- operations -------------------------------------------------------------------------
 
@@ -473,62 +258,6 @@ OPERATIONS: tuple[Operation, ...] = (
 
 BY_METHOD = {op.method: op for op in OPERATIONS}
 BY_TOOL = {op.tool: op for op in OPERATIONS}
-
-
-# -- errors -----------------------------------------------------------------------------
-
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-
-ERROR_CODES: dict[str, int] = {
-    "invalid_input": INVALID_PARAMS,
-    "not_found": -32004,
-    "workflow_not_found": -32005,
-    "wrong_state": -32009,
-    "digest_mismatch": -32010,
-    "plan_expired": -32011,
-    "conflicts_present": -32012,
-    "confirmation_required": -32013,
-    "not_confirmed": -32014,
-    "redis_unavailable": -32050,
-    "invalid_workflow": -32060,
-}
-"""Stable application error codes, keyed by the engine's error `kind`."""
-
-
-def error_code(kind: str) -> int:
-    return ERROR_CODES.get(kind, -32000)
-
-
-class FieldError(BaseModel):
-    path: str
-    message: str
-
-
-_PATH_RE = re.compile(r"^([A-Za-z_][\w.\[\]-]*):\s*(.+)$")
-
-
-def validation_errors(exc: ValidationError) -> list[FieldError]:
-    """Field paths and messages only: the rejected values are never echoed."""
-    out = []
-    for err in exc.errors(include_input=False, include_url=False):
-        path = ""
-        for part in err["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        out.append(FieldError(path=path or "params", message=err["msg"]))
-    return out
-
-
-def detail_errors(exc: PhasegridError, prefix: str = "") -> list[FieldError]:
-    """The engine's located `details` (`units[3].vlan: ...`) as field errors."""
-    out = []
-    for line in exc.details:
-        m = _PATH_RE.match(line)
-        if m:
-            out.append(FieldError(path=prefix + m.group(1), message=m.group(2)))
-        else:
-            out.append(FieldError(path=prefix or "params", message=line))
-    return out
 
 
 def parse_params(op: Operation, raw: Any) -> Params:
