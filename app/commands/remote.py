@@ -25,197 +25,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from app.remote_text import _err, _json, _out, job_text, plan_text, progress_line, table
+from app.rpc_client import (
+    EXIT_BY_STATUS,
+    EXIT_CONFLICTS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_TIMEOUT,
+    SETTLED,
+    RemoteError,
+    RpcClient,
+)
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
 SERVER_ENV = "PHASEGRID_SERVER"
 TOKEN_ENV = "PHASEGRID_TOKEN"
-
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_CONFLICTS, EXIT_REFUSED, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
-EXIT_USAGE, EXIT_DATA, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_AUTH = 64, 65, 66, 69, 77
-
-EXIT_BY_KIND = {
-    "invalid_input": EXIT_DATA,
-    "invalid_params": EXIT_DATA,
-    "not_found": EXIT_NOT_FOUND,
-    "workflow_not_found": EXIT_USAGE,
-    "method_not_found": EXIT_USAGE,
-    "wrong_state": EXIT_REFUSED,
-    "digest_mismatch": EXIT_REFUSED,
-    "plan_expired": EXIT_REFUSED,
-    "confirmation_required": EXIT_REFUSED,
-    "conflicts_present": EXIT_CONFLICTS,
-    "redis_unavailable": EXIT_UNAVAILABLE,
-}
-EXIT_BY_STATUS = {
-    "COMPLETED": EXIT_OK,
-    "PARTIAL": EXIT_PARTIAL,
-    "FAILED": EXIT_FAILED,
-    "CANCELLED": EXIT_FAILED,
-    "DISCARDED": EXIT_FAILED,
-    "EXPIRED": EXIT_FAILED,
-}
-SETTLED = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "DISCARDED", "EXPIRED", "PAUSED",
-           "AWAITING_CONFIRMATION"}  # fmt: skip
-
-
-class RemoteError(Exception):
-    def __init__(self, message: str, *, kind: str, code: int | None = None, data: Any = None):
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.code = code
-        self.data = data
-
-    @property
-    def exit_code(self) -> int:
-        if self.kind == "unreachable":
-            return EXIT_UNAVAILABLE
-        if self.kind == "unauthorized":
-            return EXIT_AUTH
-        return EXIT_BY_KIND.get(self.kind, EXIT_FAILED)
-
-
-class RpcClient:
-    """A small synchronous JSON-RPC 2.0 client (httpx)."""
-
-    def __init__(self, server: str, token: str | None = None, timeout: float = 30.0) -> None:
-        self.url = server.rstrip("/")
-        if not self.url.endswith("/rpc"):
-            self.url += "/rpc"
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.http = httpx.Client(headers=headers, timeout=timeout)
-        self._id = 0
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> RpcClient:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def call(
-        self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
-    ) -> Any:
-        self._id += 1
-        body = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params or {}}
-        try:
-            resp = self.http.post(
-                self.url,
-                content=json.dumps(body),
-                timeout=timeout if timeout is not None else self.http.timeout,
-            )
-        except httpx.HTTPError as exc:
-            raise RemoteError(
-                f"cannot reach {self.url}: {type(exc).__name__}", kind="unreachable"
-            ) from None
-        if resp.status_code in (401, 403, 421):
-            raise RemoteError(
-                f"{self.url}: HTTP {resp.status_code} {resp.text.strip()[:100]}"
-                + (" (pass --token or set PHASEGRID_TOKEN)" if resp.status_code == 401 else ""),
-                kind="unauthorized",
-            )
-        if resp.status_code != 200:
-            raise RemoteError(f"{self.url}: HTTP {resp.status_code}", kind="http_error")
-        try:
-            doc = resp.json()
-        except ValueError:
-            raise RemoteError(f"{self.url}: not a JSON-RPC response", kind="http_error") from None
-        if "error" in doc:
-            err = doc["error"] or {}
-            data = err.get("data") if isinstance(err.get("data"), dict) else {}
-            raise RemoteError(
-                str(err.get("message", "error")),
-                kind=str(data.get("kind", "error")),
-                code=err.get("code"),
-                data=data,
-            )
-        return doc.get("result")
-
-
-# -- output helpers ---------------------------------------------------------------------
-
-
-def _out(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _json(doc: Any) -> None:
-    print(json.dumps(doc, indent=2), flush=True)
-
-
-def table(rows: list[list[Any]], headers: list[str]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def progress_line(view: dict[str, Any]) -> str:
-    u = view.get("units_by_state", {})
-    done = sum(u.get(k, 0) for k in ("succeeded", "failed", "blocked", "cancelled"))
-    failed = u.get("failed", 0) + u.get("blocked", 0)
-    eta = view.get("eta_seconds")
-    eta_s = f" ETA {eta:.0f}s" if eta is not None else ""
-    calls = int((view.get("metrics") or {}).get("r1_calls", 0) or 0)
-    return (
-        f"[{(view.get('elapsed') or 0.0):6.1f}s] {view['status']:<9} {done}/{view['units_total']}"
-        f" units ({failed} failed) {view.get('progress', 0.0) * 100:5.1f}% steps,"
-        f" {calls} calls{eta_s}"
-    )
-
-
-def job_text(view: dict[str, Any]) -> str:
-    lines = [
-        f"job {view['id']}  {view['workflow']}  {view['status']}"
-        + ("  (SIMULATED)" if view.get("simulated") else ""),
-        progress_line(view),
-    ]
-    if view.get("plan_summary") and view["status"] == "AWAITING_CONFIRMATION":
-        lines.append(f"plan digest {view.get('plan_digest')}")
-    if view.get("error"):
-        lines.append(f"error: {view['error']}")
-    rows = [
-        [p["id"], p["total"], *(p["counts"].get(k, 0) for k in
-         ("succeeded", "running", "waiting", "failed", "blocked", "skipped", "pending"))]
-        for p in view.get("phases", [])
-    ]  # fmt: skip
-    if rows:
-        lines.append(
-            table(
-                rows, ["phase", "total", "ok", "run", "wait", "fail", "blocked", "skip", "pending"]
-            )
-        )
-    return "\n".join(lines)
-
-
-def plan_text(plan: dict[str, Any]) -> str:
-    s = plan["summary"]
-    lines = [
-        plan["headline"],
-        f"  job {plan['job_id']}  workflow {plan['workflow']}  digest {plan['digest']}",
-        f"  estimated {s['estimated_calls']} API calls, about {s['estimated_seconds']:g}s",
-    ]
-    if s.get("destructive"):
-        lines.append(f"  DESTRUCTIVE: deletes resources; confirm by typing {s['confirm_text']!r}")
-    for c in plan.get("conflicts", []):
-        lines.append(
-            f"  conflict  {c['unit'] or '(global)':<16} {c['phase']:<16} {c['detail'] or ''}"
-        )
-    more = plan.get("conflicts_total", 0) - len(plan.get("conflicts", []))
-    if more > 0:
-        lines.append(f"  ... and {more} more conflicts")
-    return "\n".join(lines)
-
 
 # -- input ------------------------------------------------------------------------------
 

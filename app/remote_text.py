@@ -1,0 +1,84 @@
+"""Human-readable text for the remote CLI: tables, job lines, plan summaries."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _json(doc: Any) -> None:
+    print(json.dumps(doc, indent=2), flush=True)
+
+
+def table(rows: list[list[Any]], headers: list[str]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def progress_line(view: dict[str, Any]) -> str:
+    u = view.get("units_by_state", {})
+    done = sum(u.get(k, 0) for k in ("succeeded", "failed", "blocked", "cancelled"))
+    failed = u.get("failed", 0) + u.get("blocked", 0)
+    eta = view.get("eta_seconds")
+    eta_s = f" ETA {eta:.0f}s" if eta is not None else ""
+    calls = int((view.get("metrics") or {}).get("r1_calls", 0) or 0)
+    return (
+        f"[{(view.get('elapsed') or 0.0):6.1f}s] {view['status']:<9} {done}/{view['units_total']}"
+        f" units ({failed} failed) {view.get('progress', 0.0) * 100:5.1f}% steps,"
+        f" {calls} calls{eta_s}"
+    )
+
+
+def job_text(view: dict[str, Any]) -> str:
+    lines = [
+        f"job {view['id']}  {view['workflow']}  {view['status']}"
+        + ("  (SIMULATED)" if view.get("simulated") else ""),
+        progress_line(view),
+    ]
+    if view.get("plan_summary") and view["status"] == "AWAITING_CONFIRMATION":
+        lines.append(f"plan digest {view.get('plan_digest')}")
+    if view.get("error"):
+        lines.append(f"error: {view['error']}")
+    rows = [
+        [p["id"], p["total"], *(p["counts"].get(k, 0) for k in
+         ("succeeded", "running", "waiting", "failed", "blocked", "skipped", "pending"))]
+        for p in view.get("phases", [])
+    ]  # fmt: skip
+    if rows:
+        lines.append(
+            table(
+                rows, ["phase", "total", "ok", "run", "wait", "fail", "blocked", "skip", "pending"]
+            )
+        )
+    return "\n".join(lines)
+
+
+def plan_text(plan: dict[str, Any]) -> str:
+    s = plan["summary"]
+    lines = [
+        plan["headline"],
+        f"  job {plan['job_id']}  workflow {plan['workflow']}  digest {plan['digest']}",
+        f"  estimated {s['estimated_calls']} API calls, about {s['estimated_seconds']:g}s",
+    ]
+    if s.get("destructive"):
+        lines.append(f"  DESTRUCTIVE: deletes resources; confirm by typing {s['confirm_text']!r}")
+    for c in plan.get("conflicts", []):
+        lines.append(
+            f"  conflict  {c['unit'] or '(global)':<16} {c['phase']:<16} {c['detail'] or ''}"
+        )
+    more = plan.get("conflicts_total", 0) - len(plan.get("conflicts", []))
+    if more > 0:
+        lines.append(f"  ... and {more} more conflicts")
+    return "\n".join(lines)
