@@ -15,7 +15,8 @@ from engine.models import LedgerEntry
 from engine.spec import PhaseSpec
 
 if TYPE_CHECKING:
-    from engine.brain import Brain, Slot
+    from engine.brain import Brain
+    from engine.runner import Slot
 
 
 @dataclass
