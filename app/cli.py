@@ -23,6 +23,13 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def host_port(value: str) -> str:
+    _host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="phasegrid",
@@ -33,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-url",
         default=None,
         help="Redis to use (default: $PHASEGRID_REDIS_URL, else an embedded server)",
+    )
+    parser.add_argument(
+        "--serve",
+        nargs="?",
+        const="127.0.0.1:8765",
+        default=None,
+        metavar="HOST:PORT",
+        type=host_port,
+        help="with the TUI: also serve /rpc and /mcp (default 127.0.0.1:8765)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:

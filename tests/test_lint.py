@@ -22,3 +22,14 @@ def test_ruff_check_is_clean():
 def test_cli_version():
     out = subprocess.run(["phasegrid", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip().startswith("phasegrid ")
+
+
+def test_serve_flag_takes_host_and_port():
+    from app.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--serve"]).serve == "127.0.0.1:8765"
+    assert parser.parse_args(["tui", "--serve", "0.0.0.0:9000"]).serve == "0.0.0.0:9000"
+    assert parser.parse_args(["--serve", "127.0.0.1:1", "demo"]).serve == "127.0.0.1:1"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--serve", "tui"])

@@ -15,6 +15,12 @@ DEMO_WORKFLOW = "per_unit_dpsk"
 PROFILES = ["instant", "fast", "demo", "realistic"]
 
 
+def host_port(value: str) -> str:
+    from app.cli import host_port as check
+
+    return check(value)
+
+
 def add_parser(subparsers: Any) -> None:
     tui = subparsers.add_parser("tui", help="open the TUI (jobs, plans, live progress)")
     _common(tui)
@@ -45,7 +51,8 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--serve",
         nargs="?",
         const="127.0.0.1:8765",
-        default=None,
+        default=argparse.SUPPRESS,  # keeps a top-level `phasegrid --serve HOST:PORT tui`
+        type=host_port,
         metavar="HOST:PORT",
         help="also serve /rpc and /mcp for this engine (default 127.0.0.1:8765), so a "
         "script or an agent can confirm the plan you are looking at",
@@ -62,7 +69,6 @@ def default_command(args: argparse.Namespace) -> int:
         ("data_dir", None),
         ("no_worker", False),
         ("refresh_hz", 4.0),
-        ("serve", None),
     ):
         if not hasattr(args, name):
             setattr(args, name, value)
@@ -122,7 +128,7 @@ def run_tui(args: argparse.Namespace) -> int:
     settings = _settings(args, backend=backend, sim_url=args.sim_url)
     holder: list[Any] = [None]
     app = PhasegridApp(
-        _factory(settings, demo_registry_factory(), args.serve, holder),
+        _factory(settings, demo_registry_factory(), getattr(args, "serve", None), holder),
         simulated=settings.simulated,
         refresh_hz=args.refresh_hz,
         workflow=DEMO_WORKFLOW,
@@ -218,7 +224,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     holder: list[Any] = [None]
     app = PhasegridApp(
-        _factory(settings, demo_registry_factory(delay, args.seed), args.serve, holder),
+        _factory(
+            settings, demo_registry_factory(delay, args.seed), getattr(args, "serve", None), holder
+        ),
         start=start,
         simulated=True,
         refresh_hz=args.refresh_hz,
