@@ -1,4 +1,4 @@
-"""The tree stays ruff-clean (config in pyproject.toml)."""
+"""Project-level checks: a ruff-clean tree and the `phasegrid` entry point."""
 
 from __future__ import annotations
 
