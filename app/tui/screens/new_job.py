@@ -20,6 +20,8 @@ from engine.errors import PhasegridError
 def _kind(prop: dict[str, Any]) -> str:
     if "enum" in prop:
         return "enum"
+    if "$ref" in prop or "allOf" in prop:
+        return "object"  # a nested option group: edited as JSON
     t = prop.get("type")
     if t is None and "anyOf" in prop:
         types = [a.get("type") for a in prop["anyOf"] if a.get("type") != "null"]
