@@ -215,10 +215,13 @@ class Engine(JobReads):
             )
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await self.store.cas_status(
+                failed, _ = await self.store.cas_status(
                     job_id, [JobStatus.PLANNING], JobStatus.FAILED, self.clock(),
-                    error="planning failed",
+                    error="planning failed", finished_at=self.clock(),
                 )  # fmt: skip
+                if failed:  # nothing ran and nothing can: keep no inputs (secrets)
+                    await self.store.purge_inputs(job_id)
+                    await self.store.finish(job_id)
             raise
         if result is None:
             raise WrongState(f"job {job_id} was cancelled while planning")

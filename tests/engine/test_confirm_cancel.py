@@ -235,3 +235,20 @@ async def test_secret_inputs_are_purged_as_units_succeed(redis, prefix):
         await engine.retry(plan.job_id)
         assert (await engine.wait(plan.job_id)).status == JobStatus.COMPLETED
     assert not await redis.exists(f"{prefix}:{{job:{plan.job_id}}}:inputs")
+
+
+async def test_a_failed_plan_keeps_no_inputs(redis, prefix):
+    async def inventory(ctx):
+        raise RuntimeError("tenant unreachable")
+
+    spec = WorkflowSpec(
+        name="badplan", title="b", unit_model=Unit, options_model=Opts, inventory=inventory,
+        phases=(PhaseSpec(id="a", title="A", executor=Step(Recorder(), "a")),),
+    )  # fmt: skip
+    engine = make_engine(redis, prefix, spec)
+    with pytest.raises(RuntimeError):
+        await engine.plan("badplan", units("u"), job_id="jf")
+    view = await engine.get("jf")
+    assert view.status == JobStatus.FAILED and view.error == "planning failed"
+    assert not await redis.exists(f"{prefix}:{{job:jf}}:inputs")
+    assert await redis.ttl(f"{prefix}:{{job:jf}}:meta") > 0
