@@ -54,6 +54,9 @@ class PassphraseBatcher:
     pool_id: str
     chunk_size: int = 1000
     linger: float = 0.25
+    """A partial chunk goes once no passphrase arrived for this long..."""
+    max_linger: float = 5.0
+    """...or once its oldest passphrase waited this long (a slow trickle)."""
     poll_interval: float = 0.2
     clock: Callable[[], float] = time.monotonic
     max_batch: int = 10_000
@@ -65,6 +68,7 @@ class PassphraseBatcher:
     stats: BatchStats = field(default_factory=BatchStats)
     existing: dict[str, str] | None = None
     _since: float | None = None
+    _last_arrival: float = 0.0
     _last_poll: float = 0.0
     _unreported: int = 0
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
@@ -86,8 +90,10 @@ class PassphraseBatcher:
         self.results.pop(vid, None)
         if not any(v == vid for v, _ in self.pending):
             self.pending.append((vid, row))
+        now = self.clock()
         if self._since is None:
-            self._since = self.clock()
+            self._since = now
+        self._last_arrival = now
         return vid
 
     def take_calls(self) -> tuple[int, int]:
@@ -115,7 +121,10 @@ class PassphraseBatcher:
         while len(self.pending) >= self.chunk_size:
             rows, self.pending = self.pending[: self.chunk_size], self.pending[self.chunk_size :]
             await self._submit(rows)
-        lingering = self._since is not None and self.clock() - self._since >= self.linger
+        now = self.clock()
+        lingering = self._since is not None and (
+            now - self._last_arrival >= self.linger or now - self._since >= self.max_linger
+        )
         if self.pending and lingering:
             rows, self.pending = self.pending, []
             await self._submit(rows)
