@@ -8,8 +8,16 @@ from typing import Any
 
 import httpx
 
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_CONFLICTS, EXIT_REFUSED, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
-EXIT_USAGE, EXIT_DATA, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_AUTH = 64, 65, 66, 69, 77
+from app.exits import (
+    EXIT_AUTH,
+    EXIT_CONFLICTS,
+    EXIT_DATA,
+    EXIT_FAILED,
+    EXIT_NOT_FOUND,
+    EXIT_REFUSED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+)
 
 EXIT_BY_KIND = {
     "invalid_input": EXIT_DATA,
@@ -23,14 +31,6 @@ EXIT_BY_KIND = {
     "confirmation_required": EXIT_REFUSED,
     "conflicts_present": EXIT_CONFLICTS,
     "redis_unavailable": EXIT_UNAVAILABLE,
-}
-EXIT_BY_STATUS = {
-    "COMPLETED": EXIT_OK,
-    "PARTIAL": EXIT_PARTIAL,
-    "FAILED": EXIT_FAILED,
-    "CANCELLED": EXIT_FAILED,
-    "DISCARDED": EXIT_FAILED,
-    "EXPIRED": EXIT_FAILED,
 }
 SETTLED = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "DISCARDED", "EXPIRED", "PAUSED",
            "AWAITING_CONFIRMATION"}  # fmt: skip

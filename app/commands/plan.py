@@ -21,21 +21,18 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import anyio
-
+from app.exits import (
+    EXIT_BY_STATUS,
+    EXIT_CONFLICTS,
+    EXIT_FAILED,
+    EXIT_OK,
+    err,
+    run_guarded,
+)
 from app.runtime import Runtime, RuntimeSettings, default_registry, open_runtime
 from engine import Registry
-from engine.errors import InputError, PhasegridError, RedisUnavailable, WorkflowNotFound
+from engine.errors import InputError
 from engine.models import JobStatus, JobView, Plan
-
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_CONFLICTS = 0, 1, 2, 3
-EXIT_USAGE, EXIT_DATA, EXIT_UNAVAILABLE = 64, 65, 69
-EXIT_BY_STATUS = {
-    JobStatus.COMPLETED: EXIT_OK,
-    JobStatus.PARTIAL: EXIT_PARTIAL,
-    JobStatus.FAILED: EXIT_FAILED,
-    JobStatus.CANCELLED: EXIT_FAILED,
-}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -140,10 +137,6 @@ def settings_for(args: argparse.Namespace, units: list[Any]) -> RuntimeSettings:
 # -- output -----------------------------------------------------------------------
 
 
-def err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def plan_text(plan: Plan) -> str:
     s = plan.summary
     lines = [
@@ -208,22 +201,7 @@ async def summary(rt: Runtime, view: JobView, started: float) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:
-    try:
-        return anyio.run(body, args)
-    except WorkflowNotFound as exc:
-        err(f"phasegrid: {exc}")
-        return EXIT_USAGE
-    except InputError as exc:
-        err(f"phasegrid: {exc.message}")
-        for line in exc.details:
-            err(f"  {line}")
-        return EXIT_DATA
-    except RedisUnavailable as exc:
-        err(f"phasegrid: {exc}")
-        return EXIT_UNAVAILABLE
-    except PhasegridError as exc:
-        err(f"phasegrid: {exc}")
-        return EXIT_FAILED
+    return run_guarded(body, args)
 
 
 async def _plan(
@@ -300,7 +278,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             else:
                 err(progress_line(view))
                 print(f"{view.status.value} job {view.id}")
-            return EXIT_BY_STATUS.get(view.status, EXIT_FAILED)
+            return EXIT_BY_STATUS.get(view.status.value, EXIT_FAILED)
 
     return _run(args, body)
 

@@ -25,18 +25,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.remote_text import _err, _json, _out, job_text, plan_text, progress_line, table
-from app.rpc_client import (
+from app.exits import (
     EXIT_BY_STATUS,
     EXIT_CONFLICTS,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_TIMEOUT,
-    SETTLED,
-    RemoteError,
-    RpcClient,
 )
+from app.remote_text import _err, _json, _out, job_text, plan_text, progress_line, table
+from app.rpc_client import SETTLED, RemoteError, RpcClient
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
 SERVER_ENV = "PHASEGRID_SERVER"

@@ -21,7 +21,7 @@ from typing import Any
 
 import anyio
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 64, 69
+from app.exits import EXIT_OK, EXIT_UNAVAILABLE, run_guarded
 
 
 def _engine_args(p: argparse.ArgumentParser) -> None:
@@ -122,24 +122,8 @@ def runtime_settings(args: argparse.Namespace) -> Any:
     )
 
 
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def _guard(body: Callable[[], Any]) -> int:
-    from engine.errors import PhasegridError, RedisUnavailable
-
-    try:
-        return int(anyio.run(body) or 0)
-    except RedisUnavailable as exc:
-        _err(f"phasegrid: {exc}")
-        return EXIT_UNAVAILABLE
-    except OSError as exc:
-        _err(f"phasegrid: {exc}")
-        return EXIT_UNAVAILABLE
-    except PhasegridError as exc:
-        _err(f"phasegrid: {exc}")
-        return EXIT_FAILED
+    return run_guarded(body, by_kind={"redis_unavailable": EXIT_UNAVAILABLE}, os_errors=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
