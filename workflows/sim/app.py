@@ -17,21 +17,38 @@ if TYPE_CHECKING:
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
-        {"errors": [{"code": "SIM-40401", "message": f"No route {request.method} "
-                     f"{request.url.path}", "reason": "Not Found"}]}, status_code=404)
+        {
+            "errors": [
+                {
+                    "code": "SIM-40401",
+                    "message": f"No route {request.method} {request.url.path}",
+                    "reason": "Not Found",
+                }
+            ]
+        },
+        status_code=404,
+    )
 
 
 async def _not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
-        {"errors": [{"code": "SIM-40500", "message": "Method not allowed",
-                     "reason": "Method Not Allowed"}]}, status_code=405)
+        {
+            "errors": [
+                {
+                    "code": "SIM-40500",
+                    "message": "Method not allowed",
+                    "reason": "Method Not Allowed",
+                }
+            ]
+        },
+        status_code=405,
+    )
 
 
 def build_app(sim: Simulator) -> Starlette:
     from workflows.sim.routes import all_routes
 
-    app = Starlette(routes=all_routes(sim),
-                    exception_handlers={404: _not_found, 405: _not_allowed})
+    app = Starlette(routes=all_routes(sim), exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.sim = sim
     return app
 

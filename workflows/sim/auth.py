@@ -13,8 +13,9 @@ class Token:
 
 
 class TokenIssuer:
-    def __init__(self, tenant_id: str, client_id: str, client_secret: str, ttl: float,
-                 rng: random.Random) -> None:
+    def __init__(
+        self, tenant_id: str, client_id: str, client_secret: str, ttl: float, rng: random.Random
+    ) -> None:
         self.tenant_id = tenant_id
         self._client_id = client_id
         self._client_secret = client_secret
@@ -25,7 +26,10 @@ class TokenIssuer:
 
     def credentials_ok(self, tenant_id: str, client_id: str, client_secret: str) -> bool:
         return (tenant_id, client_id, client_secret) == (
-            self.tenant_id, self._client_id, self._client_secret)
+            self.tenant_id,
+            self._client_id,
+            self._client_secret,
+        )
 
     def issue(self, now: float) -> tuple[str, int]:
         """A new bearer token and its lifetime in whole seconds."""

@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.responses import JSONResponse
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class ApiError(Exception):
@@ -33,6 +37,14 @@ class ApiError(Exception):
 
 def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, f"{kind} not found: {ident}", code="SIM-40400")
+
+
+def found(mapping: Mapping[K, V], key: K, kind: str) -> V:
+    """`mapping[key]`, or the 404 R1 answers for an unknown `kind`."""
+    value = mapping.get(key)
+    if value is None:
+        raise not_found(kind, str(key))
+    return value
 
 
 def bad_request(message: str) -> ApiError:

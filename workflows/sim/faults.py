@@ -84,8 +84,9 @@ class FaultInjector:
             return HttpFault("hang", "Injected hang")
         edge += cfg.http_5xx_rate
         if draw < edge:
-            return HttpFault(("http_500", "http_502", "http_503")[int(draw * 1e6) % 3],
-                             "Injected server error")
+            return HttpFault(
+                ("http_500", "http_502", "http_503")[int(draw * 1e6) % 3], "Injected server error"
+            )
         edge += cfg.lost_response_rate
         if draw < edge:
             return HttpFault("lost", "Injected lost response")

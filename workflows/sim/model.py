@@ -21,8 +21,12 @@ class Venue:
     description: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "address": self.address,
-                "description": self.description}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "address": self.address,
+            "description": self.description,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Venue:
@@ -38,13 +42,23 @@ class ApGroup:
     isDefault: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "venueId": self.venueId, "name": self.name,
-                "description": self.description, "isDefault": self.isDefault}
+        return {
+            "id": self.id,
+            "venueId": self.venueId,
+            "name": self.name,
+            "description": self.description,
+            "isDefault": self.isDefault,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> ApGroup:
-        return cls(d["id"], d["venueId"], d.get("name", ""), d.get("description") or "",
-                   bool(d.get("isDefault")))
+        return cls(
+            d["id"],
+            d["venueId"],
+            d.get("name", ""),
+            d.get("description") or "",
+            bool(d.get("isDefault")),
+        )
 
 
 @dataclass(slots=True)
@@ -57,9 +71,14 @@ class LanPort:
     isUplink: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"portId": self.portId, "type": self.type, "untagId": self.untagId,
-                "vlanMembers": self.vlanMembers, "enabled": self.enabled,
-                "isUplink": self.isUplink}
+        return {
+            "portId": self.portId,
+            "type": self.type,
+            "untagId": self.untagId,
+            "vlanMembers": self.vlanMembers,
+            "enabled": self.enabled,
+            "isUplink": self.isUplink,
+        }
 
     @classmethod
     def default(cls, port_id: str) -> LanPort:
@@ -79,10 +98,15 @@ class Ap:
     lanPorts: dict[str, LanPort] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"serialNumber": self.serialNumber, "name": self.name, "model": self.model,
-                "venueId": self.venueId, "apGroupId": self.apGroupId,
-                "useVenueSettings": self.useVenueSettings,
-                "lanPorts": [p.to_json() for p in self.lanPorts.values()]}
+        return {
+            "serialNumber": self.serialNumber,
+            "name": self.name,
+            "model": self.model,
+            "venueId": self.venueId,
+            "apGroupId": self.apGroupId,
+            "useVenueSettings": self.useVenueSettings,
+            "lanPorts": [p.to_json() for p in self.lanPorts.values()],
+        }
 
     @classmethod
     def new(cls, serial: str, name: str, model: str, venue_id: str, group_id: str) -> Ap:
@@ -91,14 +115,23 @@ class Ap:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Ap:
-        ap = cls.new(d["serialNumber"], d.get("name") or d["serialNumber"],
-                     d.get("model") or "R650", d["venueId"], d.get("apGroupId") or "")
+        ap = cls.new(
+            d["serialNumber"],
+            d.get("name") or d["serialNumber"],
+            d.get("model") or "R650",
+            d["venueId"],
+            d.get("apGroupId") or "",
+        )
         ap.useVenueSettings = bool(d.get("useVenueSettings", True))
         for p in d.get("lanPorts") or []:
             ap.lanPorts[str(p["portId"])] = LanPort(
-                str(p["portId"]), p.get("type", "ACCESS"), int(p.get("untagId", 1)),
-                str(p.get("vlanMembers", "1")), bool(p.get("enabled", True)),
-                bool(p.get("isUplink", False)))
+                str(p["portId"]),
+                p.get("type", "ACCESS"),
+                int(p.get("untagId", 1)),
+                str(p.get("vlanMembers", "1")),
+                bool(p.get("enabled", True)),
+                bool(p.get("isUplink", False)),
+            )
         return ap
 
 
@@ -112,13 +145,25 @@ class Network:
     dpskServiceId: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "type": self.type, "wlan": self.wlan,
-                "description": self.description, "dpskServiceId": self.dpskServiceId}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "wlan": self.wlan,
+            "description": self.description,
+            "dpskServiceId": self.dpskServiceId,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Network:
-        return cls(d["id"], d["name"], d.get("type", "psk"), d.get("wlan") or {},
-                   d.get("description") or "", d.get("dpskServiceId"))
+        return cls(
+            d["id"],
+            d["name"],
+            d.get("type", "psk"),
+            d.get("wlan") or {},
+            d.get("description") or "",
+            d.get("dpskServiceId"),
+        )
 
 
 @dataclass(slots=True)
@@ -129,10 +174,13 @@ class Activation:
     apGroupIds: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"venueId": self.venueId, "networkId": self.networkId,
-                "isAllApGroups": self.isAllApGroups,
-                "apGroups": [{"apGroupId": g} for g in self.apGroupIds],
-                "scheduler": {"type": "ALWAYS_ON"}}
+        return {
+            "venueId": self.venueId,
+            "networkId": self.networkId,
+            "isAllApGroups": self.isAllApGroups,
+            "apGroups": [{"apGroupId": g} for g in self.apGroupIds],
+            "scheduler": {"type": "ALWAYS_ON"},
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Activation:
@@ -148,8 +196,12 @@ class IdentityGroup:
     dpskPoolId: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "description": self.description,
-                "dpskPoolId": self.dpskPoolId}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "dpskPoolId": self.dpskPoolId,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> IdentityGroup:
@@ -167,14 +219,27 @@ class Passphrase:
     createdDate: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username, "passphrase": self.passphrase,
-                "vlanId": self.vlanId, "expirationDate": self.expirationDate,
-                "numberOfDevices": self.numberOfDevices, "createdDate": self.createdDate}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "passphrase": self.passphrase,
+            "vlanId": self.vlanId,
+            "expirationDate": self.expirationDate,
+            "numberOfDevices": self.numberOfDevices,
+            "createdDate": self.createdDate,
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Passphrase:
-        return cls(d["id"], d.get("username") or "", d["passphrase"], d.get("vlanId"),
-                   d.get("expirationDate"), d.get("numberOfDevices"), d.get("createdDate") or "")
+        return cls(
+            d["id"],
+            d.get("username") or "",
+            d["passphrase"],
+            d.get("vlanId"),
+            d.get("expirationDate"),
+            d.get("numberOfDevices"),
+            d.get("createdDate") or "",
+        )
 
 
 @dataclass(slots=True)
@@ -191,18 +256,27 @@ class DpskPool:
     by_value: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "identityGroupId": self.identityGroupId,
-                "identityId": self.identityGroupId,
-                "passphraseFormat": self.passphraseFormat,
-                "passphraseLength": self.passphraseLength,
-                "expirationType": self.expirationType,
-                "deviceCountLimit": self.deviceCountLimit,
-                "networkIds": sorted(self.networkIds),
-                "passphraseCount": len(self.passphrases)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "identityGroupId": self.identityGroupId,
+            "identityId": self.identityGroupId,
+            "passphraseFormat": self.passphraseFormat,
+            "passphraseLength": self.passphraseLength,
+            "expirationType": self.expirationType,
+            "deviceCountLimit": self.deviceCountLimit,
+            "networkIds": sorted(self.networkIds),
+            "passphraseCount": len(self.passphrases),
+        }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> DpskPool:
-        return cls(d["id"], d["name"], d.get("identityGroupId") or d.get("identityId") or "",
-                   d.get("passphraseFormat") or "MOST_SECURED",
-                   int(d.get("passphraseLength") or 18), d.get("expirationType"),
-                   d.get("deviceCountLimit"))
+        return cls(
+            d["id"],
+            d["name"],
+            d.get("identityGroupId") or d.get("identityId") or "",
+            d.get("passphraseFormat") or "MOST_SECURED",
+            int(d.get("passphraseLength") or 18),
+            d.get("expirationType"),
+            d.get("deviceCountLimit"),
+        )

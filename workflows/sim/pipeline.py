@@ -54,8 +54,8 @@ class Ctx:
             return model.model_validate(data if data is not None else {})
         except ValidationError as exc:
             details = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                for e in exc.errors())
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+            )
             raise bad_request(f"Validation failed: {details}") from None
 
 
@@ -77,24 +77,44 @@ class DroppedResponse(Response):
         super().__init__(status_code=200)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", b"4096")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"requestId":', "more_body": True})
         raise httpx.RemoteProtocolError("simulated dropped connection")
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": _REASONS.get(status, "Error"), "message": message},
-                        status_code=status, headers=headers)
+    return JSONResponse(
+        {"error": _REASONS.get(status, "Error"), "message": message},
+        status_code=status,
+        headers=headers,
+    )
 
 
-_REASONS = {401: "Unauthorized", 429: "Too Many Requests", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    401: "Unauthorized",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
-def api_route(sim: Simulator, method: str, path: str, handler: Handler, *,
-              auth: bool = True, private: bool = False) -> Route:
+def api_route(
+    sim: Simulator,
+    method: str,
+    path: str,
+    handler: Handler,
+    *,
+    auth: bool = True,
+    private: bool = False,
+) -> Route:
     """A Starlette route whose endpoint runs `handler` through the pipeline."""
     key = f"{method} {path}"
 
@@ -111,8 +131,9 @@ def api_route(sim: Simulator, method: str, path: str, handler: Handler, *,
     return Route(path, endpoint, methods=[method], name=key)
 
 
-async def _run(sim: Simulator, request: Request, key: str, handler: Handler, *,
-               auth: bool, private: bool) -> Response:
+async def _run(
+    sim: Simulator, request: Request, key: str, handler: Handler, *, auth: bool, private: bool
+) -> Response:
     stats = sim.stats_counters
     now = sim.now()
     tenant = sim.config.tenant_id
@@ -126,8 +147,11 @@ async def _run(sim: Simulator, request: Request, key: str, handler: Handler, *,
         wait = sim.limiter.acquire(tenant, now)
         if wait is not None:
             stats.rate_limited += 1
-            headers = ({"Retry-After": sim.limiter.retry_after_header(wait)}
-                       if sim.config.retry_after_header else None)
+            headers = (
+                {"Retry-After": sim.limiter.retry_after_header(wait)}
+                if sim.config.retry_after_header
+                else None
+            )
             return _error(429, "Rate limit exceeded for tenant", headers)
     text = request.url.path
     if sim.injector.has_rules and not private:

@@ -47,8 +47,9 @@ def get_field(obj: Any, name: str) -> Any:
     return value
 
 
-def _matches(obj: Any, filters: dict[str, list[str]], search: str | None,
-             targets: list[str]) -> bool:
+def _matches(
+    obj: Any, filters: dict[str, list[str]], search: str | None, targets: list[str]
+) -> bool:
     for field, wanted in filters.items():
         value = get_field(obj, field)
         if isinstance(value, (set, list)):
@@ -75,9 +76,15 @@ def _normalise_filters(filters: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-def select(items: Iterable[Any], *, filters: dict[str, Any] | None = None,
-           search: str | None = None, targets: list[str] | None = None,
-           sort_field: str | None = None, descending: bool = False) -> list[Any]:
+def select(
+    items: Iterable[Any],
+    *,
+    filters: dict[str, Any] | None = None,
+    search: str | None = None,
+    targets: list[str] | None = None,
+    sort_field: str | None = None,
+    descending: bool = False,
+) -> list[Any]:
     norm = _normalise_filters(filters or {})
     needle = search.lower() if search else None
     if norm or needle:
@@ -89,24 +96,36 @@ def select(items: Iterable[Any], *, filters: dict[str, Any] | None = None,
     return rows
 
 
-def page_a(items: Iterable[Any], spec: QuerySpec,
-           to_json: Callable[[Any], dict[str, Any]], id_keys: tuple[str, ...] = ("id",)
-           ) -> dict[str, Any]:
+def page_a(
+    items: Iterable[Any],
+    spec: QuerySpec,
+    to_json: Callable[[Any], dict[str, Any]],
+    id_keys: tuple[str, ...] = ("id",),
+) -> dict[str, Any]:
     if spec.page < 1 or not 1 <= spec.pageSize <= MAX_PAGE_SIZE:
         raise bad_request(f"page must be >= 1 and pageSize 1..{MAX_PAGE_SIZE}")
-    rows = select(items, filters=spec.filters, search=spec.searchString,
-                  targets=spec.searchTargetFields, sort_field=spec.sortField,
-                  descending=spec.sortOrder.upper() == "DESC")
+    rows = select(
+        items,
+        filters=spec.filters,
+        search=spec.searchString,
+        targets=spec.searchTargetFields,
+        sort_field=spec.sortField,
+        descending=spec.sortOrder.upper() == "DESC",
+    )
     start = (spec.page - 1) * spec.pageSize
-    data = [to_json(o) for o in rows[start:start + spec.pageSize]]
+    data = [to_json(o) for o in rows[start : start + spec.pageSize]]
     if spec.fields:
         keep = set(spec.fields) | set(id_keys)
         data = [{k: v for k, v in d.items() if k in keep} for d in data]
     return {"data": data, "totalCount": len(rows), "page": spec.page}
 
 
-def page_b(items: Iterable[Any], params: dict[str, str], body: dict[str, Any] | None,
-           to_json: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+def page_b(
+    items: Iterable[Any],
+    params: dict[str, str],
+    body: dict[str, Any] | None,
+    to_json: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
     body = body or {}
     try:
         page = int(params.get("page", body.get("page", 0)))
@@ -121,18 +140,32 @@ def page_b(items: Iterable[Any], params: dict[str, str], body: dict[str, Any] | 
     if "name" in body:
         filters["name"] = body["name"]
     search = body.get("keyword") or body.get("searchString")
-    rows = select(items, filters=filters, search=search, sort_field=sort_field or None,
-                  descending=order.lower() == "desc")
+    rows = select(
+        items,
+        filters=filters,
+        search=search,
+        sort_field=sort_field or None,
+        descending=order.lower() == "desc",
+    )
     total = len(rows)
-    content = [to_json(o) for o in rows[page * size:(page + 1) * size]]
+    content = [to_json(o) for o in rows[page * size : (page + 1) * size]]
     pages = math.ceil(total / size) if total else 0
-    return {"content": content, "totalElements": total, "totalPages": pages, "size": size,
-            "number": page, "numberOfElements": len(content), "first": page == 0,
-            "last": page >= pages - 1, "empty": not content}
+    return {
+        "content": content,
+        "totalElements": total,
+        "totalPages": pages,
+        "size": size,
+        "number": page,
+        "numberOfElements": len(content),
+        "first": page == 0,
+        "last": page >= pages - 1,
+        "empty": not content,
+    }
 
 
-def narrow(by_id: dict[str, Any], filters: dict[str, Any] | None,
-           name_index: dict[str, str] | None = None) -> Iterable[Any]:
+def narrow(
+    by_id: dict[str, Any], filters: dict[str, Any] | None, name_index: dict[str, str] | None = None
+) -> Iterable[Any]:
     """Candidate rows, using the id or name index when the filter allows it."""
     filters = filters or {}
     ids = filters.get("id")

@@ -29,11 +29,22 @@ from workflows.sim.store import Store
 MODEL_WEIGHTS: dict[str, int] = {"H510": 4, "R550": 2, "R650": 2, "H550": 1, "R750": 1, "T750": 1}
 
 
-def seed_venue(store: Store, *, name: str, aps: int, extra_serials: list[str],
-               rng: random.Random, new_id: Callable[[], str]) -> Venue:
+def seed_venue(
+    store: Store,
+    *,
+    name: str,
+    aps: int,
+    extra_serials: list[str],
+    rng: random.Random,
+    new_id: Callable[[], str],
+) -> Venue:
     """One venue with `aps` generated APs plus the given serials."""
-    venue = Venue(new_id(), name, {"addressLine": "1 Simulation Way", "city": "Sunnyvale",
-                                   "country": "United States"}, "Seeded by phasegrid sim")
+    venue = Venue(
+        new_id(),
+        name,
+        {"addressLine": "1 Simulation Way", "city": "Sunnyvale", "country": "United States"},
+        "Seeded by phasegrid sim",
+    )
     store.add_venue(venue, new_id())
     models = list(MODEL_WEIGHTS)
     weights = list(MODEL_WEIGHTS.values())

@@ -45,8 +45,13 @@ class Simulator:
         self.rng_latency = random.Random(f"{seed}:latency")
         self.rng_data = random.Random(f"{seed}:data")
         self._faults = FaultInjector(cfg.faults, random.Random(f"{seed}:faults"))
-        self.auth = TokenIssuer(cfg.tenant_id, cfg.client_id, cfg.client_secret, cfg.token_ttl,
-                                random.Random(f"{seed}:tokens"))
+        self.auth = TokenIssuer(
+            cfg.tenant_id,
+            cfg.client_id,
+            cfg.client_secret,
+            cfg.token_ttl,
+            random.Random(f"{seed}:tokens"),
+        )
         self.limiter = RateLimiter(cfg.rate_limit_per_minute, cfg.time_scale, cfg.rate_limit_burst)
         self.stats_counters = SimStats()
         self.store = Store(cfg.max_ssids_per_ap_group, cfg.max_networks_per_pool)
@@ -57,9 +62,14 @@ class Simulator:
         elif cfg.snapshot_file:
             load_snapshot(self.store, read_json(cfg.snapshot_file), self.new_id)
         else:
-            venue = seed_venue(self.store, name=cfg.venue_name, aps=cfg.aps,
-                               extra_serials=cfg.extra_ap_serials, rng=self.rng_data,
-                               new_id=self.new_id)
+            venue = seed_venue(
+                self.store,
+                name=cfg.venue_name,
+                aps=cfg.aps,
+                extra_serials=cfg.extra_ap_serials,
+                rng=self.rng_data,
+                new_id=self.new_id,
+            )
             self.venue_id = venue.id
         if self.venue_id is None and self.store.venues:
             self.venue_id = next(iter(self.store.venues))
@@ -107,20 +117,32 @@ class Simulator:
 
     # -- activities -------------------------------------------------------
 
-    def submit(self, ctx: Ctx, use_case: str, apply: Apply, *, obj: str, items: int = 1,
-               on_done: Callable[[], None] | None = None) -> str:
+    def submit(
+        self,
+        ctx: Ctx,
+        use_case: str,
+        apply: Apply,
+        *,
+        obj: str,
+        items: int = 1,
+        on_done: Callable[[], None] | None = None,
+    ) -> str:
         """Accept a write: register its activity and return the requestId."""
         cfg = self.config
         prof = cfg.latency
         now = self.clock.now()
         lo, hi = prof.activity_duration
         duration = self.scaled(self.rng_latency.uniform(lo, hi) + prof.per_item_seconds * items)
-        window = (cfg.activity_404_seconds if cfg.activity_404_seconds is not None
-                  else self.scaled(prof.activity_404_seconds))
+        window = (
+            cfg.activity_404_seconds
+            if cfg.activity_404_seconds is not None
+            else self.scaled(prof.activity_404_seconds)
+        )
         failure = self._faults.activity_fault(ctx.route, ctx.text, obj)
         if failure is not None:
             self.stats_counters.faults[
-                "activity_fail_transient" if failure.transient else "activity_fail_permanent"] += 1
+                "activity_fail_transient" if failure.transient else "activity_fail_permanent"
+            ] += 1
 
         def run() -> dict[str, Any] | None:
             try:
@@ -130,17 +152,26 @@ class Simulator:
                     on_done()
 
         request_id = self.new_uuid()
-        activity = Activity(request_id, use_case, now, now + duration * prof.pending_fraction,
-                            now + duration, now + window, run, failure,
-                            cfg.activity_404_polls)
+        activity = Activity(
+            request_id,
+            use_case,
+            now,
+            now + duration * prof.pending_fraction,
+            now + duration,
+            now + window,
+            run,
+            failure,
+            cfg.activity_404_polls,
+        )
         if failure is not None and on_done is not None:
             activity.apply = None
             on_done()
         self.activities.add(activity)
         return request_id
 
-    def reserve(self, kind: str, scope: str, name: str, exists: bool,
-                new_id: str | None = None) -> Callable[[], None]:
+    def reserve(
+        self, kind: str, scope: str, name: str, exists: bool, new_id: str | None = None
+    ) -> Callable[[], None]:
         """Note an in-flight create (counting duplicates); returns its release."""
         key = (kind, scope, name)
         pending = self.store.pending_names
@@ -170,8 +201,9 @@ class Simulator:
         return {
             **self.stats_counters.snapshot(),
             "resources": self.store.counts(),
-            "activities": {s: activities.get(s, 0)
-                           for s in ("PENDING", "INPROGRESS", "SUCCESS", "FAIL")},
+            "activities": {
+                s: activities.get(s, 0) for s in ("PENDING", "INPROGRESS", "SUCCESS", "FAIL")
+            },
             "tokens_issued": self.auth.issued,
         }
 

@@ -114,7 +114,8 @@ class Store:
             raise validation_failure("apGroup", "id", "The default AP group cannot be deleted")
         if self.aps_by_group.get(group_id):
             raise validation_failure(
-                "apGroup", "id", "Cannot delete an AP group that still has APs")
+                "apGroup", "id", "Cannot delete an AP group that still has APs"
+            )
         for network_id in self.group_nets.pop(group_id, set()):
             act = self.activations.get((group.venueId, network_id))
             if act is not None and group_id in act.apGroupIds:
@@ -138,7 +139,8 @@ class Store:
             raise validation_failure("wifiNetwork", "id", f"Network {network_id} not found")
         if self.activated_venues.get(network_id):
             raise validation_failure(
-                "wifiNetwork", "id", "Cannot delete a network that is still activated on a venue")
+                "wifiNetwork", "id", "Cannot delete a network that is still activated on a venue"
+            )
         if network.dpskServiceId and network.dpskServiceId in self.pools:
             self.pools[network.dpskServiceId].networkIds.discard(network_id)
         del self.networks[network_id]
@@ -164,13 +166,16 @@ class Store:
         unknown = targets - venue_groups
         if unknown:
             raise validation_failure(
-                "apGroup", "id", f"AP groups not in venue: {', '.join(sorted(unknown))}")
+                "apGroup", "id", f"AP groups not in venue: {', '.join(sorted(unknown))}"
+            )
         full = [g for g in targets if self.ssid_count(g, act.networkId) + 1 > self.max_ssids]
         if full:
             names = sorted(self.ap_groups[g].name or "default" for g in full)
             raise validation_failure(
-                "apGroup", "wlans",
-                f"AP group exceeds the maximum of {self.max_ssids} SSIDs: {', '.join(names)}")
+                "apGroup",
+                "wlans",
+                f"AP group exceeds the maximum of {self.max_ssids} SSIDs: {', '.join(names)}",
+            )
         self.deactivate(act.venueId, act.networkId)
         self.activations[(act.venueId, act.networkId)] = act
         self.activated_venues[act.networkId].add(act.venueId)
@@ -201,11 +206,14 @@ class Store:
             raise validation_failure("dpskService", "id", f"DPSK service {pool_id} not found")
         if network.type != "dpsk":
             raise validation_failure(
-                "wifiNetwork", "type", "Only DPSK networks take a DPSK service")
+                "wifiNetwork", "type", "Only DPSK networks take a DPSK service"
+            )
         if network_id not in pool.networkIds and len(pool.networkIds) >= self.max_networks_per_pool:
             raise validation_failure(
-                "dpskService", "networkIds",
-                f"A DPSK service serves at most {self.max_networks_per_pool} networks")
+                "dpskService",
+                "networkIds",
+                f"A DPSK service serves at most {self.max_networks_per_pool} networks",
+            )
         if network.dpskServiceId and network.dpskServiceId in self.pools:
             self.pools[network.dpskServiceId].networkIds.discard(network_id)
         network.dpskServiceId = pool_id
@@ -225,20 +233,23 @@ class Store:
             raise validation_failure("identityGroup", "id", f"Identity group {group_id} not found")
         if group.dpskPoolId and group.dpskPoolId in self.pools:
             raise validation_failure(
-                "identityGroup", "id", "Cannot delete an identity group that has a DPSK service")
+                "identityGroup", "id", "Cannot delete an identity group that has a DPSK service"
+            )
         del self.identity_groups[group_id]
         self.identity_by_name.pop(group.name, None)
 
     def add_pool(self, pool: DpskPool) -> None:
         group = self.identity_groups.get(pool.identityGroupId)
         if group is None:
-            raise validation_failure("dpskService", "identityGroupId",
-                                     f"Identity group {pool.identityGroupId} not found")
+            raise validation_failure(
+                "dpskService", "identityGroupId", f"Identity group {pool.identityGroupId} not found"
+            )
         if pool.name in self.pool_by_name:
             raise name_not_unique("dpskService")
         if group.dpskPoolId and group.dpskPoolId in self.pools:
             raise validation_failure(
-                "identityGroup", "dpskPoolId", "Identity group already has a DPSK service")
+                "identityGroup", "dpskPoolId", "Identity group already has a DPSK service"
+            )
         self.pools[pool.id] = pool
         self.pool_by_name[pool.name] = pool.id
         group.dpskPoolId = pool.id
@@ -249,10 +260,12 @@ class Store:
             raise validation_failure("dpskService", "id", f"DPSK service {pool_id} not found")
         if pool.passphrases:
             raise validation_failure(
-                "dpskService", "id", "Cannot delete a DPSK service that still has passphrases")
+                "dpskService", "id", "Cannot delete a DPSK service that still has passphrases"
+            )
         if pool.networkIds:
             raise validation_failure(
-                "dpskService", "id", "Cannot delete a DPSK service still bound to networks")
+                "dpskService", "id", "Cannot delete a DPSK service still bound to networks"
+            )
         del self.pools[pool_id]
         self.pool_by_name.pop(pool.name, None)
         group = self.identity_groups.get(pool.identityGroupId)
@@ -268,8 +281,13 @@ class Store:
         errors: list[SubError] = []
         for i, p in enumerate(items):
             if p.passphrase in pool.by_value or p.passphrase in seen:
-                errors.append(SubError("passphrase", f"passphrase[{i}]",
-                                       "Passphrase already exists in this DPSK service"))
+                errors.append(
+                    SubError(
+                        "passphrase",
+                        f"passphrase[{i}]",
+                        "Passphrase already exists in this DPSK service",
+                    )
+                )
             seen.add(p.passphrase)
         if errors:
             raise ActivityFailure(errors[:50])
@@ -285,7 +303,8 @@ class Store:
         missing = [i for i in ids if i not in pool.passphrases]
         if missing:
             raise validation_failure(
-                "passphrase", "id", f"Passphrases not found: {', '.join(missing[:20])}")
+                "passphrase", "id", f"Passphrases not found: {', '.join(missing[:20])}"
+            )
         for i in set(ids):
             p = pool.passphrases.pop(i)
             pool.by_value.pop(p.passphrase, None)
@@ -305,6 +324,7 @@ class Store:
             "dpskServices": [p.to_json() for p in self.pools.values()],
             "passphrases": [
                 {**ph.to_json(), "poolId": p.id}
-                for p in self.pools.values() for ph in p.passphrases.values()
+                for p in self.pools.values()
+                for ph in p.passphrases.values()
             ],
         }

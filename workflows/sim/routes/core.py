@@ -56,8 +56,9 @@ def routes(sim: Simulator) -> list[Route]:
         form = await _credentials(ctx.request)
         if form.get("grant_type", "client_credentials") != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", "Use client_credentials")
-        ok = sim.auth.credentials_ok(ctx.params["tenantId"], form.get("client_id", ""),
-                                     form.get("client_secret", ""))
+        ok = sim.auth.credentials_ok(
+            ctx.params["tenantId"], form.get("client_id", ""), form.get("client_secret", "")
+        )
         if not ok:
             sim.stats_counters.unauthorized += 1
             return _oauth_error(401, "invalid_client", "Unknown tenant or client credentials")
@@ -83,7 +84,7 @@ def routes(sim: Simulator) -> list[Route]:
         if statuses:
             rows = [a for a in rows if a.status_at(now) in statuses]
         start = (spec.page - 1) * spec.pageSize
-        data = [book.to_json(a, now) for a in rows[start:start + spec.pageSize]]
+        data = [book.to_json(a, now) for a in rows[start : start + spec.pageSize]]
         return JSONResponse({"data": data, "totalCount": len(rows), "page": spec.page})
 
     return [
@@ -102,9 +103,16 @@ def private_routes(sim: Simulator) -> list[Route]:
 
     async def info(ctx: Ctx) -> Response:
         cfg = sim.config
-        return JSONResponse({"tenantId": cfg.tenant_id, "clientId": cfg.client_id,
-                             "venueId": sim.venue_id, "profile": cfg.profile,
-                             "seed": cfg.seed, "timeScale": cfg.time_scale})
+        return JSONResponse(
+            {
+                "tenantId": cfg.tenant_id,
+                "clientId": cfg.client_id,
+                "venueId": sim.venue_id,
+                "profile": cfg.profile,
+                "seed": cfg.seed,
+                "timeScale": cfg.time_scale,
+            }
+        )
 
     async def reset(ctx: Ctx) -> Response:
         sim.reset()

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workflows.sim.errors import bad_request, not_found
+from workflows.sim.errors import bad_request, found, not_found
 from workflows.sim.model import Activation, Network
 from workflows.sim.pipeline import Ctx, accepted, api_route
 from workflows.sim.query import QuerySpec, narrow, page_a
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 class Wlan(BaseModel):
     ssid: str = Field(min_length=1, max_length=32)
     wlanSecurity: Literal["WPA2Personal", "WPA3Personal", "WPA23Mixed", "WPA2Enterprise"] = (
-        "WPA2Personal")
+        "WPA2Personal"
+    )
     passphrase: str | None = Field(None, min_length=8, max_length=63)
     vlanId: int = Field(1, ge=1, le=4094)
 
@@ -46,8 +47,10 @@ class ActivationBody(BaseModel):
     scheduler: dict[str, Any] | None = None
 
     def group_ids(self) -> list[str]:
-        ids = [g if isinstance(g, str) else str(g.get("apGroupId") or g.get("id") or "")
-               for g in self.apGroups]
+        ids = [
+            g if isinstance(g, str) else str(g.get("apGroupId") or g.get("id") or "")
+            for g in self.apGroups
+        ]
         return list(dict.fromkeys(i for i in ids if i))
 
 
@@ -58,17 +61,17 @@ def routes(sim: Simulator) -> list[Route]:
         body["ssid"] = n.wlan.get("ssid")
         body["venueIds"] = sorted(store.activated_venues.get(n.id, ()))
         body["venueApGroups"] = [
-            {"venueId": v, "isAllApGroups": store.activations[(v, n.id)].isAllApGroups,
-             "apGroupIds": list(store.activations[(v, n.id)].apGroupIds)}
+            {
+                "venueId": v,
+                "isAllApGroups": store.activations[(v, n.id)].isAllApGroups,
+                "apGroupIds": list(store.activations[(v, n.id)].apGroupIds),
+            }
             for v in body["venueIds"]
         ]
         return body
 
     def network_or_404(network_id: str) -> Network:
-        network = sim.store.networks.get(network_id)
-        if network is None:
-            raise not_found("Wi-Fi network", network_id)
-        return network
+        return found(sim.store.networks, network_id, "Wi-Fi network")
 
     def known(network_id: str) -> None:
         if network_id not in sim.store.networks and network_id not in sim.store.pending_ids:
@@ -79,10 +82,16 @@ def routes(sim: Simulator) -> list[Route]:
         store = sim.store
         wlan = body.wlan.model_dump(exclude_none=True)
         network = Network(sim.new_id(), body.name, body.type, wlan, body.description or "")
-        release = sim.reserve("wifiNetworks", "", body.name,
-                              body.name in store.network_by_name, network.id)
-        rid = sim.submit(ctx, "AddWifiNetwork", lambda: store.add_network(network),
-                         obj="wifiNetwork", on_done=release)
+        release = sim.reserve(
+            "wifiNetworks", "", body.name, body.name in store.network_by_name, network.id
+        )
+        rid = sim.submit(
+            ctx,
+            "AddWifiNetwork",
+            lambda: store.add_network(network),
+            obj="wifiNetwork",
+            on_done=release,
+        )
         return accepted(rid, response={"id": network.id})
 
     async def query_networks(ctx: Ctx) -> Response:
@@ -95,8 +104,12 @@ def routes(sim: Simulator) -> list[Route]:
 
     async def delete_network(ctx: Ctx) -> Response:
         network_id = network_or_404(ctx.params["networkId"]).id
-        rid = sim.submit(ctx, "DeleteWifiNetwork", lambda: sim.store.delete_network(network_id),
-                         obj="wifiNetwork")
+        rid = sim.submit(
+            ctx,
+            "DeleteWifiNetwork",
+            lambda: sim.store.delete_network(network_id),
+            obj="wifiNetwork",
+        )
         return accepted(rid)
 
     async def bind_pool(ctx: Ctx) -> Response:
@@ -104,8 +117,12 @@ def routes(sim: Simulator) -> list[Route]:
         known(network_id)
         if pool_id not in sim.store.pools and pool_id not in sim.store.pending_ids:
             raise not_found("DPSK service", pool_id)
-        rid = sim.submit(ctx, "ActivateDpskServiceOnWifiNetwork",
-                         lambda: sim.store.bind_pool(network_id, pool_id), obj="dpskService")
+        rid = sim.submit(
+            ctx,
+            "ActivateDpskServiceOnWifiNetwork",
+            lambda: sim.store.bind_pool(network_id, pool_id),
+            obj="dpskService",
+        )
         return accepted(rid)
 
     async def activate(ctx: Ctx) -> Response:
@@ -117,10 +134,16 @@ def routes(sim: Simulator) -> list[Route]:
         groups = body.group_ids()
         if not body.isAllApGroups and not groups:
             raise bad_request("apGroups is required when isAllApGroups is false")
-        act = Activation(venue_id, network_id, body.isAllApGroups,
-                         [] if body.isAllApGroups else groups)
-        rid = sim.submit(ctx, "ActivateWifiNetworkOnVenue", lambda: sim.store.activate(act),
-                         obj="networkVenue", items=max(1, len(groups)))
+        act = Activation(
+            venue_id, network_id, body.isAllApGroups, [] if body.isAllApGroups else groups
+        )
+        rid = sim.submit(
+            ctx,
+            "ActivateWifiNetworkOnVenue",
+            lambda: sim.store.activate(act),
+            obj="networkVenue",
+            items=max(1, len(groups)),
+        )
         return accepted(rid)
 
     async def deactivate(ctx: Ctx) -> Response:
@@ -132,13 +155,11 @@ def routes(sim: Simulator) -> list[Route]:
         def apply() -> None:
             sim.store.deactivate(venue_id, network_id)
 
-        return accepted(sim.submit(ctx, "DeactivateWifiNetworkOnVenue", apply,
-                                   obj="networkVenue"))
+        return accepted(sim.submit(ctx, "DeactivateWifiNetworkOnVenue", apply, obj="networkVenue"))
 
     async def get_activation(ctx: Ctx) -> Response:
-        act = sim.store.activations.get((ctx.params["venueId"], ctx.params["networkId"]))
-        if act is None:
-            raise not_found("Network activation", ctx.params["networkId"])
+        key = (ctx.params["venueId"], ctx.params["networkId"])
+        act = found(sim.store.activations, key, "Network activation")
         return JSONResponse(act.to_json())
 
     activation = "/venues/{venueId}/wifiNetworks/{networkId}"

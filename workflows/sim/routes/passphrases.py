@@ -26,7 +26,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workflows.sim.errors import ActivityFailure, SubError, bad_request, not_found
+from workflows.sim.errors import ActivityFailure, SubError, bad_request, found
 from workflows.sim.model import DpskPool, Passphrase
 from workflows.sim.pipeline import Ctx, accepted, api_route
 from workflows.sim.query import narrow, page_b
@@ -40,9 +40,15 @@ ALPHABETS = {
     "KEYBOARD_FRIENDLY": "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY345679",
     "MOST_SECURED": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*-_=+",
 }
-CSV_COLUMNS = {"username": "username", "passphrase": "passphrase", "vlanid": "vlanId",
-               "vlan": "vlanId", "expirationdate": "expirationDate",
-               "numberofdevices": "numberOfDevices", "devices": "numberOfDevices"}
+CSV_COLUMNS = {
+    "username": "username",
+    "passphrase": "passphrase",
+    "vlanid": "vlanId",
+    "vlan": "vlanId",
+    "expirationdate": "expirationDate",
+    "numberofdevices": "numberOfDevices",
+    "devices": "numberOfDevices",
+}
 
 
 class PassphraseIn(BaseModel):
@@ -88,8 +94,11 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     keys = [CSV_COLUMNS.get(h.strip().lower().replace(" ", "").replace("_", "")) for h in header]
     if "username" not in keys and "passphrase" not in keys:
         raise bad_request("CSV header must name a username or passphrase column")
-    rows = [{k: v.strip() for k, v in zip(keys, row, strict=False) if k and v.strip()}
-            for row in reader if any(c.strip() for c in row)]
+    rows = [
+        {k: v.strip() for k, v in zip(keys, row, strict=False) if k and v.strip()}
+        for row in reader
+        if any(c.strip() for c in row)
+    ]
     if len(rows) > MAX_BATCH:
         raise bad_request(f"At most {MAX_BATCH} rows per file")
     return rows
@@ -97,10 +106,7 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
 
 def routes(sim: Simulator) -> list[Route]:
     def pool_or_404(pool_id: str) -> DpskPool:
-        pool = sim.store.pools.get(pool_id)
-        if pool is None:
-            raise not_found("DPSK service", pool_id)
-        return pool
+        return found(sim.store.pools, pool_id, "DPSK service")
 
     def generate(pool: DpskPool) -> str:
         alphabet = ALPHABETS.get(pool.passphraseFormat, ALPHABETS["MOST_SECURED"])
@@ -113,8 +119,17 @@ def routes(sim: Simulator) -> list[Route]:
         for item in items:
             for _ in range(item.numberOfPassphrases):
                 value = item.passphrase or generate(pool)
-                out.append(Passphrase(sim.new_uuid(), item.username or "", value, item.vlanId,
-                                      item.expirationDate, item.numberOfDevices, created))
+                out.append(
+                    Passphrase(
+                        sim.new_uuid(),
+                        item.username or "",
+                        value,
+                        item.vlanId,
+                        item.expirationDate,
+                        item.numberOfDevices,
+                        created,
+                    )
+                )
         return out
 
     def submit(ctx: Ctx, pool: DpskPool, items: list[Passphrase], use_case: str) -> str:
@@ -132,8 +147,14 @@ def routes(sim: Simulator) -> list[Route]:
                     del pending[key]
 
         pool_id = pool.id
-        return sim.submit(ctx, use_case, lambda: sim.store.add_passphrases(pool_id, items),
-                          obj="passphrase", items=len(items), on_done=release)
+        return sim.submit(
+            ctx,
+            use_case,
+            lambda: sim.store.add_passphrases(pool_id, items),
+            obj="passphrase",
+            items=len(items),
+            on_done=release,
+        )
 
     async def create(ctx: Ctx) -> Response:
         pool = pool_or_404(ctx.params["poolId"])
@@ -184,21 +205,25 @@ def routes(sim: Simulator) -> list[Route]:
             wanted = wanted if isinstance(wanted, list) else [wanted]
             ids = (pool.by_value.get(str(w)) for w in wanted)
             rows = [pool.passphrases[i] for i in ids if i is not None]
-        return JSONResponse(page_b(rows, dict(ctx.request.query_params), body,
-                                   lambda p: p.to_json()))
+        return JSONResponse(
+            page_b(rows, dict(ctx.request.query_params), body, lambda p: p.to_json())
+        )
 
     async def get_one(ctx: Ctx) -> Response:
-        phrase = pool_or_404(ctx.params["poolId"]).passphrases.get(ctx.params["passphraseId"])
-        if phrase is None:
-            raise not_found("Passphrase", ctx.params["passphraseId"])
+        pool = pool_or_404(ctx.params["poolId"])
+        phrase = found(pool.passphrases, ctx.params["passphraseId"], "Passphrase")
         return JSONResponse(phrase.to_json())
 
     async def delete(ctx: Ctx) -> Response:
         pool_id = pool_or_404(ctx.params["poolId"]).id
         ids = _ids_from(await ctx.body_json())
-        rid = sim.submit(ctx, "DeleteDpskPassphrases",
-                         lambda: sim.store.delete_passphrases(pool_id, ids), obj="passphrase",
-                         items=len(ids))
+        rid = sim.submit(
+            ctx,
+            "DeleteDpskPassphrases",
+            lambda: sim.store.delete_passphrases(pool_id, ids),
+            obj="passphrase",
+            items=len(ids),
+        )
         return accepted(rid)
 
     base = "/dpskServices/{poolId}/passphrases"

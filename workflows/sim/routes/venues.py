@@ -78,8 +78,9 @@ def routes(sim: Simulator) -> list[Route]:
         body = await ctx.model(ApGroupCreate)
         store = sim.store
         group = ApGroup(sim.new_id(), venue_id, body.name, body.description or "")
-        release = sim.reserve("apGroups", venue_id, body.name,
-                              (venue_id, body.name) in store.group_by_name, group.id)
+        release = sim.reserve(
+            "apGroups", venue_id, body.name, (venue_id, body.name) in store.group_by_name, group.id
+        )
 
         def apply() -> None:
             for serial in body.apSerialNumbers:
@@ -113,8 +114,9 @@ def routes(sim: Simulator) -> list[Route]:
         group = sim.store.ap_groups.get(group_id)
         if group is None or group.venueId != ctx.params["venueId"]:
             raise not_found("AP group", group_id)
-        rid = sim.submit(ctx, "DeleteApGroup", lambda: sim.store.delete_ap_group(group_id),
-                         obj="apGroup")
+        rid = sim.submit(
+            ctx, "DeleteApGroup", lambda: sim.store.delete_ap_group(group_id), obj="apGroup"
+        )
         return accepted(rid)
 
     async def query_aps(ctx: Ctx) -> Response:
@@ -141,8 +143,9 @@ def routes(sim: Simulator) -> list[Route]:
             raise not_found("AP", serial)
         if group_id not in sim.store.ap_groups and group_id not in sim.store.pending_ids:
             raise not_found("AP group", group_id)
-        rid = sim.submit(ctx, "UpdateAp", lambda: sim.store.move_ap(serial, venue_id, group_id),
-                         obj="ap")
+        rid = sim.submit(
+            ctx, "UpdateAp", lambda: sim.store.move_ap(serial, venue_id, group_id), obj="ap"
+        )
         return accepted(rid)
 
     async def put_lan_specific(ctx: Ctx) -> Response:
@@ -156,8 +159,12 @@ def routes(sim: Simulator) -> list[Route]:
 
     async def get_lan_specific(ctx: Ctx) -> Response:
         ap = ap_or_404(ctx.params["venueId"], ctx.params["serial"])
-        return JSONResponse({"useVenueSettings": ap.useVenueSettings,
-                             "lanPorts": [p.to_json() for p in ap.lanPorts.values()]})
+        return JSONResponse(
+            {
+                "useVenueSettings": ap.useVenueSettings,
+                "lanPorts": [p.to_json() for p in ap.lanPorts.values()],
+            }
+        )
 
     async def put_lan_port(ctx: Ctx) -> Response:
         ap = ap_or_404(ctx.params["venueId"], ctx.params["serial"])
@@ -169,14 +176,18 @@ def routes(sim: Simulator) -> list[Route]:
         def apply() -> None:
             if ap.useVenueSettings:
                 raise validation_failure(
-                    "ap", "useVenueSettings",
-                    "AP uses venue LAN port settings; set useVenueSettings to false first")
+                    "ap",
+                    "useVenueSettings",
+                    "AP uses venue LAN port settings; set useVenueSettings to false first",
+                )
             members = body.overwriteVlanMembers or str(body.overwriteUntagId)
             vlans = _vlans(members)
             if body.overwriteType == "ACCESS" and set(vlans) != {body.overwriteUntagId}:
                 raise validation_failure(
-                    "lanPort", "overwriteVlanMembers",
-                    "An ACCESS port carries only its untagged VLAN")
+                    "lanPort",
+                    "overwriteVlanMembers",
+                    "An ACCESS port carries only its untagged VLAN",
+                )
             port = ap.lanPorts[port_id]
             port.type, port.untagId = body.overwriteType, body.overwriteUntagId
             port.vlanMembers, port.enabled = members, body.enabled
