@@ -66,13 +66,11 @@ def client_of(resources: Any) -> R1Client:
 @contextmanager
 def metered(ctx: Any) -> Iterator[Meter]:
     """Count this task's R1 calls and 429s into the job's metrics."""
-    meter = Meter()
-    token = _meter.set(meter)
-    try:
-        yield meter
-    finally:
-        _meter.reset(token)
-        report(ctx, meter)
+    with metering() as meter:
+        try:
+            yield meter
+        finally:
+            report(ctx, meter)
 
 
 def report(ctx: Any, meter: Meter) -> None:

@@ -13,6 +13,7 @@ from workflows.batching import batcher_for
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.phases.base import R1Phase, conflict, create, reuse
+from workflows.phases.dpsk import ensure_pool
 from workflows.phases.network import differences
 from workflows.r1 import PassphraseRow, R1Client, raise_for_activity
 from workflows.r1ctx import find_or_create, first, wait
@@ -72,22 +73,11 @@ class CpIdentityGroup(R1Phase):
 
 class CpPool(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
-        name, group_id = pool_name(ctx.options), ctx.values["identity_group_id"]
-
-        async def find() -> Any:
-            return await first(client.iter_dpsk_pools(filters={"name": [name]}))
-
-        def check(pool: Any) -> str | None:
-            if pool.identity_group_id and pool.identity_group_id != group_id:
-                return "it belongs to another identity group"
-            return None
-
-        found = await find_or_create(
-            ctx, client, resource="dpsk_pool", name=name, find=find, check=check,
-            create=lambda: client.create_dpsk_pool(group_id, name, **pool_kwargs(ctx.options)),
-            parent={"identity_group_id": group_id},
-        )  # fmt: skip
-        return {"pool_id": found.id}
+        group_id = ctx.values["identity_group_id"]
+        pool_id = await ensure_pool(
+            ctx, client, pool_name(ctx.options), group_id, pool_kwargs(ctx.options)
+        )
+        return {"pool_id": pool_id}
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = pool_name(ctx.options)

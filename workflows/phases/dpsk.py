@@ -60,24 +60,11 @@ class DpskPoolPhase(R1Phase):
         return pool_settings(ctx.options)
 
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
-        name = self.name_of(ctx)
-        group_id = ctx.values["identity_group_id"]
-
-        async def find() -> Any:
-            return await first(client.iter_dpsk_pools(filters={"name": [name]}))
-
-        def check(pool: Any) -> str | None:
-            if pool.identity_group_id and pool.identity_group_id != group_id:
-                return "it belongs to another identity group"
-            return None
-
-        found = await find_or_create(
-            ctx, client, locks=cache.extra.setdefault("locks", {}),
-            resource="dpsk_pool", name=name, find=find, check=check,
-            create=lambda: client.create_dpsk_pool(group_id, name, **self.settings(ctx)),
-            parent={"identity_group_id": group_id},
+        pool_id = await ensure_pool(
+            ctx, client, self.name_of(ctx), ctx.values["identity_group_id"], self.settings(ctx),
+            locks=cache.extra.setdefault("locks", {}),
         )  # fmt: skip
-        return {"pool_id": found.id}
+        return {"pool_id": pool_id}
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = self.name_of(ctx)
@@ -102,3 +89,30 @@ def require(values: dict[str, Any], key: str) -> Any:
     if key not in values:
         raise PermanentError(f"missing {key} (an upstream phase did not provide it)")
     return values[key]
+
+
+async def ensure_pool(
+    ctx: PhaseContext,
+    client: R1Client,
+    name: str,
+    group_id: str,
+    settings: dict[str, Any],
+    *,
+    locks: dict[str, Any] | None = None,
+) -> str:
+    """Find the DPSK pool by name (it must sit under `group_id`) or create it there."""
+
+    async def find() -> Any:
+        return await first(client.iter_dpsk_pools(filters={"name": [name]}))
+
+    def check(pool: Any) -> str | None:
+        if pool.identity_group_id and pool.identity_group_id != group_id:
+            return "it belongs to another identity group"
+        return None
+
+    found = await find_or_create(
+        ctx, client, locks=locks, resource="dpsk_pool", name=name, find=find, check=check,
+        create=lambda: client.create_dpsk_pool(group_id, name, **settings),
+        parent={"identity_group_id": group_id},
+    )  # fmt: skip
+    return found.id
