@@ -49,6 +49,10 @@ def job_text(view: dict[str, Any]) -> str:
     ]
     if view.get("plan_summary") and view["status"] == "AWAITING_CONFIRMATION":
         lines.append(f"plan digest {view.get('plan_digest')}")
+    if view.get("target"):
+        lines.append(f"target: {view['target']}")
+    if view.get("waiting"):
+        lines.append(view["waiting"])
     if view.get("error"):
         lines.append(f"error: {view['error']}")
     rows = [

@@ -9,6 +9,8 @@ the workflow registry and the engine.
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from redis.asyncio import Redis
 from engine import Engine, EngineConfig, TokenBucket
 from engine.errors import RedisUnavailable
 from engine.redis_server import EmbeddedRedis, default_data_dir
+from engine.targets import Target
 
 Backend = Literal["sim", "sim-url", "r1"]
 
@@ -73,6 +76,26 @@ def default_registry() -> Any:
 
 def resolve_redis_url(explicit: str | None) -> str | None:
     return explicit or os.environ.get("PHASEGRID_REDIS_URL") or None
+
+
+def target_of(settings: RuntimeSettings, r1_config: Any) -> Target:
+    """The identity of the backend this process writes to (never its credentials).
+
+    The in-process simulator is reachable from this process only: its target
+    carries a per-process id, so no other process ever claims its jobs.
+    """
+    if settings.backend == "sim":
+        return Target(
+            id=f"sim-local:{uuid.uuid4().hex}",
+            label=f"the in-process simulator of pid {os.getpid()} on {socket.gethostname()}",
+        )
+    base = r1_config.api_base.rstrip("/")
+    if settings.backend == "sim-url":
+        return Target(id=f"sim-url:{base}", label=f"R1 simulator ({base})")
+    tenant = r1_config.tenant_id
+    if r1_config.msp_customer_tenant:
+        tenant = f"{tenant}/{r1_config.msp_customer_tenant}"
+    return Target(id=f"r1:{tenant}@{base}", label=f"R1 tenant {tenant} ({base})")
 
 
 async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[Any, Any]:
@@ -142,6 +165,7 @@ async def open_runtime(
             config,
             resources={"r1": r1, "sim": sim},
             rate_limiter=r1.limiter if hasattr(r1, "limiter") else None,
+            target=target_of(settings, r1.config),
         )
         async with engine.running(worker=settings.worker):
             yield Runtime(

@@ -124,6 +124,7 @@ class Brain(CellRunner, CellBook):
         self._continuation: int | None = None
         self._tg: Any = None
 
+        self.interrupted: set[tuple[int, int]] = set()
         self.journal = journal_factory(self)
         self._loading = True  # failures already on record do not re-trigger max_failed_units
         self._load(cells or {}, values or {}, attempts or {})
@@ -310,7 +311,12 @@ class Brain(CellRunner, CellBook):
                         log.error("cell %s|%s unreachable", row, self.phases[p].id)
                         continue
                     if code == CANCELLED:
-                        self._cancel_cell(row, p, f"job {self.stop_reason}")
+                        self._cancel_cell(
+                            row,
+                            p,
+                            f"job {self.stop_reason}",
+                            outcome_unknown=(row, p) in self.interrupted,
+                        )
                     else:
                         self._set(row, p, BLOCKED, error=f"job {self.stop_reason}")
                         self._emit_blocked(row, p, f"job {self.stop_reason}")

@@ -61,6 +61,9 @@ class CellBook:
     transitions: int
     metrics: dict[str, float]
     ledger_seq: int
+    interrupted: set[tuple[int, int]]
+    """Cells that were running when the last owner of the job stopped: their
+    calls may have landed, so cancelling one leaves its outcome unknown."""
     journal: Any
     clock: Any
 
@@ -96,6 +99,7 @@ class CellBook:
             code = STATE_CODES[rec.state]
             if code in (RUNNING, WAITING):  # interrupted: run again (executors are idempotent)
                 code = PENDING
+                self.interrupted.add((row, p))
             record = rec.model_dump(by_alias=True, exclude_defaults=True)
             record["s"] = STATE_NAMES[code].value
             self.records[row][p] = record
@@ -276,6 +280,14 @@ class CellBook:
             "ledger_seq": self.ledger_seq,
         }
         return counts, meta
+
+    @property
+    def any_cancelled(self) -> bool:
+        return self.unit_counts["cancelled"] > 0 or any(
+            self.state[self.global_row][p] == CANCELLED
+            for p in range(len(self.phases))
+            if not self.per_unit[p]
+        )
 
     @property
     def any_failed(self) -> bool:

@@ -46,12 +46,18 @@ class PhaseContext:
         phase_index: int,
         attempt: int,
         slot: Slot,
+        *,
+        first_try: bool = False,
     ) -> None:
         self._brain = brain
         self._row = row
         self._p = phase_index
         self.slot = slot
         self.attempt = attempt
+        self.first_try = first_try
+        """True only on the cell's first attempt ever: not on a retry, not after a
+        resume (an earlier, interrupted attempt's calls may have landed). A resource
+        found when `first_try` is False may be this job's own doing."""
         self.phase: PhaseSpec = brain.phases[phase_index]
         self.job_id: str = brain.job_id
         self.options: Any = brain.options

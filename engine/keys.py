@@ -106,10 +106,13 @@ class GlobalKeys:
         """Sorted set: job id by creation time."""
         return f"{self.prefix}:jobs"
 
-    @property
-    def queue(self) -> str:
-        """List: confirmed job ids waiting for a worker."""
-        return f"{self.prefix}:queue"
+    def queue(self, target_key: str) -> str:
+        """List: confirmed job ids of one target waiting for a worker of that target."""
+        return f"{self.prefix}:queue:{target_key}"
+
+    def workers(self, target_key: str) -> str:
+        """Sorted set: live workers of one target, scored by when their claim expires (ms)."""
+        return f"{self.prefix}:workers:{target_key}"
 
     @property
     def active(self) -> str:

@@ -101,6 +101,8 @@ class CellRecord(BaseModel):
     ended_at: float | None = Field(None, alias="t1")
     error: str | None = Field(None, alias="e")
     outcome_unknown: bool = Field(False, alias="u")
+    failures: int = Field(0, alias="f")
+    """Failed attempts that count against the retry budget (not resumes, not 429s)."""
 
 
 PlanAction = Literal["create", "reuse", "update", "delete", "skip", "conflict", "run"]
@@ -216,6 +218,10 @@ class JobView(BaseModel):
     cancel_requested: str | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
     simulated: bool = False
+    target: str | None = None
+    """The backend the job is bound to (planned for), e.g. 'R1 simulator (http://...)'."""
+    waiting: str | None = None
+    """Set while the job is queued or orphaned and no live worker serves its target."""
 
 
 class UnitView(BaseModel):

@@ -17,6 +17,7 @@ from engine.events import EventRecord
 from engine.models import JobListItem, JobStatus, JobView, LedgerEntry, UnitDetail, UnitPage
 from engine.registry import Registry
 from engine.store import Store
+from engine.targets import target_key
 
 WAIT_COALESCE = 0.05
 
@@ -36,7 +37,14 @@ class JobReads:
         meta = await self.store.meta(job_id)
         counts = await self.store.counts(job_id)
         phases = self.registry.ordered_phases(meta["workflow"])
-        return views.job_view(job_id, meta, counts, phases, self.clock())
+        now = self.clock()
+        unserved = False
+        if meta.get("status") in (JobStatus.QUEUED, JobStatus.RUNNING) and not (
+            await self.store.leased(job_id)
+        ):
+            key = target_key(meta.get("target") or "")
+            unserved = await self.store.live_workers(key, int(now * 1000)) == 0
+        return views.job_view(job_id, meta, counts, phases, now, unserved=unserved)
 
     async def units(
         self,

@@ -19,7 +19,7 @@ import anyio
 from engine.activities import ActivityBackend, ActivityResult
 from engine.cellbook import FAILED, RUNNING, SUCCEEDED, WAITING, cell_field
 from engine.context import PhaseContext
-from engine.errors import PhaseError
+from engine.errors import PhaseError, RateLimitedError
 from engine.events import PhaseFailed, PhaseRetrying, PhaseStarted, PhaseSucceeded, PhaseWaiting
 from engine.limits import CALL_PRIORITY
 from engine.models import Attempt
@@ -94,7 +94,13 @@ class CellRunner:
         """
         spec = self.phases[p]
         rec = self.records[row][p]
+        # `attempt` numbers starts (shown to operators); `failures` is the retry
+        # budget spent: a resume after a crash and a 429 spend none of it
         attempt = rec.get("a", 0) if rec else 0
+        failures = rec.get("f", 0) if rec else 0
+        first_try = attempt == 0
+        limited_since: float | None = None
+        limited_in_a_row = 0
         first_start: float | None = None
         ctx: PhaseContext | None = None
         policy = spec.retry or DEFAULT_RETRY
@@ -113,7 +119,8 @@ class CellRunner:
                         attempt=attempt,
                     )
                 )
-                ctx = PhaseContext(self, row, p, attempt, slot)
+                ctx = PhaseContext(self, row, p, attempt, slot, first_try=first_try)
+                first_try = False
                 CALL_PRIORITY.set(
                     GLOBAL_FIRST if row == self.global_row else -self.done_per_row[row]
                 )
@@ -127,13 +134,25 @@ class CellRunner:
                     err.kind = "internal"
                 else:
                     return self._settle(row, partial(self._succeed, row, p, outputs, first_start))
-                can_retry = err.transient and attempt < policy.max_attempts
+                if isinstance(err, RateLimitedError):
+                    limited_since = limited_since if limited_since is not None else now
+                    limited_in_a_row += 1
+                    can_retry = self.clock() - limited_since < policy.rate_limit_max_wait
+                    backoff_n = limited_in_a_row
+                else:
+                    limited_since, limited_in_a_row = None, 0
+                    failures += 1
+                    self._count_failure(row, p, failures)
+                    can_retry = err.transient and failures < policy.max_attempts
+                    backoff_n = failures
                 if not can_retry or self.stop_reason is not None:
                     self._log_attempt(row, p, attempt, err, None)
                     return self._settle(
                         row, partial(self._fail, row, p, str(err), err.kind, attempt)
                     )
-                delay = backoff_delay(policy, attempt, self.rng, getattr(err, "retry_after", None))
+                delay = backoff_delay(
+                    policy, backoff_n, self.rng, getattr(err, "retry_after", None)
+                )
                 self._log_attempt(row, p, attempt, err, delay)
                 self.journal.event(
                     PhaseRetrying(
@@ -171,6 +190,11 @@ class CellRunner:
             self._continue_row = None
         nxt, self._continuation = self._continuation, None
         return nxt
+
+    def _count_failure(self, row: int, p: int, failures: int) -> None:
+        rec = self.records[row][p]
+        if rec is not None:
+            rec["f"] = failures
 
     def _release(self, slot: Slot) -> None:
         if slot.held:

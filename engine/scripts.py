@@ -100,9 +100,11 @@ redis.call('RPUSH', KEYS[3], ARGV[5])
 return {'ok', cur}
 """
 
-# KEYS: lease fence ; ARGV: worker ttl_ms
-# Returns the new fencing token, or -1 when a worker (any, this one too) holds it.
+# KEYS: lease fence meta ; ARGV: worker ttl_ms target
+# Returns the new fencing token; -1 when a worker (any, this one too) holds the
+# lease; -2 when the job was planned for another target (never run it there).
 CLAIM = r"""
+if (redis.call('HGET', KEYS[3], 'target') or '') ~= ARGV[3] then return -2 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return redis.call('INCR', KEYS[2])
@@ -114,4 +116,36 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
+"""
+
+# KEYS: lease ; ARGV: worker. Deletes the lease only if this worker holds it.
+RELEASE = r"""
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# KEYS: meta events ; ARGV: mode now maxlen event_json
+# A job that has not started is cancelled at once ({'cancelled', old}); a running
+# one keeps the request in meta.cancel ({'requested', old}), where every flush of
+# whichever worker owns it (now or after a takeover) reads it. 'hard' is never
+# downgraded to 'graceful'. Otherwise {'no', status} (or {'missing', ''}).
+CANCEL = r"""
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing', ''} end
+local idle = {PLANNING=1, AWAITING_CONFIRMATION=1, QUEUED=1, PAUSED=1}
+if idle[cur] then
+  redis.call('HSET', KEYS[1], 'status', 'CANCELLED', 'updated_at', ARGV[2],
+             'finished_at', ARGV[2], 'cancel', ARGV[1])
+elseif cur == 'RUNNING' then
+  local mode = ARGV[1]
+  if redis.call('HGET', KEYS[1], 'cancel') == 'hard' then mode = 'hard' end
+  redis.call('HSET', KEYS[1], 'cancel', mode, 'updated_at', ARGV[2])
+else
+  return {'no', cur}
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
+if cur == 'RUNNING' then return {'requested', cur} end
+return {'cancelled', cur}
 """

@@ -55,6 +55,7 @@ from engine.reads import JobReads
 from engine.registry import Registry
 from engine.spec import AuditContext
 from engine.store import Store
+from engine.targets import Target
 from engine.worker import Worker
 
 
@@ -81,11 +82,15 @@ class Engine(JobReads):
         *,
         resources: Mapping[str, Any] | None = None,
         rate_limiter: RateLimiter | None = None,
+        target: Target | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = anyio.sleep,
         seed: int | None = None,
     ) -> None:
+        """`target` identifies the backend `resources` reach: jobs planned here are
+        bound to it, and this engine's worker runs only jobs bound to it."""
         self.config = config or EngineConfig()
+        self.target = target or Target()
         self.redis = redis
         self.registry = registry
         self.store = Store(
@@ -99,7 +104,7 @@ class Engine(JobReads):
         self.clock = clock
         self.sleep = sleep
         self.rng = random.Random(seed)
-        self.worker = Worker(self, lease_ttl=self.config.lease_ttl)
+        self.worker = Worker(self, lease_ttl=self.config.lease_ttl, target=self.target)
         self._trackers: dict[int, ActivityTracker] = {}
         self._tg: Any = None
 
@@ -192,6 +197,8 @@ class Engine(JobReads):
                 "max_failed_units": "" if max_failed_units is None else max_failed_units,
                 "on_max_failed": on_max_failed,
                 "simulated": "1" if self.config.simulated else "0",
+                "target": self.target.id,
+                "target_label": self.target.describe(),
             },
             keys,
             inputs,
@@ -314,31 +321,18 @@ class Engine(JobReads):
     # -- cancel / retry ----------------------------------------------------------
 
     async def cancel(self, job_id: str, *, hard: bool = False) -> JobView:
+        """Persisted before it is acknowledged: whichever worker owns the job, now
+        or after a takeover, reads the request from the job's meta and honours it.
+        A job that has not started (a plan, a queued or paused job) ends at once."""
         mode = "hard" if hard else "graceful"
         now = self.clock()
         event = CancelRequested(ts=now, job_id=job_id, mode=mode)
-        # not started yet: cancel directly (a cancel during planning wins)
-        ok, cur = await self.store.cas_status(
-            job_id,
-            [
-                JobStatus.PLANNING,
-                JobStatus.AWAITING_CONFIRMATION,
-                JobStatus.QUEUED,
-                JobStatus.PAUSED,
-            ],
-            JobStatus.CANCELLED,
-            now,
-            event,
-            finished_at=now,
-            cancel=mode,
-        )
-        if ok:
+        res, cur = await self.store.cancel(job_id, mode, now, event)
+        if res == "cancelled":
             await self.on_finished(job_id, JobStatus.CANCELLED)
             return await self.get(job_id)
-        if cur != JobStatus.RUNNING:
+        if res != "requested":
             raise WrongState(f"job {job_id} is {cur}; nothing to cancel")
-        await self.store.set_meta(job_id, cancel=mode)
-        await self.store.append_event(job_id, event)
         brain = self.worker.brains.get(job_id)
         if brain is not None:
             brain.request_cancel(mode)
@@ -370,17 +364,15 @@ class Engine(JobReads):
         rerun = {CellState.FAILED, CellState.BLOCKED, CellState.CANCELLED}
         if status == JobStatus.PAUSED:
             rerun.add(CellState.PENDING)
-        reset: dict[str, str] = {}
+        reset: dict[str, CellRecord] = {}
         for field, rec in cells.items():
             row = field.split("|", 1)[0]
             if rec.state in rerun and (rows is None or row in rows or row == "g"):
-                reset[field] = CellRecord(
-                    state=CellState.PENDING, attempts=rec.attempts
-                ).model_dump_json(by_alias=True, exclude_defaults=True)
+                # a fresh retry budget; the start count stays (the cell ran before)
+                reset[field] = CellRecord(state=CellState.PENDING, attempts=rec.attempts)
         now = self.clock()
         await self.store.persist(job_id)
-        if reset:
-            await self.store.redis.hset(self.store.job(job_id).cells, mapping=reset)
+        await self.store.reset_cells(job_id, reset)
         ok, cur = await self.store.cas_status(
             job_id,
             [status.value],

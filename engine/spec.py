@@ -26,13 +26,17 @@ class RetryPolicy:
     """Exponential backoff with full jitter: delay = U(0, min(cap, base * 2**(n-1)))."""
 
     max_attempts: int = 5
+    """Failed attempts before the cell fails; a resume after a crash and a 429 spend none."""
     base_delay: float = 0.5
     max_delay: float = 30.0
+    rate_limit_max_wait: float = 1800.0
+    """Rate limiting is waiting, not failing: a cell fails on 429s only once it has
+    been answered nothing but 429 for this many seconds."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise SpecError("RetryPolicy.max_attempts must be >= 1")
-        if self.base_delay < 0 or self.max_delay < 0:
+        if self.base_delay < 0 or self.max_delay < 0 or self.rate_limit_max_wait < 0:
             raise SpecError("RetryPolicy delays must be >= 0")
 
     def ceiling(self, attempt: int) -> float:

@@ -17,6 +17,7 @@ from engine.errors import JobNotFound
 from engine.events import Event, EventRecord, parse_event
 from engine.keys import GlobalKeys, JobKeys
 from engine.models import Attempt, CellRecord, LedgerEntry, Plan
+from engine.targets import target_key
 
 DEFAULT_EVENTS_MAXLEN = 200_000
 DEFAULT_FINISHED_TTL = 7 * 24 * 3600
@@ -44,6 +45,8 @@ class Store:
         self._confirm = redis.register_script(scripts.CONFIRM)
         self._claim = redis.register_script(scripts.CLAIM)
         self._renew = redis.register_script(scripts.RENEW)
+        self._release = redis.register_script(scripts.RELEASE)
+        self._cancel = redis.register_script(scripts.CANCEL)
 
     def job(self, job_id: str) -> JobKeys:
         return self.keys.job(job_id)
@@ -110,17 +113,33 @@ class Store:
 
     async def confirm(self, job_id: str, digest: str, now: float, event: Event) -> tuple[str, str]:
         k = self.job(job_id)
+        queue = self.keys.queue(await self.target_key_of(job_id))
         res, detail = await self._confirm(
-            keys=[k.meta, k.events, self.keys.queue, self.keys.active],
+            keys=[k.meta, k.events, queue, self.keys.active],
             args=[digest, now, self.events_maxlen, event.model_dump_json(), job_id],
         )
         return res, detail
 
     async def enqueue(self, job_id: str) -> None:
+        """Queue the job for a worker of the target it was planned for."""
+        queue = self.keys.queue(await self.target_key_of(job_id))
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.sadd(self.keys.active, job_id)
-            pipe.rpush(self.keys.queue, job_id)
+            pipe.rpush(queue, job_id)
             await pipe.execute()
+
+    async def target_key_of(self, job_id: str) -> str:
+        return target_key(await self.redis.hget(self.job(job_id).meta, "target") or "")
+
+    async def cancel(self, job_id: str, mode: str, now: float, event: Event) -> tuple[str, str]:
+        """Persist a cancel request (see scripts.CANCEL) before anyone acknowledges it."""
+        res, cur = await self._cancel(
+            keys=[self.job(job_id).meta, self.job(job_id).events],
+            args=[mode, now, self.events_maxlen, event.model_dump_json()],
+        )
+        if res == "missing":
+            raise JobNotFound(f"no job {job_id!r}")
+        return res, cur
 
     # -- plan -----------------------------------------------------------------
 
@@ -191,6 +210,17 @@ class Store:
             for f, v in zip(fields, vals, strict=True)
             if v is not None
         }
+
+    async def reset_cells(self, job_id: str, cells: dict[str, CellRecord]) -> None:
+        """Overwrite cell records (a retry sends cells back to pending)."""
+        if cells:
+            await self.redis.hset(
+                self.job(job_id).cells,
+                mapping={
+                    f: r.model_dump_json(by_alias=True, exclude_defaults=True)
+                    for f, r in cells.items()
+                },
+            )
 
     async def counts(self, job_id: str) -> dict[str, int]:
         raw = await self.redis.hgetall(self.job(job_id).counts)
@@ -270,9 +300,10 @@ class Store:
 
     # -- leases (multi-worker ready) -----------------------------------------
 
-    async def claim(self, job_id: str, worker: str, ttl_ms: int) -> int | None:
+    async def claim(self, job_id: str, worker: str, ttl_ms: int, target: str) -> int | None:
+        """A fencing token, or None if leased or planned for another target."""
         k = self.job(job_id)
-        token = await self._claim(keys=[k.lease, k.fence], args=[worker, ttl_ms])
+        token = await self._claim(keys=[k.lease, k.fence, k.meta], args=[worker, ttl_ms, target])
         return None if int(token) < 0 else int(token)
 
     async def renew(self, job_id: str, worker: str, ttl_ms: int, fence: int) -> bool:
@@ -282,10 +313,25 @@ class Store:
     async def leased(self, job_id: str) -> bool:
         return bool(await self.redis.exists(self.job(job_id).lease))
 
-    async def release(self, job_id: str, worker: str) -> None:
-        k = self.job(job_id)
-        if await self.redis.get(k.lease) == worker:
-            await self.redis.delete(k.lease)
+    async def release(self, job_id: str, worker: str) -> bool:
+        """Drop the lease if (and only if) this worker holds it."""
+        return bool(await self._release(keys=[self.job(job_id).lease], args=[worker]))
+
+    # -- the live workers of each target -----------------------------------
+
+    async def register_worker(self, target_key: str, worker: str, until_ms: int) -> None:
+        await self.redis.zadd(self.keys.workers(target_key), {worker: until_ms})
+
+    async def unregister_worker(self, target_key: str, worker: str) -> None:
+        await self.redis.zrem(self.keys.workers(target_key), worker)
+
+    async def live_workers(self, target_key: str, now_ms: int) -> int:
+        key = self.keys.workers(target_key)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(key, "-inf", f"({now_ms}")
+            pipe.zcard(key)
+            _, n = await pipe.execute()
+        return int(n)
 
     # -- indexes and expiry ---------------------------------------------------
 
@@ -317,8 +363,8 @@ class Store:
                 pipe.persist(key)
             await pipe.execute()
 
-    async def next_queued(self, timeout: float) -> str | None:
-        res = await self.redis.blpop([self.keys.queue], timeout=timeout)
+    async def next_queued(self, target_key: str, timeout: float) -> str | None:
+        res = await self.redis.blpop([self.keys.queue(target_key)], timeout=timeout)
         return res[1] if res else None
 
     async def send_control(self, job_id: str, message: str) -> None:

@@ -52,7 +52,10 @@ def job_view(
     counts: dict[str, int],
     phases: Sequence[PhaseSpec],
     now: float,
+    *,
+    unserved: bool = False,
 ) -> JobView:
+    """`unserved`: no live worker serves the job's target (said in `waiting`)."""
     units_total = int(meta.get("units_total", 0))
     progress_list: list[PhaseProgress] = []
     done = total = 0
@@ -109,6 +112,12 @@ def job_view(
         cancel_requested=meta.get("cancel") or None,
         metrics=metrics,
         simulated=meta.get("simulated") == "1",
+        target=meta.get("target_label") or None,
+        waiting=(
+            f"waiting: no live worker serves {meta.get('target_label') or 'its target'}"
+            if unserved
+            else None
+        ),
     )
 
 

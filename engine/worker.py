@@ -1,8 +1,12 @@
 """Workers claim confirmed jobs and run their brains.
 
-A job is claimed with a lease (a key with a TTL, renewed by heartbeat) and a
-fencing token: a worker that lost its lease has its writes refused by Redis,
-so a job taken over after a crash is never written by two workers.
+A worker serves one target (the backend its engine's resources reach) and
+claims only jobs planned for that target: it waits on that target's queue,
+and the claim script refuses a job of any other target. A job is claimed with
+a lease (a key with a TTL, renewed by heartbeat) and a fencing token: a worker
+that lost its lease has its writes refused by Redis, so a job taken over after
+a crash is never written by two workers. A cancel request lives in the job's
+meta, so whoever owns the job, now or after a takeover, honours it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from engine.codec import parse_options
 from engine.events import JobFinished, JobStarted
 from engine.journal import Journal
 from engine.models import JobStatus
+from engine.targets import Target
 
 if TYPE_CHECKING:
     from engine.service import Engine
@@ -35,9 +40,10 @@ FINAL_STATUS = {
 
 
 class Worker:
-    def __init__(self, engine: Engine, *, lease_ttl: float = 15.0) -> None:
+    def __init__(self, engine: Engine, *, lease_ttl: float = 15.0, target: Target) -> None:
         self.engine = engine
         self.store = engine.store
+        self.target = target
         self.id = f"w-{uuid.uuid4().hex[:8]}"
         self.lease_ttl_ms = int(lease_ttl * 1000)
         self.brains: dict[str, Brain] = {}
@@ -50,13 +56,25 @@ class Worker:
         Whenever the queue stays quiet for `idle_check` seconds, look for
         active jobs whose worker died (lease expired) and take them over.
         """
-        await self.recover(tg)
-        while True:
-            job_id = await self.store.next_queued(timeout=idle_check)
-            if job_id:
-                tg.start_soon(self.run_job, job_id)
-            else:
-                await self.recover(tg)
+        key = self.target.key
+        try:
+            await self.announce(idle_check)
+            await self.recover(tg)
+            while True:
+                job_id = await self.store.next_queued(key, timeout=idle_check)
+                await self.announce(idle_check)
+                if job_id:
+                    tg.start_soon(self.run_job, job_id)
+                else:
+                    await self.recover(tg)
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await self.store.unregister_worker(key, self.id)
+
+    async def announce(self, idle_check: float) -> None:
+        """Tell readers a worker of this target is alive (for a few idle periods)."""
+        until = int((self.engine.clock() + 3 * idle_check + 1) * 1000)
+        await self.store.register_worker(self.target.key, self.id, until)
 
     async def recover(self, tg: Any) -> None:
         for job_id in await self.store.active_jobs():
@@ -82,12 +100,12 @@ class Worker:
             if meta.get("status") in {s.value for s in JobStatus if s.terminal}:
                 await store.finish(job_id)
             return None
-        fence = await store.claim(job_id, self.id, self.lease_ttl_ms)
+        fence = await store.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
         if fence is None:
             return None
         resumed = meta["status"] == JobStatus.RUNNING
         now = engine.clock()
-        fields: dict[str, Any] = {"worker": self.id, "fence": fence, "cancel": ""}
+        fields: dict[str, Any] = {"worker": self.id, "fence": fence}
         if not meta.get("started_at"):
             fields["started_at"] = now
         fields["transitions_at_start"] = meta.get("transitions", 0) or 0
@@ -101,6 +119,9 @@ class Worker:
         try:
             brain = await self._load_brain(job_id, meta, fence)
             self.brains[job_id] = brain
+            cancel = (await store.meta(job_id)).get("cancel")
+            if cancel:  # requested before this worker took the job over
+                brain.request_cancel(cancel)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._heartbeat, job_id, fence, brain)
                 tg.start_soon(self._control, job_id, brain)
@@ -188,8 +209,12 @@ class Worker:
         engine, store = self.engine, self.store
         if brain.stop_reason is not None:
             status = FINAL_STATUS[brain.stop_reason]
+        elif brain.any_failed:
+            status = JobStatus.PARTIAL
+        elif brain.any_cancelled:  # cells cancelled by an earlier owner: never COMPLETED
+            status = JobStatus.CANCELLED
         else:
-            status = JobStatus.PARTIAL if brain.any_failed else JobStatus.COMPLETED
+            status = JobStatus.COMPLETED
         now = engine.clock()
         event = JobFinished(
             ts=now,

@@ -210,6 +210,7 @@ async def _plan(
     if rt.simulated:
         profile = f"profile {args.sim_profile}" if rt.sim is not None else args.sim_url
         err(f"SIMULATED: R1 simulator ({profile}), not a real tenant")
+    err(f"target: {rt.engine.target.describe()}")
     return await rt.engine.plan(
         args.workflow, units, options, title=args.title, max_failed_units=args.max_failed_units
     )

@@ -7,7 +7,9 @@ import pytest
 
 from engine import JobStatus, PhaseSpec, WorkflowSpec
 from engine.errors import ConflictsPresent, DigestMismatch, InputError, PlanExpired, WrongState
+from engine.keys import GlobalKeys
 from engine.models import CellState
+from engine.targets import target_key
 from tests.engine.helpers import Opts, Recorder, Step, Unit, chain_spec, make_engine, units
 
 pytestmark = pytest.mark.anyio
@@ -58,7 +60,7 @@ async def test_two_concurrent_confirms_start_one_run(redis, prefix):
         for _ in range(5):
             tg.start_soon(confirm)
     assert sorted(outcomes) == ["ok"] + ["wrong_state"] * 4
-    assert await redis.llen(f"{prefix}:queue") == 1
+    assert await redis.llen(GlobalKeys(prefix).queue(target_key(""))) == 1
     async with engine.running():
         view = await engine.wait(plan.job_id, timeout=10)
     assert view.status == JobStatus.COMPLETED

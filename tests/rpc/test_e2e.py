@@ -90,7 +90,13 @@ async def watch_over_mcp(redis_url: str, prefix: str, job: str, *extra: str) -> 
 async def test_three_processes_synthetic(redis_url, redis, prefix) -> None:
     from tests.rpc.workflows import build_registry
 
-    async with planner(redis_url, prefix, registry_factory=build_registry) as srv:
+    # planner and worker name one shared target (a simulator URL nobody calls here):
+    # a job runs only on a worker of the target it was planned for
+    target = ("--backend", "sim-url", "--sim-url", "http://127.0.0.1:9")
+    async with planner(
+        redis_url, prefix, registry_factory=build_registry, backend="sim-url",
+        sim_url=target[-1],
+    ) as srv:  # fmt: skip
         async with httpx.AsyncClient(base_url=srv.url) as http:
             plan = await rpc(http, "jobs.plan", {"workflow": "demo", "units": units("a", "b")})
         status = await anyio.to_thread.run_sync(
@@ -98,8 +104,9 @@ async def test_three_processes_synthetic(redis_url, redis, prefix) -> None:
         )
         assert status == "QUEUED"  # nobody runs it yet: this process has no worker
         view = await watch_over_mcp(
-            redis_url, prefix, plan["job_id"], "--registry", "tests.rpc.workflows:build_registry"
-        )
+            redis_url, prefix, plan["job_id"], "--registry", "tests.rpc.workflows:build_registry",
+            *target,
+        )  # fmt: skip
         assert view["status"] == "COMPLETED" and view["units_by_state"]["succeeded"] == 2
 
 

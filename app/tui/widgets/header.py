@@ -72,4 +72,6 @@ def header_text(view: Any, wide: bool = True) -> Text:
     t.append(f" {pct}% of {view.transitions_total} cells", "bright_black")
     if view.error:
         t.append(f"  error: {view.error}", "red")
+    if view.waiting:
+        t.append(f"  {view.waiting}", "yellow")
     return t
