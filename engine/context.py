@@ -52,6 +52,7 @@ class PhaseContext:
         self._p = phase_index
         self.slot = slot
         self.attempt = attempt
+        self.first_try: bool = attempt == 1
         self.phase: PhaseSpec = brain.phases[phase_index]
         self.job_id: str = brain.job_id
         self.options: Any = brain.options
