@@ -78,6 +78,9 @@ def plan_text(plan: dict[str, Any]) -> str:
     ]
     if s.get("destructive"):
         lines.append(f"  DESTRUCTIVE: deletes resources; confirm by typing {s['confirm_text']!r}")
+    for p in (plan.get("global_phases") or {}).values():  # a cleanup's "N kept" line
+        if (p.get("data") or {}).get("kept_note"):
+            lines.append(f"  KEEP: {p['data']['kept_note']}")
     for c in plan.get("conflicts", []):
         lines.append(
             f"  conflict  {c['unit'] or '(global)':<16} {c['phase']:<16} {c['detail'] or ''}"

@@ -13,7 +13,7 @@ from workflows.r1ctx import client_of, metering
 
 async def audit_job(ctx: AuditContext) -> AuditReport:
     client = client_of(ctx.resources)
-    entries = [e for e in ctx.ledger if e.action in ("created", "reused")]
+    entries = [e for e in ctx.ledger if e.action in ("created", "reused", "unknown")]
     latest: dict[tuple[str, str], Any] = {}
     for e in entries:
         latest[(e.resource, e.id)] = e

@@ -67,6 +67,8 @@ class PassphraseBatcher:
     requeues: dict[str, int] = field(default_factory=dict)
     stats: BatchStats = field(default_factory=BatchStats)
     existing: dict[str, str] | None = None
+    imported: set[str] = field(default_factory=set)
+    """Usernames whose import R1 accepted and completed: what "created" rests on."""
     _since: float | None = None
     _last_arrival: float = 0.0
     _last_poll: float = 0.0
@@ -140,6 +142,7 @@ class PassphraseBatcher:
         self.stats.imports += 1
         self.stats.rows_imported += len(rows)
         if not accepted.request_id:
+            self.imported.update(r.username for _, r in rows)
             await self._read_back(Chunk(rows))
             return
         self.chunks[accepted.request_id] = Chunk(rows, accepted.request_id)
@@ -156,13 +159,18 @@ class PassphraseBatcher:
                 continue
             chunk = self.chunks.pop(rid)
             if result.status == "SUCCESS":
+                self.imported.update(r.username for _, r in chunk.rows)
                 await self._read_back(chunk)
             else:
                 await self._failed(chunk, result)
 
-    async def _read_back(self, chunk: Chunk, *, requeue: bool = True) -> list[Any]:
+    async def _read_back(
+        self, chunk: Chunk, *, requeue: bool = True, adopted: bool = False
+    ) -> list[Any]:
         """The chunk's passphrases by username (their ids), in one query; returns
-        the rows not found (requeued unless `requeue` is False)."""
+        the rows not found (requeued unless `requeue` is False). `adopted`: the
+        import FAILed (all or nothing), so a row found is ours only if an earlier
+        import of it succeeded; the others are marked `adopted` (not proven ours)."""
         names = [r.username for _, r in chunk.rows]
         self.stats.reads += 1
         try:
@@ -178,9 +186,10 @@ class PassphraseBatcher:
             self.existing.update({k: v for k, v in ids.items() if k})
         done = [(v, r) for v, r in chunk.rows if r.username in ids]
         for vid, row in done:
-            self.results[vid] = ActivityResult(
-                id=vid, status="SUCCESS", data={"id": ids[row.username]}
-            )
+            data: dict[str, Any] = {"id": ids[row.username]}
+            if adopted and row.username not in self.imported:
+                data["adopted"] = True
+            self.results[vid] = ActivityResult(id=vid, status="SUCCESS", data=data)
         if done:  # the chunk's first cell reports the chunk (progress in the event log)
             self.stats.rows_done += len(done)
             self.results[done[0][0]].data["chunk"] = {
@@ -195,7 +204,7 @@ class PassphraseBatcher:
         text = result.error or "activity failed"
         rows = chunk.rows
         if is_duplicate_text(text):  # adopt what exists (a retried import landed twice)
-            rows = await self._read_back(chunk, requeue=False)
+            rows = await self._read_back(chunk, requeue=False, adopted=True)
             if not rows:
                 return
         if len(rows) > 1 and not looks_transient_text(text):

@@ -1,5 +1,6 @@
-"""Cleanup of a finished job: delete exactly what its ledger says it created,
-in reverse dependency order.
+"""Cleanup of a finished job: delete exactly what its ledger proves it created
+(see `cleanup_select`: the rest is kept and the plan says so), in reverse
+dependency order.
 
     passphrases (global, bulk) -> per unit: lan_ports -> deactivate -> networks
       -> pools -> identity_groups -> aps (back to their group) -> ap_groups
@@ -12,18 +13,21 @@ resource still exists first, so a re-run (or retry) deletes nothing twice.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from engine.context import PhaseContext, PlanContext
-from engine.models import CleanupRequest, CleanupSource, PhasePlan
+from engine.models import PhasePlan
 from engine.spec import PhaseSpec, WorkflowSpec
+from workflows.cleanup_select import cleanup_from_ledger, kept_line
 from workflows.inventory import venue_ap_groups
 from workflows.jobcache import JobCache, default_group_id
 from workflows.options import CleanupItem, CleanupOptions, CleanupUnit
 from workflows.phases.base import R1Phase
+from workflows.provenance import carries_tag
 from workflows.r1 import R1ActivityFailed, R1Client, R1NotFound
-from workflows.r1ctx import first, wait
+from workflows.r1ctx import client_of, first, wait
+
+__all__ = ["cleanup_from_ledger", "r1_cleanup"]
 
 DELETE_CHUNK = 1000
 UNIT_ORDER = ("lan_ports", "deactivate", "networks", "pools", "identity_groups", "aps", "ap_groups")
@@ -39,50 +43,6 @@ KIND_OF_PHASE = {
 GLOBAL_ORDER = ("activation", "binding", "network", "dpsk_pool", "identity_group", "ap", "ap_group")
 
 
-def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
-    """The cleanup job of any R1 workflow's job: only what it created."""
-    seen: set[tuple[str, str, str | None]] = set()
-    units: dict[str, list[CleanupItem]] = defaultdict(list)
-    passphrases: dict[str, list[str]] = defaultdict(list)
-    global_items: list[CleanupItem] = []
-    venue_id = None
-    users: dict[tuple[str, str], set[str | None]] = defaultdict(set)
-    for e in source.ledger:  # a resource several units use (a shared pool) goes last
-        users[(e.resource, e.id)].add(e.unit)
-    for e in source.ledger:
-        if e.action != "created":
-            continue
-        venue_id = venue_id or e.parent.get("venue_id")
-        key = (e.resource, e.id, e.parent.get("ap_group_id"))
-        if key in seen:
-            continue
-        seen.add(key)
-        if e.resource == "passphrase":
-            passphrases[e.parent.get("pool_id", "")].append(e.id)
-            continue
-        item = CleanupItem(kind=e.resource, id=e.id, name=e.name, parent=e.parent)
-        if e.unit is None or len(users[(e.resource, e.id)]) > 1:
-            global_items.append(item)
-        else:
-            units[e.unit].append(item)
-    order = {k: i for i, k in enumerate(source.unit_keys)}
-    cleanup_units = [
-        CleanupUnit(unit=u, items=items).model_dump()
-        for u, items in sorted(units.items(), key=lambda kv: order.get(kv[0], 1 << 30))
-    ]
-    options = CleanupOptions(
-        venue=str(source.options.get("venue") or "Sim Venue"),
-        venue_id=venue_id,
-        source_job=source.job_id,
-        passphrases=dict(passphrases),
-        global_items=global_items,
-    )
-    return CleanupRequest(
-        workflow="r1_cleanup", units=cleanup_units, options=options.model_dump(),
-        title=f"cleanup of {source.job_id} ({source.workflow})",
-    )  # fmt: skip
-
-
 # -- deleting one kind ---------------------------------------------------------
 
 
@@ -94,12 +54,36 @@ async def _gone_ok(ctx: Any, client: R1Client, accepted: Any) -> None:
             raise
 
 
+async def read_tagged(client: R1Client, item: CleanupItem, venue_id: str) -> Any:
+    """R1's answer for an item of a kind phasegrid tags (None: gone)."""
+    if item.kind == "network":
+        return await first(client.iter_wifi_networks(filters={"id": [item.id]}))
+    if item.kind == "identity_group":
+        return await first(client.iter_identity_groups(filters={"id": [item.id]}))
+    if item.kind == "ap_group":
+        return await first(client.iter_ap_groups(venue_id=venue_id, filters={"id": [item.id]}))
+    return None
+
+
+async def proven(client: R1Client, item: CleanupItem, venue_id: str, job_id: str) -> bool:
+    """For an item of unknown origin: does R1 show the source job's tag on it?"""
+    found = await read_tagged(client, item, venue_id)
+    return found is not None and carries_tag(found, item.kind, job_id)
+
+
 async def delete_item(
     ctx: Any, client: R1Client, cache: JobCache, item: CleanupItem, venue_id: str | None
 ) -> bool:
-    """Delete (or undo) one item if it is still there; True if a write was made."""
+    """Delete (or undo) one item if it is still there; True if a write was made.
+    A kept item is never touched; one of unknown origin only if R1 shows our tag."""
     k, p = item.kind, item.parent
     vid = p.get("venue_id") or venue_id or ""
+    if item.keep is not None:
+        return False
+    job_id = getattr(ctx.options, "source_job", None) or ""
+    if item.verify and not await proven(client, item, vid, job_id):
+        ctx.log(f"kept {k} {item.name or item.id}: no tag of job {job_id} on it")
+        return False
     try:
         if k == "lan_ports":
             await _gone_ok(ctx, client, await client.set_ap_lan_port_override(
@@ -121,7 +105,7 @@ async def delete_item(
         elif k == "binding":
             return False  # undone by the network's deletion (R1 has no unbind call)
         elif k == "network":
-            if await first(client.iter_wifi_networks(filters={"id": [item.id]})) is None:
+            if await read_tagged(client, item, vid) is None:
                 return False
             await _gone_ok(ctx, client, await client.delete_wifi_network(item.id))
         elif k == "dpsk_pool":
@@ -129,7 +113,7 @@ async def delete_item(
                 return False
             await _gone_ok(ctx, client, await client.delete_dpsk_pool(item.id))
         elif k == "identity_group":
-            if await first(client.iter_identity_groups(filters={"id": [item.id]})) is None:
+            if await read_tagged(client, item, vid) is None:
                 return False
             await _gone_ok(ctx, client, await client.delete_identity_group(item.id))
         elif k == "ap":
@@ -144,8 +128,7 @@ async def delete_item(
                 target = await default_group_id(cache, client, vid)
             await wait(ctx, client, await client.assign_ap_to_group(vid, target, item.id))
         elif k == "ap_group":
-            groups = await client.list_ap_groups(venue_id=vid, filters={"id": [item.id]})
-            if not groups:
+            if await read_tagged(client, item, vid) is None:
                 return False
             await _gone_ok(ctx, client, await client.delete_ap_group(vid, item.id))
         else:
@@ -171,14 +154,40 @@ class DeleteKind(R1Phase):
         items = [i for i in ctx.unit.items if i.kind == self.kind]
         if not items:
             return PhasePlan(action="skip", resource=self.kind)
-        names = ", ".join(i.name or i.id for i in items[:3])
+        todo, notes = await sort_out(ctx, items)
+        if not todo:
+            return PhasePlan(action="skip", resource=self.kind, detail="; ".join(notes),
+                             data={"kept": len(items)})  # fmt: skip
         return PhasePlan(
             action="delete",
             resource=self.kind,
-            calls=2 * len(items),
-            name=names,
-            detail=f"{len(items)} {self.kind}",
+            calls=2 * len(todo),
+            name=", ".join(i.name or i.id for i in todo[:3]),
+            detail="; ".join([f"{len(todo)} {self.kind}", *notes]),
+            data={"kept": len(items) - len(todo)} if notes else {},
         )
+
+
+async def sort_out(
+    ctx: PlanContext, items: list[CleanupItem]
+) -> tuple[list[CleanupItem], list[str]]:
+    """The items the cleanup deletes, and one "keep ..." note per kept item (first 3).
+
+    An item of unknown origin is checked against R1 now (our tag on it or not);
+    the run checks again before deleting."""
+    todo: list[CleanupItem] = []
+    kept: list[CleanupItem] = []
+    for item in items:
+        if item.keep is None and item.verify:
+            vid = item.parent.get("venue_id") or ctx.options.venue_id or ""
+            job_id = ctx.options.source_job or ""
+            if not await proven(client_of(ctx.resources), item, vid, job_id):
+                item = item.model_copy(update={"keep": "not proven created by this job (no tag)"})
+        (todo if item.keep is None else kept).append(item)
+    notes = [f"keep {i.kind} {i.name or i.id}: {i.keep}" for i in kept[:3]]
+    if len(kept) > 3:
+        notes.append(f"keep {len(kept) - 3} more")
+    return todo, notes
 
 
 class DeletePassphrases(R1Phase):
@@ -198,14 +207,18 @@ class DeletePassphrases(R1Phase):
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         n = sum(len(v) for v in ctx.options.passphrases.values())
+        kept = ctx.options.kept.get("passphrase", 0)
+        note = [f"keep {kept} passphrase(s): not proven created by this job"] if kept else []
         if not n:
-            return PhasePlan(action="skip", resource="passphrase")
+            return PhasePlan(action="skip", resource="passphrase", detail="; ".join(note) or None)
         calls = sum(2 + -(-len(v) // DELETE_CHUNK) for v in ctx.options.passphrases.values())
         return PhasePlan(
             action="delete",
             resource="passphrase",
             calls=calls,
-            detail=f"{n} passphrase(s) in {len(ctx.options.passphrases)} pool(s)",
+            detail="; ".join(
+                [f"{n} passphrase(s) in {len(ctx.options.passphrases)} pool(s)", *note]
+            ),
         )
 
 
@@ -221,13 +234,18 @@ class DeleteGlobals(R1Phase):
             await delete_item(ctx, client, cache, item, ctx.options.venue_id)
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
-        items = ctx.options.global_items
-        if not items:
-            return PhasePlan(action="skip")
+        """Also the plan's summary of everything kept (the operator sees it here)."""
+        todo, notes = await sort_out(ctx, ctx.options.global_items)
+        summary = kept_line(ctx.options.kept)
+        data = {"kept_note": summary, "kept": ctx.options.kept} if summary else {}
+        notes += [summary] if summary else []
+        if not todo:
+            return PhasePlan(action="skip", detail="; ".join(notes) or None, data=data)
         return PhasePlan(
             action="delete",
-            calls=2 * len(items),
-            detail=", ".join(f"{i.kind} {i.name or i.id}" for i in items),
+            calls=2 * len(todo),
+            detail="; ".join([", ".join(f"{i.kind} {i.name or i.id}" for i in todo), *notes]),
+            data=data,
         )
 
 

@@ -156,6 +156,10 @@ class CleanupItem(_Model):
     id: str
     name: str | None = None
     parent: dict[str, str] = Field(default_factory=dict)
+    keep: str | None = Field(None, description="Why it is kept (never deleted); None: delete.")
+    verify: bool = Field(
+        False, description="Delete only if R1 shows the source job's tag on it (unknown origin)."
+    )
 
 
 class CleanupUnit(_Model):
@@ -178,6 +182,9 @@ class CleanupOptions(_Model):
     )
     global_items: list[CleanupItem] = Field(
         default_factory=list, description="Job-wide resources (deleted last)."
+    )
+    kept: dict[str, int] = Field(
+        default_factory=dict, description="Kind -> ledger resources kept (not proven created)."
     )
 
 

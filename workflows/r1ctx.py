@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from engine.errors import PermanentError
+from workflows.provenance import found_action, job_tag, taggable
 from workflows.r1 import Accepted, R1ActivityFailed, R1Client, raise_for_activity
 
 
@@ -106,7 +107,7 @@ def is_duplicate(exc: BaseException) -> bool:
 @dataclass
 class Found:
     id: str
-    action: str  # "created" | "reused"
+    action: str  # "created" | "reused" | "unknown"
 
 
 async def find_or_create(
@@ -132,26 +133,25 @@ async def _find_or_create(
     resource: str,
     name: str,
     find: Callable[[], Awaitable[Any]],
-    create: Callable[[], Awaitable[Accepted]],
+    create: Callable[[str | None], Awaitable[Accepted]],
     parent: dict[str, str] | None = None,
     check: Callable[[Any], str | None] | None = None,
     data: dict[str, Any] | None = None,
 ) -> Found:
     """Query by name first; create if absent; after a FAILed duplicate, re-query and adopt.
 
-    `check(existing)` returns a reason when an existing resource cannot be
-    reused (different settings): that is a permanent error, not a silent reuse.
-    Something found on a later attempt was made by this job's earlier attempt,
-    so it is recorded as created (cleanup deletes it).
+    `create(tag)` gets this job's tag for the kinds R1 lets us tag (None for
+    the others) and must write it. `check(existing)` returns a reason when an
+    existing resource cannot be reused (different settings): a permanent
+    error, not a silent reuse. Only our accepted create, or our tag on what
+    R1 answers, makes the entry "created" (see `workflows.provenance`).
     """
     existing = await find()
     if existing is not None:
         if check is not None and (why := check(existing)):
             raise PermanentError(f"{resource} {name!r} exists with different settings: {why}")
-        action = "reused" if ctx.attempt == 1 else "created"
-        ctx.record(resource, existing.id, name=name, parent=parent, action=action, data=data)
-        return Found(existing.id, action)
-    accepted = await create()
+        return _found(ctx, resource, existing, name=name, parent=parent, data=data)
+    accepted = await create(job_tag(ctx.job_id) if taggable(resource) else None)
     try:
         await wait(ctx, client, accepted)
     except R1ActivityFailed as exc:
@@ -161,8 +161,7 @@ async def _find_or_create(
         if existing is None:
             raise
         ctx.log(f"{resource} {name!r} appeared meanwhile: adopted", level="warning")
-        ctx.record(resource, existing.id, name=name, parent=parent, action="created", data=data)
-        return Found(existing.id, "created")
+        return _found(ctx, resource, existing, name=name, parent=parent, data=data)
     new_id = accepted.id
     if not new_id:
         found = await find()
@@ -171,6 +170,12 @@ async def _find_or_create(
         new_id = found.id
     ctx.record(resource, new_id, name=name, parent=parent, action="created", data=data)
     return Found(new_id, "created")
+
+
+def _found(ctx: Any, resource: str, existing: Any, **entry: Any) -> Found:
+    action = found_action(ctx, resource, existing)
+    ctx.record(resource, existing.id, action=action, **entry)
+    return Found(existing.id, action)
 
 
 async def first(items: Any) -> Any:

@@ -177,7 +177,8 @@ def progress_line(view: JobView) -> str:
 
 async def summary(rt: Runtime, view: JobView, started: float) -> dict[str, Any]:
     ledger = await rt.engine.ledger(view.id)
-    resources: dict[str, Counter[str]] = {"created": Counter(), "reused": Counter()}
+    resources: dict[str, Counter[str]] = {"created": Counter(), "reused": Counter(),
+                                          "unknown": Counter()}  # fmt: skip
     for entry in ledger:
         if entry.action in resources:
             resources[entry.action][entry.resource] += 1

@@ -126,3 +126,27 @@ def test_fault_spec_parsing() -> None:
 def test_sim_config_accepts_a_fault_spec_string() -> None:
     cfg = SimConfig(faults="5xx=0.1,permfail=0.2")
     assert cfg.faults.http_5xx_rate == 0.1 and cfg.faults.activity_fail_permanent_rate == 0.2
+
+
+async def test_targeted_lost_rule_applies_the_write_and_descriptions_follow_the_docs(
+    sim: Simulator, sim_client: httpx.AsyncClient, sim_headers: dict
+) -> None:
+    c, h = sim_client, sim_headers
+    sim.faults = FaultConfig(rules=[FaultRule(action="lost", route="^POST /wifiNetworks$",
+                                              match="ghost", times=1)])  # fmt: skip
+    body = {"name": "ghost", "type": "dpsk", "wlan": {"ssid": "g"}, "description": "tag x"}
+    assert (await c.post("/wifiNetworks", json=body, headers=h)).status_code == 502
+    found = await c.post("/wifiNetworks/query", json={"filters": {"name": ["ghost"]}}, headers=h)
+    assert [n["description"] for n in found.json()["data"]] == ["tag x"]  # applied, returned
+    assert sim.stats()["faults_injected"] == {"lost_response": 1}
+    venue = sim.venue_id
+    too_long = {"name": "g2", "type": "dpsk", "wlan": {"ssid": "g"}, "description": "x" * 257}
+    assert (await c.post("/wifiNetworks", json=too_long, headers=h)).status_code == 400
+    for bad in ("x", "x" * 181):  # wifi_api ApGroup.description: 2-180 characters
+        r = await c.post(f"/venues/{venue}/apGroups", json={"name": "G1", "description": bad},
+                         headers=h)  # fmt: skip
+        assert r.status_code == 400, bad
+    await write_ok(c, h, "POST", f"/venues/{venue}/apGroups", json={"name": "G1",
+                                                                    "description": "xy"})
+    groups = await c.post("/venues/apGroups/query", json={"filters": {"name": ["G1"]}}, headers=h)
+    assert [g["description"] for g in groups.json()["data"]] == ["xy"]

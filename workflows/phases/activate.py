@@ -13,6 +13,7 @@ from engine.models import PhasePlan
 from workflows.inventory import Inventory, venue_ap_groups
 from workflows.jobcache import JobCache, ssid_budget
 from workflows.phases.base import R1Phase, conflict, create, reuse, unit_names
+from workflows.provenance import untagged_action
 from workflows.r1 import R1Client
 from workflows.r1ctx import first, wait
 
@@ -35,8 +36,7 @@ class ActivatePhase(R1Phase):
         budget = await ssid_budget(cache, client, venue_id)
         if all_groups or group_id in groups:
             budget.setdefault(group_id, set()).add(network_id)
-            action = "reused" if ctx.attempt == 1 else "created"
-            ctx.record("activation", network_id, parent=parent, action=action)
+            ctx.record("activation", network_id, parent=parent, action=untagged_action(ctx))
             return
         await self.reserve(cache, budget, group_id, network_id, limit)
         try:

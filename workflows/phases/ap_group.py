@@ -24,7 +24,7 @@ class ApGroupPhase(R1Phase):
         found = await find_or_create(
             ctx, client, locks=cache.extra.setdefault("locks", {}),
             resource="ap_group", name=name, find=find,
-            create=lambda: client.create_ap_group(venue_id, name),
+            create=lambda tag: client.create_ap_group(venue_id, name, description=tag),
             parent={"venue_id": venue_id},
         )  # fmt: skip
         return {"ap_group_id": found.id}

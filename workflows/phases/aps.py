@@ -11,6 +11,7 @@ from workflows.inventory import Inventory
 from workflows.jobcache import JobCache, resolve_ap
 from workflows.options import LanPortSetting
 from workflows.phases.base import R1Phase, conflict, reuse, unit_names, vlan_of
+from workflows.provenance import untagged_action
 from workflows.r1 import R1Client
 from workflows.r1ctx import wait
 
@@ -52,8 +53,7 @@ class AssignApsPhase(R1Phase):
                 "from_group_id": ap.ap_group_id or "",
             }
             if ap.ap_group_id == group_id:
-                action = "reused" if ctx.attempt == 1 else "created"
-                ctx.record("ap", serial, parent=parent, action=action)
+                ctx.record("ap", serial, parent=parent, action=untagged_action(ctx))
                 continue
             moves.append(
                 (serial, parent, await client.assign_ap_to_group(venue_id, group_id, serial))

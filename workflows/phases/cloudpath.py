@@ -15,6 +15,7 @@ from workflows.jobcache import JobCache
 from workflows.phases.base import R1Phase, conflict, create, reuse
 from workflows.phases.dpsk import ensure_pool
 from workflows.phases.network import differences
+from workflows.provenance import untagged_action
 from workflows.r1 import PassphraseRow, R1Client, raise_for_activity
 from workflows.r1ctx import find_or_create, first, wait
 
@@ -57,7 +58,7 @@ class CpIdentityGroup(R1Phase):
             resource="identity_group",
             name=name,
             find=find,
-            create=lambda: client.create_identity_group(name),
+            create=lambda tag: client.create_identity_group(name, description=tag),
         )
         return {"identity_group_id": found.id}
 
@@ -117,7 +118,8 @@ class CpNetwork(R1Phase):
 
         found = await find_or_create(
             ctx, client, resource="network", name=name, find=find, check=check,
-            create=lambda: client.create_wifi_network(name, ssid, network_type="dpsk"),
+            create=lambda tag: client.create_wifi_network(
+                name, ssid, network_type="dpsk", description=tag),
         )  # fmt: skip
         return {"network_id": found.id}
 
@@ -137,12 +139,7 @@ class CpBind(R1Phase):
         pool = await first(client.iter_dpsk_pools(filters={"id": [pool_id]}))
         parent = {"pool_id": pool_id, "network_id": network_id}
         if pool is not None and network_id in (pool.network_ids or []):
-            ctx.record(
-                "binding",
-                network_id,
-                parent=parent,
-                action="reused" if ctx.attempt == 1 else "created",
-            )
+            ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
             return
         await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
         ctx.record("binding", network_id, parent=parent)
@@ -185,8 +182,8 @@ class CpPassphrase(R1Phase):
         parent = {"pool_id": pool_id}
         name = ctx.unit.name
         if name in existing:
-            action = "reused" if ctx.attempt == 1 else "created"
-            ctx.record("passphrase", existing[name], name=name, parent=parent, action=action)
+            ctx.record("passphrase", existing[name], name=name, parent=parent,
+                       action=untagged_action(ctx))  # fmt: skip
             return
         vid = batcher.enqueue(row_of(ctx.unit))
         result = await ctx.wait_activity(batcher, vid)
@@ -201,7 +198,8 @@ class CpPassphrase(R1Phase):
             if kind == "r1":
                 raise_for_activity(result)
             raise TransientError(str(result.data.get("message") or "passphrase import failed"))
-        ctx.record("passphrase", result.data["id"], name=name, parent=parent)
+        action = untagged_action(ctx) if result.data.get("adopted") else "created"
+        ctx.record("passphrase", result.data["id"], name=name, parent=parent, action=action)
         chunk = result.data.get("chunk")
         if chunk:
             ctx.log(

@@ -27,7 +27,7 @@ class IdentityGroupPhase(R1Phase):
         found = await find_or_create(
             ctx, client, locks=cache.extra.setdefault("locks", {}),
             resource="identity_group", name=name, find=find,
-            create=lambda: client.create_identity_group(name),
+            create=lambda tag: client.create_identity_group(name, description=tag),
         )  # fmt: skip
         return {"identity_group_id": found.id}
 
@@ -112,7 +112,7 @@ async def ensure_pool(
 
     found = await find_or_create(
         ctx, client, locks=locks, resource="dpsk_pool", name=name, find=find, check=check,
-        create=lambda: client.create_dpsk_pool(group_id, name, **settings),
+        create=lambda _tag: client.create_dpsk_pool(group_id, name, **settings),
         parent={"identity_group_id": group_id},
     )  # fmt: skip
     return found.id

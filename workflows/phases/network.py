@@ -19,6 +19,7 @@ from workflows.phases.base import (
     unit_names,
     vlan_of,
 )
+from workflows.provenance import untagged_action
 from workflows.r1 import R1Client, WifiNetwork
 from workflows.r1ctx import find_or_create, first, wait
 
@@ -83,9 +84,9 @@ class NetworkPhase(R1Phase):
             ctx, client, resource="network", name=name, find=find, check=check,
             data={"type": self.kind, "ssid": w["ssid"], "security": w["security"],
                   "vlan": w["vlan"]},
-            create=lambda: client.create_wifi_network(
+            create=lambda tag: client.create_wifi_network(
                 name, w["ssid"], network_type=self.kind, security=w["security"],
-                passphrase=w["passphrase"], vlan_id=w["vlan"],
+                passphrase=w["passphrase"], vlan_id=w["vlan"], description=tag,
             ),
         )  # fmt: skip
         return {"network_id": found.id}
@@ -122,8 +123,7 @@ class BindPoolPhase(R1Phase):
         pool = await first(client.iter_dpsk_pools(filters={"id": [pool_id]}))
         parent = {"pool_id": pool_id, "network_id": network_id}
         if pool is not None and network_id in (pool.network_ids or []):
-            action = "reused" if ctx.attempt == 1 else "created"
-            ctx.record("binding", network_id, parent=parent, action=action)
+            ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
             return
         await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
         ctx.record("binding", network_id, parent=parent)

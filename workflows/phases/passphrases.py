@@ -12,6 +12,7 @@ from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.naming import passphrase_username
 from workflows.phases.base import R1Phase, reuse, unit_names, vlan_of
+from workflows.provenance import untagged_action
 from workflows.r1 import PassphraseRow, R1ActivityFailed, R1Client
 from workflows.r1ctx import is_duplicate, wait
 
@@ -40,25 +41,50 @@ async def pool_usernames(client: R1Client, pool_id: str) -> dict[str, str]:
     return {p.username or "": p.id for p in await client.list_passphrases(pool_id)}
 
 
+async def create_missing(
+    ctx: Any, client: R1Client, pool_id: str, missing: list[PassphraseRow]
+) -> set[str]:
+    """Create the rows; returns the usernames whose create R1 completed (ours).
+
+    A duplicate FAIL means someone else's passphrase is in the way: that row
+    (the whole import: R1 imports all or nothing) is not ours.
+    """
+    if len(missing) > ctx.options.passphrases.bulk_threshold:
+        try:
+            await wait(ctx, client, await client.import_passphrases_csv(pool_id, missing))
+        except R1ActivityFailed as exc:
+            if not is_duplicate(exc):
+                raise
+            ctx.log("some passphrases existed already: adopting them", level="warning")
+            return set()
+        return {r.username for r in missing}
+    accepted = [(r, await client.create_passphrase(pool_id, r)) for r in missing]
+    made: set[str] = set()
+    failure: R1ActivityFailed | None = None
+    for row, a in accepted:
+        try:
+            await wait(ctx, client, a)
+        except R1ActivityFailed as exc:
+            if not is_duplicate(exc):
+                failure = failure or exc
+                continue
+            ctx.log("a passphrase existed already: adopting it", level="warning")
+            continue
+        made.add(row.username)
+    if failure is not None:
+        raise failure
+    return made
+
+
 class PassphrasesPhase(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
         pool_id = ctx.values["pool_id"]
         rows = wanted_rows(ctx)
         have = await pool_usernames(client, pool_id)
         missing = [r for r in rows if r.username not in have]
-        threshold = ctx.options.passphrases.bulk_threshold
+        made: set[str] = set()
         if missing:
-            try:
-                if len(missing) > threshold:
-                    await wait(ctx, client, await client.import_passphrases_csv(pool_id, missing))
-                else:
-                    accepted = [await client.create_passphrase(pool_id, r) for r in missing]
-                    for a in accepted:
-                        await wait(ctx, client, a)
-            except R1ActivityFailed as exc:
-                if not is_duplicate(exc):
-                    raise
-                ctx.log("some passphrases existed already: adopting them", level="warning")
+            made = await create_missing(ctx, client, pool_id, missing)
             have_now = await pool_usernames(client, pool_id)
         else:
             have_now = have
@@ -66,7 +92,7 @@ class PassphrasesPhase(R1Phase):
         if missing_now:
             raise TransientError(f"{len(missing_now)} passphrase(s) not visible in the pool yet")
         for r in rows:
-            action = "reused" if r.username in have and ctx.attempt == 1 else "created"
+            action = "created" if r.username in made else untagged_action(ctx)
             ctx.record(
                 "passphrase",
                 have_now[r.username],

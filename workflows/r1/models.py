@@ -87,6 +87,7 @@ class WifiNetwork(R1Model):
     wlan: Wlan | None = None
     dpsk_service_id: str | None = None
     venue_ids: list[str] | None = None
+    description: str | None = None
 
     @property
     def effective_ssid(self) -> str | None:

@@ -24,6 +24,7 @@ FaultAction = Literal[
     "http_429",
     "hang",  # sleep `hang_seconds` before answering 504
     "drop",  # close the connection mid-response
+    "lost",  # apply the write, then answer 502 (the client never sees the 202)
 ]
 
 

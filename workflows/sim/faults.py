@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from workflows.sim.config import FaultConfig, FaultRule
 from workflows.sim.errors import ActivityFailure, transient_failure, validation_failure
 
-HTTP_ACTIONS = {"http_500", "http_502", "http_503", "http_429", "hang", "drop"}
+HTTP_ACTIONS = {"http_500", "http_502", "http_503", "http_429", "hang", "drop", "lost"}
 ACTIVITY_ACTIONS = {"fail_permanent", "fail_transient"}
 
 

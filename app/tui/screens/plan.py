@@ -130,6 +130,10 @@ class PlanReviewScreen(BaseScreen):
             notes = ", ".join(
                 f"{titles.get(k, k)}: {v.action}" for k, v in plan.global_phases.items()
             )
+            kept = [
+                v.data["kept_note"] for v in plan.global_phases.values() if v.data.get("kept_note")
+            ]
+            notes = "; ".join([notes, *kept])  # a cleanup says what it keeps
             table.add_row(
                 Text("(global)", "italic"),
                 *[Text("") for _ in phase_ids],

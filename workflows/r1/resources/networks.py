@@ -29,6 +29,7 @@ class NetworksApi(R1Transport):
         self, name: str, ssid: str, *, network_type: Literal["psk", "dpsk"] = "psk",
         security: WlanSecurity = "WPA2Personal", passphrase: str | SecretStr | None = None,
         vlan_id: int | None = None, extra_wlan: Mapping[str, Any] | None = None,
+        description: str | None = None,
     ) -> Accepted:
         """The new id comes back as `response.id`; a PSK network needs a passphrase."""
         wlan: dict[str, Any] = {"ssid": ssid, "wlanSecurity": security, **(extra_wlan or {})}
@@ -39,7 +40,9 @@ class NetworksApi(R1Transport):
             wlan["passphrase"] = secret
             if security in ("WPA3Personal", "WPA23Mixed"):
                 wlan.setdefault("saePassphrase", secret)
-        body = {"name": name, "type": network_type, "wlan": wlan}
+        body: dict[str, Any] = {"name": name, "type": network_type, "wlan": wlan}
+        if description:
+            body["description"] = description
         return await self.write("POST", "/wifiNetworks", json=body)
 
     async def iter_wifi_networks(

@@ -30,7 +30,7 @@ class NetworkCreate(BaseModel):
     name: str = Field(min_length=2, max_length=32)
     type: Literal["psk", "dpsk"]
     wlan: Wlan
-    description: str | None = None
+    description: str | None = Field(None, max_length=256)
 
     @model_validator(mode="after")
     def _psk_needs_passphrase(self) -> NetworkCreate:

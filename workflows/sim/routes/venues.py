@@ -22,7 +22,7 @@ VLAN_LIST = re.compile(r"^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$")
 
 class ApGroupCreate(BaseModel):
     name: str = Field(min_length=2, max_length=64)
-    description: str | None = Field(None, max_length=180)
+    description: str | None = Field(None, min_length=2, max_length=180)
     apSerialNumbers: list[str] = Field(default_factory=list)
 
 
