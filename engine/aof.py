@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 from redis.asyncio import Redis
@@ -32,9 +33,11 @@ class AofCompactor:
         delay: float = 1.0,
         timeout: float = 300.0,
         poll: float = 0.05,
+        sleep: Callable[[float], Awaitable[object]] = anyio.sleep,
     ) -> None:
         self.redis = redis
         self.delay = delay
+        self.sleep = sleep
         self.timeout = timeout
         self.poll = poll
         self.rewrites = 0
@@ -52,7 +55,7 @@ class AofCompactor:
         """Serve requests forever (in a task group); errors are logged, never raised."""
         while True:
             await self._wanted.wait()
-            await anyio.sleep(self.delay)  # let the rest of the burst arrive
+            await self.sleep(self.delay)  # let the rest of the burst arrive
             self._wanted = anyio.Event()
             try:
                 await self.flush()

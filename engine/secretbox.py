@@ -143,7 +143,9 @@ class SecretBox:
         if isinstance(value, SecretBytes):
             return self.seal(value.get_secret_value().decode("utf-8"), context)
         if isinstance(value, BaseModel):
-            return {k: self._seal_tree(getattr(value, k), context) for k in type(value).model_fields}
+            return {
+                k: self._seal_tree(getattr(value, k), context) for k in type(value).model_fields
+            }
         if isinstance(value, dict):
             return {k: self._seal_tree(v, context) for k, v in value.items()}
         if isinstance(value, list | tuple):
