@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 
 from engine.errors import InputError
-from engine.secretbox import is_sealed
+from engine.secretbox import is_sealed, without_ciphertext
 
 MASK = "••••"
 
@@ -104,8 +104,12 @@ def parse_options(model: type[BaseModel] | None, options: Any) -> Any:
 
 
 def digest_of(*parts: Any) -> str:
+    """A digest of what a plan stands for. Sealed secrets count as present but not
+    by value: their ciphertext is random and a digest of the clear text would let
+    anyone who sees it test guesses (they are fixed with the job anyway)."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(json.dumps(part, sort_keys=True, default=str, separators=(",", ":")).encode())
+        text = json.dumps(part, sort_keys=True, default=str, separators=(",", ":"))
+        h.update(without_ciphertext(text).encode())
         h.update(b"\x00")
     return h.hexdigest()[:32]

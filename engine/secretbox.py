@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,16 @@ def encode_key(key: bytes) -> str:
     return base64.urlsafe_b64encode(key).decode()
 
 
+_SEALED = re.compile(PREFIX + r"[0-9a-f]{8}:[A-Za-z0-9_=-]+")
+
+
 def is_sealed(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def without_ciphertext(text: str) -> str:
+    """`text` with every sealed value (even inside nested JSON) reduced to a marker."""
+    return _SEALED.sub(PREFIX, text)
 
 
 class SecretBox:

@@ -466,7 +466,7 @@ class Engine(JobReads):
     async def on_finished(self, job_id: str, status: JobStatus) -> None:
         """Expire the job after the retention period and purge secret inputs.
 
-        Inputs hold secrets (PSKs, passphrases) in clear so a crashed job can
+        Inputs hold secrets (PSKs, passphrases; sealed) so a crashed job can
         resume. Once a unit has succeeded nothing can re-run it, so its inputs
         go; a COMPLETED or DISCARDED job keeps none.
         """

@@ -116,6 +116,16 @@ async def test_a_plan_expires_from_the_start_of_planning(redis, prefix):
         assert 120 < await redis.ttl(key) <= 120 + PLAN_KEY_MARGIN, key
 
 
+async def test_the_digest_is_stable_and_no_oracle_for_the_secrets(redis, prefix):
+    engine = secret_engine(redis, prefix, Seen())
+    first = await engine.plan("sec", units())
+    again = await engine.plan("sec", units())  # fresh nonces, same plan
+    other_psks = await engine.plan("sec", [{**u, "psk": "psk-zulu-0042"} for u in units()])
+    assert first.digest == again.digest == other_psks.digest
+    renamed = await engine.plan("sec", [{**u, "name": u["name"] + "x"} for u in units()])
+    assert renamed.digest != first.digest
+
+
 async def test_discarded_and_expired_plans_purge_their_inputs(redis, prefix):
     now = [1_000_000.0]
     purges: list[int] = []
