@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio
 import httpx
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from engine import Engine, EngineConfig, TokenBucket
+from engine.aof import AofCompactor
 from engine.errors import RedisUnavailable
 from engine.redis_server import EmbeddedRedis, default_data_dir
+from engine.secretbox import SecretBox
 from engine.targets import Target
 
 Backend = Literal["sim", "sim-url", "r1"]
@@ -135,6 +138,16 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
     return await stack.enter_async_context(client), None
 
 
+async def _aof_compactor(redis: Redis, stack: AsyncExitStack) -> AofCompactor:
+    """Purged secrets leave the embedded Redis's AOF too (rewritten after purges)."""
+    compactor = AofCompactor(redis)
+    tg = await stack.enter_async_context(anyio.create_task_group())
+    tg.start_soon(compactor.run)
+    stack.callback(tg.cancel_scope.cancel)
+    stack.push_async_callback(compactor.close)  # runs first: a pending rewrite still happens
+    return compactor
+
+
 @asynccontextmanager
 async def open_runtime(
     settings: RuntimeSettings | None = None,
@@ -144,9 +157,11 @@ async def open_runtime(
     settings = settings or RuntimeSettings()
     async with AsyncExitStack() as stack:
         url = resolve_redis_url(settings.redis_url)
+        data_dir = settings.data_dir or default_data_dir()
+        secrets = SecretBox.load(data_dir)  # $PHASEGRID_SECRET_KEY or <data_dir>/secret.key
         embedded = None
         if url is None:
-            embedded = EmbeddedRedis(settings.data_dir or default_data_dir())
+            embedded = EmbeddedRedis(data_dir)
             url = embedded.start()
             stack.callback(embedded.stop)
         redis = Redis.from_url(url, decode_responses=True)
@@ -155,6 +170,7 @@ async def open_runtime(
             await redis.ping()
         except Exception as exc:
             raise RedisUnavailable(f"cannot reach Redis at {url}: {exc}") from None
+        compactor = await _aof_compactor(redis, stack) if embedded is not None else None
         r1, sim = await _r1_client(settings, stack)
         if registry_factory is None:
             registry_factory = default_registry
@@ -166,6 +182,8 @@ async def open_runtime(
             resources={"r1": r1, "sim": sim},
             rate_limiter=r1.limiter if hasattr(r1, "limiter") else None,
             target=target_of(settings, r1.config),
+            secrets=secrets,
+            on_inputs_purged=compactor.request if compactor else None,
         )
         async with engine.running(worker=settings.worker):
             yield Runtime(

@@ -1,19 +1,21 @@
 """Turning units and options into stored JSON and back, and hiding secrets.
 
-Unit inputs must be stored whole (secrets included) so a crashed job can be
-resumed; everything shown to a person goes through `redact` instead.
+Unit inputs are stored whole so a crashed job can be resumed, their secrets
+sealed (engine/secretbox.py); everything shown to a person goes through
+`redact`, and validation errors name the field, never the rejected value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 
 from engine.errors import InputError
+from engine.secretbox import is_sealed, without_ciphertext
 
 MASK = "••••"
 
@@ -31,7 +33,7 @@ def _reveal(value: Any) -> Any:
 
 
 def dump_revealed(obj: Any) -> str:
-    """JSON of a model with secret values in clear (for Redis only)."""
+    """JSON of a model with secret values in clear (never stored: see `SecretBox.dumps`)."""
     return json.dumps(_reveal(obj), default=str, separators=(",", ":"))
 
 
@@ -47,7 +49,22 @@ def secret_fields(model: type[BaseModel] | None) -> set[str]:
 
 
 def redact(data: dict[str, Any], fields: set[str]) -> dict[str, Any]:
-    return {k: (MASK if k in fields and v not in (None, "") else v) for k, v in data.items()}
+    """Secret fields (and any sealed value) masked for display."""
+    return {
+        k: (MASK if (k in fields and v not in (None, "")) or is_sealed(v) else v)
+        for k, v in data.items()
+    }
+
+
+def error_message(err: Mapping[str, Any]) -> str:
+    """pydantic's message for one error without the rejected value (it may be a
+    secret): a validator's own text can quote it, e.g. `bad template '...'`."""
+    msg = str(err.get("msg") or "is invalid")
+    value = err.get("input")
+    if isinstance(value, str) and len(value) >= 3:
+        for shown in (repr(value), json.dumps(value), value):
+            msg = msg.replace(shown, "<value>")
+    return msg
 
 
 def parse_items(model: type[BaseModel] | None, items: Sequence[Any], label: str) -> list[Any]:
@@ -63,9 +80,9 @@ def parse_items(model: type[BaseModel] | None, items: Sequence[Any], label: str)
         try:
             out.append(model.model_validate(item))
         except ValidationError as exc:
-            for err in exc.errors():
+            for err in exc.errors(include_url=False):
                 loc = ".".join(str(x) for x in err["loc"])
-                problems.append(f"{label}[{i}].{loc}: {err['msg']}")
+                problems.append(f"{label}[{i}].{loc}: {error_message(err)}")
     if problems:
         raise InputError(f"{len(problems)} invalid {label}", details=problems[:50])
     return out
@@ -80,14 +97,19 @@ def parse_options(model: type[BaseModel] | None, options: Any) -> Any:
         return model.model_validate(options or {})
     except ValidationError as exc:
         problems = [
-            f"options.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+            f"options.{'.'.join(str(x) for x in e['loc'])}: {error_message(e)}"
+            for e in exc.errors(include_url=False)
         ]
         raise InputError("invalid options", details=problems) from None
 
 
 def digest_of(*parts: Any) -> str:
+    """A digest of what a plan stands for. Sealed secrets count as present but not
+    by value: their ciphertext is random and a digest of the clear text would let
+    anyone who sees it test guesses (they are fixed with the job anyway)."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(json.dumps(part, sort_keys=True, default=str, separators=(",", ":")).encode())
+        text = json.dumps(part, sort_keys=True, default=str, separators=(",", ":"))
+        h.update(without_ciphertext(text).encode())
         h.update(b"\x00")
     return h.hexdigest()[:32]

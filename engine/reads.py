@@ -16,6 +16,7 @@ from engine.errors import InputError, JobNotFound
 from engine.events import EventRecord
 from engine.models import JobListItem, JobStatus, JobView, LedgerEntry, UnitDetail, UnitPage
 from engine.registry import Registry
+from engine.secretbox import SecretBox
 from engine.store import Store
 from engine.targets import target_key
 
@@ -30,6 +31,7 @@ class JobReads:
     redis: Redis
     clock: Callable[[], float]
     worker: Any
+    secrets: SecretBox
 
     # -- reads ------------------------------------------------------------------------
 
@@ -76,9 +78,12 @@ class JobReads:
         except ValueError:
             raise JobNotFound(f"job {job_id} has no unit {unit!r}") from None
         secret = secret_fields(spec.unit_model) | set(spec.secret_fields)
-        return await views.unit_detail(
+        detail = await views.unit_detail(
             self.store, job_id, self.registry.ordered_phases(spec.name), row, unit, secret, reveal
         )
+        if reveal:  # a person asked to see this unit's secrets (the TUI's unit screen)
+            detail.inputs = self.secrets.open_tree(detail.inputs, job_id)
+        return detail
 
     async def ledger(self, job_id: str) -> list[LedgerEntry]:
         await self.store.meta(job_id)

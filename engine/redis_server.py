@@ -109,6 +109,7 @@ class EmbeddedRedis:
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", "everysec",
             "--save", "",
+            "--rdbcompression", "no",  # a rewritten AOF stays greppable (no hidden values)
             "--daemonize", "no",
             "--logfile", str(self.data_dir / "redis.log"),
             "--pidfile", str(self.data_dir / "redis.pid"),

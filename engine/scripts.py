@@ -75,11 +75,16 @@ for k = 0, m - 1 do
 end
 if ARGV[4] ~= '' then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
+  -- the stream may be new: it expires with the job (an unconfirmed plan's TTL)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
 return {'ok', cur}
 """
 
-# KEYS: meta events queue active ; ARGV: digest now maxlen event_json job_id
+# KEYS: meta events queue active inputs, then every other key of the job
+# ARGV: digest now maxlen event_json job_id
+# An expired plan loses its inputs (secrets); a confirmed one stops expiring.
 CONFIRM = r"""
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'missing', ''} end
@@ -89,10 +94,16 @@ if digest ~= ARGV[1] then return {'digest_mismatch', ''} end
 local expires = tonumber(redis.call('HGET', KEYS[1], 'plan_expires_at') or '0')
 if tonumber(ARGV[2]) > expires then
   redis.call('HSET', KEYS[1], 'status', 'EXPIRED', 'updated_at', ARGV[2])
+  redis.call('DEL', KEYS[5])
   return {'plan_expired', ''}
 end
 local conflicts = tonumber(redis.call('HGET', KEYS[1], 'plan_conflicts') or '0')
 if conflicts > 0 then return {'conflicts', tostring(conflicts)} end
+for k = 5, #KEYS do
+  redis.call('PERSIST', KEYS[k])
+end
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
 redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'confirmed_at', ARGV[2], 'updated_at', ARGV[2])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
 redis.call('SADD', KEYS[4], ARGV[5])

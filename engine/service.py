@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from engine import catalog
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.catalog import WorkflowDescription, WorkflowInfo
-from engine.codec import digest_of, dump_revealed, parse_items, parse_options, secret_fields
+from engine.codec import digest_of, parse_items, parse_options, secret_fields
 from engine.errors import (
     ConfirmationRequired,
     ConflictsPresent,
@@ -53,6 +53,7 @@ from engine.models import (
 from engine.planner import build_plan
 from engine.reads import JobReads
 from engine.registry import Registry
+from engine.secretbox import SecretBox
 from engine.spec import AuditContext
 from engine.store import Store
 from engine.targets import Target
@@ -86,18 +87,26 @@ class Engine(JobReads):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = anyio.sleep,
         seed: int | None = None,
+        secrets: SecretBox | None = None,
+        on_inputs_purged: Callable[[], None] | None = None,
     ) -> None:
         """`target` identifies the backend `resources` reach: jobs planned here are
-        bound to it, and this engine's worker runs only jobs bound to it."""
+        bound to it, and this engine's worker runs only jobs bound to it.
+        `secrets` seals secret inputs at rest: every process sharing the Redis needs
+        the same key (default: a key of this process only). `on_inputs_purged` runs
+        after inputs were deleted (the runtime rewrites the embedded Redis's AOF)."""
         self.config = config or EngineConfig()
         self.target = target or Target()
         self.redis = redis
         self.registry = registry
+        self.secrets = secrets or SecretBox.generate()
         self.store = Store(
             redis,
             prefix=self.config.prefix,
             events_maxlen=self.config.events_maxlen,
             finished_ttl=self.config.finished_ttl,
+            plan_ttl=self.config.plan_ttl,
+            on_purge=on_inputs_purged,
         )
         self.resources: dict[str, Any] = dict(resources or {})
         self.rate_limiter = rate_limiter
@@ -182,8 +191,8 @@ class Engine(JobReads):
             raise InputError("invalid on_max_failed", details=["must be 'abort' or 'pause'"])
         job_id = job_id or uuid.uuid4().hex[:12]
         now = self.clock()
-        inputs = [dump_revealed(u) for u in parsed]
-        options_json = dump_revealed(opts)
+        inputs = [self.secrets.dumps(u, job_id, spec.secret_fields) for u in parsed]
+        options_json = self.secrets.dumps(opts, job_id)
         await self.store.create_job(
             job_id,
             {
@@ -449,7 +458,7 @@ class Engine(JobReads):
     async def on_finished(self, job_id: str, status: JobStatus) -> None:
         """Expire the job after the retention period and purge secret inputs.
 
-        Inputs hold secrets (PSKs, passphrases) in clear so a crashed job can
+        Inputs hold secrets (PSKs, passphrases; sealed) so a crashed job can
         resume. Once a unit has succeeded nothing can re-run it, so its inputs
         go; a COMPLETED or DISCARDED job keeps none.
         """

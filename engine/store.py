@@ -7,7 +7,8 @@ Redis sees the same jobs, cells, events and ledger.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -21,6 +22,9 @@ from engine.targets import target_key
 
 DEFAULT_EVENTS_MAXLEN = 200_000
 DEFAULT_FINISHED_TTL = 7 * 24 * 3600
+DEFAULT_PLAN_TTL = 3600.0
+PLAN_KEY_MARGIN = 600
+"""Seconds an unconfirmed plan's keys outlive the plan (so EXPIRED can still be shown)."""
 
 
 def dumps(obj: Any) -> str:
@@ -35,11 +39,16 @@ class Store:
         prefix: str = "pg",
         events_maxlen: int = DEFAULT_EVENTS_MAXLEN,
         finished_ttl: int = DEFAULT_FINISHED_TTL,
+        plan_ttl: float = DEFAULT_PLAN_TTL,
+        on_purge: Callable[[], None] | None = None,
     ) -> None:
         self.redis = redis
         self.keys = GlobalKeys(prefix)
         self.events_maxlen = events_maxlen
         self.finished_ttl = finished_ttl
+        self.plan_ttl = plan_ttl
+        self.on_purge = on_purge
+        """Called after inputs (secrets) were deleted, e.g. to rewrite the AOF."""
         self._flush = redis.register_script(scripts.FLUSH)
         self._cas = redis.register_script(scripts.CAS_STATUS)
         self._confirm = redis.register_script(scripts.CONFIRM)
@@ -61,7 +70,9 @@ class Store:
         inputs: Sequence[str],
         created_at: float,
     ) -> None:
+        """Store a job being planned; its keys expire unless the plan is confirmed."""
         k = self.job(job_id)
+        ttl = _ttl(self.plan_ttl)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.meta, mapping={f: _enc(v) for f, v in meta.items()})
             for start in range(0, len(unit_keys), 5000):
@@ -70,6 +81,8 @@ class Store:
             items = list(pairs.items())
             for start in range(0, len(items), 5000):
                 pipe.hset(k.inputs, mapping=dict(items[start : start + 5000]))
+            for key in (k.meta, k.unit_keys, k.inputs):
+                pipe.expire(key, ttl)
             pipe.zadd(self.keys.jobs, {job_id: created_at})
             await pipe.execute()
 
@@ -114,10 +127,13 @@ class Store:
     async def confirm(self, job_id: str, digest: str, now: float, event: Event) -> tuple[str, str]:
         k = self.job(job_id)
         queue = self.keys.queue(await self.target_key_of(job_id))
+        first = [k.meta, k.events, queue, self.keys.active, k.inputs]
         res, detail = await self._confirm(
-            keys=[k.meta, k.events, queue, self.keys.active],
+            keys=first + [key for key in k.all() if key not in first],
             args=[digest, now, self.events_maxlen, event.model_dump_json(), job_id],
         )
+        if res == "plan_expired":
+            self._purged()
         return res, detail
 
     async def enqueue(self, job_id: str) -> None:
@@ -144,7 +160,14 @@ class Store:
     # -- plan -----------------------------------------------------------------
 
     async def save_plan(self, plan: Plan) -> None:
-        await self.redis.set(self.job(plan.job_id).plan, plan.model_dump_json())
+        """Store the plan; every key of the job lives as long as the plan (plus a margin)."""
+        k = self.job(plan.job_id)
+        ttl = _ttl(plan.expires_at - plan.created_at)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(k.plan, plan.model_dump_json(), ex=ttl)
+            for key in k.all():
+                pipe.expire(key, ttl)
+            await pipe.execute()
 
     async def plan(self, job_id: str) -> Plan | None:
         raw = await self.redis.get(self.job(job_id).plan)
@@ -171,11 +194,18 @@ class Store:
     async def purge_inputs(self, job_id: str, rows: Sequence[int] | None = None) -> None:
         """Drop unit inputs (all, or those rows): they may hold secrets."""
         k = self.job(job_id).inputs
+        removed = 0
         if rows is None:
-            await self.redis.delete(k)
-            return
-        for start in range(0, len(rows), 1000):
-            await self.redis.hdel(k, *[str(r) for r in rows[start : start + 1000]])
+            removed = await self.redis.delete(k)
+        else:
+            for start in range(0, len(rows), 1000):
+                removed += await self.redis.hdel(k, *[str(r) for r in rows[start : start + 1000]])
+        if removed:
+            self._purged()
+
+    def _purged(self) -> None:
+        if self.on_purge is not None:
+            self.on_purge()
 
     async def cells(self, job_id: str) -> dict[str, CellRecord]:
         raw = await self.redis.hgetall(self.job(job_id).cells)
@@ -373,6 +403,10 @@ class Store:
     async def read_control(self, job_id: str, timeout: float) -> str | None:
         res = await self.redis.blpop([self.job(job_id).control], timeout=timeout)
         return res[1] if res else None
+
+
+def _ttl(seconds: float) -> int:
+    return max(1, math.ceil(seconds)) + PLAN_KEY_MARGIN
 
 
 def _enc(value: Any) -> str | int | float:

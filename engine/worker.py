@@ -24,6 +24,7 @@ from engine.codec import parse_options
 from engine.events import JobFinished, JobStarted
 from engine.journal import Journal
 from engine.models import JobStatus
+from engine.secretbox import SecretKeyError
 from engine.targets import Target
 
 if TYPE_CHECKING:
@@ -117,7 +118,10 @@ class Worker:
             await store.release(job_id, self.id)
             return None
         try:
-            brain = await self._load_brain(job_id, meta, fence)
+            try:
+                brain = await self._load_brain(job_id, meta, fence)
+            except SecretKeyError as exc:  # another key sealed the inputs: never run garbage
+                return await self._unreadable(job_id, exc)
             self.brains[job_id] = brain
             cancel = (await store.meta(job_id)).get("cancel")
             if cancel:  # requested before this worker took the job over
@@ -139,14 +143,16 @@ class Worker:
         phases = engine.registry.ordered_phases(spec.name)
         unit_keys = await store.unit_keys(job_id)
         raw_inputs = await store.inputs(job_id)
+        box = engine.secrets  # the only place sealed inputs are opened: to run them
         units: list[Any] = []
         for i in range(len(unit_keys)):
             if i not in raw_inputs:  # purged: the unit succeeded, nothing of it runs again
                 units.append(spec.unit_model.model_construct() if spec.unit_model else {})
                 continue
-            data = json.loads(raw_inputs[i])
+            data = box.open_tree(json.loads(raw_inputs[i]), job_id)
             units.append(spec.unit_model.model_validate(data) if spec.unit_model else data)
-        options = parse_options(spec.options_model, json.loads(meta.get("options") or "{}"))
+        raw_options = box.open_tree(json.loads(meta.get("options") or "{}"), job_id)
+        options = parse_options(spec.options_model, raw_options)
         cells = await store.cells(job_id)
         values = await store.values(job_id)
         attempts = await store.attempts(job_id, list(cells))
@@ -187,6 +193,16 @@ class Worker:
         with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
             brain.metrics.update(json.loads(meta.get("metrics") or "{}"))
         return brain
+
+    async def _unreadable(self, job_id: str, exc: SecretKeyError) -> JobStatus:
+        """Fail the job with the key error (its inputs stay, sealed, for a retry)."""
+        now, error = self.engine.clock(), str(exc)
+        log.error("job %s cannot run: %s", job_id, error)
+        event = JobFinished(ts=now, job_id=job_id, status=JobStatus.FAILED.value, error=error)
+        await self.store.cas_status(job_id, [JobStatus.RUNNING], JobStatus.FAILED, now, event,
+                                    finished_at=now, error=error)  # fmt: skip
+        await self.engine.on_finished(job_id, JobStatus.FAILED)
+        return JobStatus.FAILED
 
     async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
         while True:

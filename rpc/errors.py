@@ -7,6 +7,7 @@ import re
 
 from pydantic import BaseModel, ValidationError
 
+from engine.codec import error_message
 from engine.errors import PhasegridError
 
 # -- errors -----------------------------------------------------------------------------
@@ -45,11 +46,11 @@ _PATH_RE = re.compile(r"^([A-Za-z_][\w.\[\]-]*):\s*(.+)$")
 def validation_errors(exc: ValidationError) -> list[FieldError]:
     """Field paths and messages only: the rejected values are never echoed."""
     out = []
-    for err in exc.errors(include_input=False, include_url=False):
+    for err in exc.errors(include_url=False):
         path = ""
         for part in err["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        out.append(FieldError(path=path or "params", message=err["msg"]))
+        out.append(FieldError(path=path or "params", message=error_message(err)))
     return out
 
 

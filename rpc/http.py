@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine import Engine
 from rpc.jsonrpc import DEFAULT_MAX_BATCH, JsonRpc, dumps
-from rpc.mcp_server import build_mcp
+from rpc.mcp_server import HideTransportEcho, build_mcp
 
 log = logging.getLogger("phasegrid.http")
 
@@ -229,6 +229,7 @@ def build_app(engine: Engine, settings: ServeSettings | None = None) -> Starlett
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(HideTransportEcho)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.state.settings = settings
     app.state.mcp = mcp

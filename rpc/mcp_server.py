@@ -13,6 +13,7 @@ stable kind, e.g. `digest_mismatch: ...`, so an agent can read and react.
 """
 
 import inspect
+import json
 import logging
 import time
 import uuid
@@ -24,6 +25,7 @@ from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticUndefined
@@ -229,12 +231,66 @@ def _make_confirm(engine: EngineRef, op: Operation) -> Callable[..., Any]:
     return confirm_job
 
 
+def _quiet(tool: Tool) -> Tool:
+    """The SDK validates arguments itself and puts str(ValidationError) in the tool
+    error, `input_value=...` included (a passphrase, say): hide the inputs."""
+    meta = tool.fn_metadata
+    config = {**meta.arg_model.model_config, "hide_input_in_errors": True}
+    meta.arg_model = type(meta.arg_model.__name__, (meta.arg_model,), {"model_config": config})
+    return tool
+
+
+class HideTransportEcho:
+    """ASGI wrapper of the `/mcp` routes: the SDK's HTTP transport answers a message
+    that is not JSON-RPC with a 400 quoting pydantic (`input_value=...`); keep the
+    status and code, drop the quoted values."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/mcp"):
+            await self.app(scope, receive, send)
+            return
+        held: list[dict[str, Any]] = []
+
+        async def guarded(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                held.append(message)
+                return
+            if not held:
+                await send(message)
+                return
+            held.append(message)
+            if not message.get("more_body"):
+                for m in _without_echo(held):
+                    await send(m)
+
+        await self.app(scope, receive, guarded)
+
+
+def _without_echo(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    start, body = messages[0], b"".join(m.get("body", b"") for m in messages[1:])
+    try:
+        doc = json.loads(body)
+        text = doc["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return messages
+    if not isinstance(text, str) or not text.startswith("Validation error"):
+        return messages
+    doc["error"]["message"] = "Validation error: not a valid JSON-RPC 2.0 message"
+    new = json.dumps(doc, separators=(",", ":")).encode()
+    headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(new)).encode()))
+    return [{**start, "headers": headers}, {"type": "http.response.body", "body": new}]
+
+
 def build_mcp(engine: Engine | EngineRef, *, name: str = "phasegrid") -> MCPServer:
     """An `MCPServer` exposing every operation; `engine` may be a zero-arg getter."""
     ref: EngineRef = engine if callable(engine) and not isinstance(engine, Engine) else (
         lambda: engine  # type: ignore[return-value]
     )  # fmt: skip
-    server: MCPServer = MCPServer(name, instructions=INSTRUCTIONS, log_level="WARNING")
+    tools = []
     for op in OPERATIONS:
         if op.tool == "wait_for_job":
             fn = _make_wait(ref, op)
@@ -242,7 +298,7 @@ def build_mcp(engine: Engine | EngineRef, *, name: str = "phasegrid") -> MCPServ
             fn = _make_confirm(ref, op)
         else:
             fn = _make_tool(ref, op)
-        server.add_tool(
+        tool = Tool.from_function(
             fn,
             name=op.tool,
             title=op.title,
@@ -256,7 +312,8 @@ def build_mcp(engine: Engine | EngineRef, *, name: str = "phasegrid") -> MCPServ
             ),
             structured_output=True,
         )
-    return server
+        tools.append(_quiet(tool))
+    return MCPServer(name, instructions=INSTRUCTIONS, log_level="WARNING", tools=tools)
 
 
 __all__ = ["BY_TOOL", "build_mcp"]
