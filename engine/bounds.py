@@ -35,6 +35,7 @@ MAX_OFFSET = 1_000_000_000
 
 STREAM_ID_PART_MAX = 2**64 - 1
 """Each part of an event cursor `<ms>-<seq>` (a Redis stream id) is a 64-bit unsigned int."""
+_CONTAINERS = (dict, list)
 _STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 
 
@@ -66,13 +67,20 @@ def stream_id_ok(cursor: str) -> bool:
 
 
 def too_deep(doc: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Does `doc` nest containers more than `limit` levels (checked without recursion)?"""
-    stack: list[tuple[Any, int]] = [(doc, 1)] if isinstance(doc, dict | list) else []
-    while stack:
-        node, depth = stack.pop()
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, dict | list):
-                if depth >= limit:
-                    return True
-                stack.append((child, depth + 1))
+    """Does `doc` nest containers more than `limit` levels? Level by level, no recursion,
+    and about a second for a 32 MiB body of tiny containers."""
+    level = [doc] if type(doc) in _CONTAINERS else []
+    depth = len(level)
+    while level:
+        deeper, seen = [], False
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) in _CONTAINERS:
+                    seen = True
+                    if child:
+                        deeper.append(child)
+        depth += seen
+        if depth > limit:
+            return True
+        level = deeper
     return False
