@@ -186,3 +186,16 @@ async def test_redis_errors_never_reach_the_client(tmp_path: Path, prefix: str) 
                 assert "Connection" not in res.content[0].text
     finally:
         server.stop(force=True)
+
+
+async def test_a_plan_over_the_size_limit_is_refused_and_leaves_no_inputs(
+    face: Face, redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("engine.bounds.MAX_PLAN_BYTES", 4000)  # about three units' plans
+    params = {"workflow": "per_unit_dpsk", "units": raw_units(8)}
+    error = only_error(await face.call("jobs.plan", params), -32602)
+    assert error["message"] == "plan too large" and paths(error) == ["plan"]
+    (job,) = (await face.call("jobs.list", {}))["result"]["jobs"]
+    assert job["status"] == "FAILED"
+    assert not await redis.exists(JobKeys(prefix, job["id"]).inputs)
+    assert not await redis.exists(JobKeys(prefix, job["id"]).plan)
