@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from engine.bounds import check_plan_bytes
 from engine.context import PlanContext
 from engine.models import PhasePlan, PlanSummary, UnitPlan
 from engine.spec import PhaseSpec, WorkflowSpec
@@ -55,6 +56,7 @@ async def build_plan(
                 ctx_for(phase, None, None, None), phase, options, None
             )
     unit_plans: list[UnitPlan] = []
+    size = 0
     for i, (unit, key) in enumerate(zip(units, unit_keys, strict=True)):
         if i % CANCEL_CHECK_EVERY == CANCEL_CHECK_EVERY - 1 and await cancelled():
             return None
@@ -65,6 +67,8 @@ async def build_plan(
                     ctx_for(phase, unit, key, i), phase, options, unit
                 )
         unit_plans.append(UnitPlan(unit=key, phases=plans))
+        size += len(unit_plans[-1].model_dump_json())
+        check_plan_bytes(size)  # refused as soon as it grows past the limit
     summary = summarize(spec, global_plans, unit_plans, max_in_flight, options)
     return global_plans, unit_plans, summary
 

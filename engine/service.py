@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from engine import catalog
 from engine.activities import ActivityBackend, ActivityTracker
+from engine.bounds import check_units
 from engine.catalog import WorkflowDescription, WorkflowInfo
 from engine.codec import digest_of, parse_items, parse_options, secret_fields
 from engine.errors import (
@@ -176,6 +177,7 @@ class Engine(JobReads):
         """Phase 0: store a plan awaiting confirmation. Nothing is written to the target."""
         spec = self.registry.get(workflow)
         phases = self.registry.ordered_phases(workflow)
+        check_units(len(units))
         parsed = parse_items(spec.unit_model, units, "units")
         opts = parse_options(spec.options_model, options)
         keys = [spec.key_of(u, i) for i, u in enumerate(parsed)]

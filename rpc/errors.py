@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from engine.codec import error_message
 from engine.errors import PhasegridError
@@ -31,8 +34,29 @@ ERROR_CODES: dict[str, int] = {
 """Stable application error codes, keyed by the engine's error `kind`."""
 
 
+STORE_UNAVAILABLE = "store unavailable"
+
+
 def error_code(kind: str) -> int:
     return ERROR_CODES.get(kind, -32000)
+
+
+def public_message(exc: PhasegridError) -> str:
+    """What a client is told: never the text of a Redis error behind `redis_unavailable`."""
+    return STORE_UNAVAILABLE if exc.kind == "redis_unavailable" else str(exc)
+
+
+def store_error(exc: BaseException) -> tuple[int, str, str] | None:
+    """(code, message, kind) for an error of the Redis client, else None.
+
+    Lost connections and timeouts say "store unavailable" (the client may retry);
+    any other Redis error is an internal error. The Redis text is never shown.
+    """
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+        return ERROR_CODES["redis_unavailable"], STORE_UNAVAILABLE, "redis_unavailable"
+    if isinstance(exc, RedisError):
+        return INTERNAL_ERROR, "Internal error", "store_error"
+    return None
 
 
 class FieldError(BaseModel):

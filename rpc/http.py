@@ -36,6 +36,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine import Engine
+from engine.bounds import MAX_REQUEST_BYTES
+from rpc.errors import INTERNAL_ERROR
 from rpc.jsonrpc import DEFAULT_MAX_BATCH, JsonRpc, dumps
 from rpc.mcp_server import HideTransportEcho, build_mcp
 
@@ -43,7 +45,7 @@ log = logging.getLogger("phasegrid.http")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-DEFAULT_MAX_BODY = 8 * 1024 * 1024
+DEFAULT_MAX_BODY = MAX_REQUEST_BYTES
 TOKEN_ENV = "PHASEGRID_TOKEN"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -208,7 +210,16 @@ def build_app(engine: Engine, settings: ServeSettings | None = None) -> Starlett
             body = await _read_body(request, settings.max_body)
         except _TooLarge:
             return _plain(413, "Request body too large")
-        doc = await rpc.handle(body)
+        try:
+            doc = await rpc.handle(body)
+        except Exception:  # never a bare HTTP 500: the client gets a JSON-RPC error
+            log.exception("rpc request failed")
+            error = {
+                "code": INTERNAL_ERROR,
+                "message": "Internal error",
+                "data": {"kind": "internal"},
+            }
+            doc = {"jsonrpc": "2.0", "error": error, "id": None}
         if doc is None:
             return Response(status_code=204)
         return Response(dumps(doc), media_type="application/json")

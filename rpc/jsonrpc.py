@@ -30,12 +30,15 @@ with warnings.catch_warnings():  # it reads its schema with a deprecated importl
     from jsonrpcserver.main import default_validator
 
 from engine import Engine
+from engine.bounds import MAX_JSON_DEPTH, too_deep
 from engine.errors import InputError, PhasegridError
 from rpc.errors import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     detail_errors,
     error_code,
+    public_message,
+    store_error,
     validation_errors,
 )
 from rpc.service import OPERATIONS, Operation, call, parse_params
@@ -93,11 +96,12 @@ def make_method(engine: Engine, op: Operation) -> Method:
             errors = [e.model_dump() for e in detail_errors(exc)]
             return Error(INVALID_PARAMS, exc.message, {"kind": exc.kind, "errors": errors})
         except PhasegridError as exc:
-            return Error(error_code(exc.kind), str(exc), {"kind": exc.kind})
-        except Exception:
+            return Error(error_code(exc.kind), public_message(exc), {"kind": exc.kind})
+        except Exception as exc:
             ref = uuid.uuid4().hex[:12]
             log.exception("rpc %s failed (ref %s)", op.method, ref)
-            return Error(INTERNAL_ERROR, "Internal error", {"kind": "internal", "ref": ref})
+            code, message, kind = store_error(exc) or (INTERNAL_ERROR, "Internal error", "internal")
+            return Error(code, message, {"kind": kind, "ref": ref})
         return Success(result.model_dump(mode="json"))
 
     method.__name__ = op.method
@@ -157,6 +161,16 @@ class JsonRpc:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return _error(PARSE_ERROR, "Parse error", {"kind": "parse_error"})
+        except RecursionError:  # deeper than the interpreter's stack allows
+            return _error(
+                PARSE_ERROR, "Parse error", {"kind": "too_deep", "max_depth": MAX_JSON_DEPTH}
+            )
+        if too_deep(doc, MAX_JSON_DEPTH):
+            return _error(
+                INVALID_REQUEST,
+                "Invalid Request",
+                {"kind": "too_deep", "max_depth": MAX_JSON_DEPTH},
+            )
         if isinstance(doc, list):
             if not doc:
                 return _error(INVALID_REQUEST, "Invalid Request", {"kind": "empty_batch"})

@@ -33,7 +33,7 @@ from pydantic_core import PydanticUndefined
 from engine import Engine
 from engine.errors import PhasegridError
 from engine.models import JobStatus, JobView
-from rpc.errors import validation_errors
+from rpc.errors import STORE_UNAVAILABLE, store_error, validation_errors
 from rpc.schemas import ConfirmParams, WaitParams
 from rpc.service import BY_TOOL, OPERATIONS, Operation, call
 
@@ -65,15 +65,20 @@ class NotAsked(BaseModel):
 
 
 def tool_error(exc: PhasegridError) -> ToolError:
+    if exc.kind == "redis_unavailable":
+        return ToolError(f"{exc.kind}: {STORE_UNAVAILABLE}")
     text = f"{exc.kind}: {exc.message}"
     if exc.details:
         text += "\n" + "\n".join(f"  {d}" for d in exc.details[:50])
     return ToolError(text)
 
 
-def internal_error(op: Operation) -> ToolError:
+def internal_error(op: Operation, exc: BaseException | None = None) -> ToolError:
     ref = uuid.uuid4().hex[:12]
     log.exception("mcp tool %s failed (ref %s)", op.tool, ref)
+    mapped = store_error(exc) if exc is not None else None
+    if mapped is not None and mapped[2] == "redis_unavailable":
+        return ToolError(f"redis_unavailable: {STORE_UNAVAILABLE} (ref {ref})")
     return ToolError(f"internal: the server failed to run {op.tool} (ref {ref})")
 
 
@@ -114,8 +119,8 @@ def _make_tool(engine: EngineRef, op: Operation) -> Callable[..., Any]:
             return await call(engine(), op, params)
         except PhasegridError as exc:
             raise tool_error(exc) from None
-        except Exception:
-            raise internal_error(op) from None
+        except Exception as exc:
+            raise internal_error(op, exc) from None
 
     sig, ann = _signature(op, {"ctx": Context})
     tool.__signature__ = sig  # type: ignore[attr-defined]
@@ -158,6 +163,8 @@ def _make_wait(engine: EngineRef, op: Operation) -> Callable[..., Any]:
                     return view
         except PhasegridError as exc:
             raise tool_error(exc) from None
+        except Exception as exc:
+            raise internal_error(op, exc) from None
 
     sig, ann = _signature(op, {"ctx": Context})
     wait_for_job.__signature__ = sig  # type: ignore[attr-defined]
@@ -215,8 +222,8 @@ def _make_confirm(engine: EngineRef, op: Operation) -> Callable[..., Any]:
             return await call(engine(), op, p)
         except PhasegridError as exc:
             raise tool_error(exc) from None
-        except Exception:
-            raise internal_error(op) from None
+        except Exception as exc:
+            raise internal_error(op, exc) from None
 
     sig, ann = _signature(
         op,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from engine.bounds import MAX_JSON_DEPTH, MAX_OFFSET, MAX_UNITS_PER_JOB, stream_id_ok, too_deep
 from engine.catalog import WorkflowInfo
 from engine.events import EventRecord
 from engine.models import (
@@ -28,12 +29,32 @@ JobId = Annotated[
     ),
 ]
 
-MAX_UNITS = 20_000
+MAX_UNITS = MAX_UNITS_PER_JOB
 MAX_WAIT_SECONDS = 600.0
+
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+
+
+def _cursor(value: str) -> str:
+    if not stream_id_ok(value):
+        raise ValueError("must be an event cursor <ms>-<seq>, each part below 2^64")
+    return value
+
+
+Cursor = Annotated[str, Field(max_length=41), AfterValidator(_cursor)]
+"""An event cursor: a Redis stream id, validated here so Redis never sees a bad one."""
 
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _depth(cls, data: Any) -> Any:
+        """The same nesting bound for JSON-RPC and MCP (whose SDK parses the body itself)."""
+        if too_deep(data, MAX_JSON_DEPTH):
+            raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+        return data
 
 
 # -- params -----------------------------------------------------------------------------
@@ -116,7 +137,7 @@ class UnitsParams(Params):
     )
     search: str | None = Field(None, max_length=200, description="Substring of the unit key.")
     phase: str | None = Field(None, max_length=100, description="Filter on this phase's state.")
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     limit: int = Field(100, ge=1, le=1000)
 
 
@@ -127,10 +148,8 @@ class UnitParams(Params):
 
 class EventsParams(Params):
     job_id: JobId
-    after: str | None = Field(
+    after: Cursor | None = Field(
         None,
-        max_length=64,
-        pattern=r"^\d+-\d+$",
         description="Cursor: return events after this one (the `cursor` of a previous call).",
     )
     limit: int = Field(200, ge=1, le=1000)
@@ -148,7 +167,7 @@ class WaitParams(Params):
 
 
 class ListJobsParams(Params):
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     limit: int = Field(50, ge=1, le=500)
     status: JobStatus | None = None
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.bounds import MAX_INPUT_BYTES
 from engine.errors import InputError
 from workflows.inputs import load_units
 
@@ -27,6 +28,10 @@ def load_cloudpath(path: str | Path) -> tuple[list[Any], dict[str, Any]]:
 def load_options_file(path: str | Path) -> tuple[list[Any], dict[str, Any]]:
     """Workflows without units (venue_cleanup): an optional JSON object of options."""
     p = Path(path)
+    if p.stat().st_size > MAX_INPUT_BYTES:
+        raise InputError(
+            "invalid options file", details=[f"{p.name}: larger than {MAX_INPUT_BYTES} bytes"]
+        )
     text = p.read_text(encoding="utf-8-sig").strip()
     if not text:
         return [], {}

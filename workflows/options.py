@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from workflows.naming import NAME_LIMITS, check_template
 
 DEFAULT_VENUE = "Sim Venue"
 PassphraseFormat = Literal["MOST_SECURED", "KEYBOARD_FRIENDLY", "NUMBERS_ONLY"]
@@ -35,14 +37,12 @@ class NamingOptions(_Model):
 
     @field_validator("ap_group", "identity_group", "pool", "network", "ssid", "passphrase_username")
     @classmethod
-    def _template(cls, value: str) -> str:
-        try:
-            value.format(unit_number="1", ssid_name="s", venue="v", n=1)
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(
-                f"bad template {value!r}: use {{unit_number}}, {{ssid_name}}, {{venue}}, {{n}}"
-                f" ({exc})"
-            ) from None
+    def _template(cls, value: str, info: ValidationInfo) -> str:
+        """Checked before anything is formatted: a width cannot make a huge name."""
+        extra = 0
+        if info.field_name != "ssid":  # the SSID carries no prefix/postfix
+            extra = len(info.data.get("prefix", "")) + len(info.data.get("postfix", ""))
+        check_template(str(info.field_name), value, extra)
         return value
 
 
@@ -92,7 +92,7 @@ class Concurrency(_Model):
 
 
 class VenueOptions(_Model):
-    venue: str = Field(DEFAULT_VENUE, min_length=1, description="Venue name or id.")
+    venue: str = Field(DEFAULT_VENUE, min_length=1, max_length=255, description="Venue name or id.")
 
 
 class UnitOptions(VenueOptions):
@@ -132,18 +132,32 @@ class CloudpathOptions(VenueOptions):
     """Options of `cloudpath_dpsk` (the pool comes from the export's `pool`)."""
 
     pool_name: str | None = Field(
-        None, description="DPSK pool name (default: the export's pool displayName)."
+        None,
+        min_length=1,
+        max_length=NAME_LIMITS["pool"][1],
+        description="DPSK pool name (default: the export's pool displayName).",
     )
     identity_group: str | None = Field(
-        None, description="Identity group name (default: the pool name)."
+        None,
+        min_length=1,
+        max_length=NAME_LIMITS["identity_group"][1],
+        description="Identity group name (default: the pool name).",
     )
     passphrase_length: int = Field(12, ge=8, le=63, description="Pool passphrase length.")
     passphrase_format: PassphraseFormat = Field("KEYBOARD_FRIENDLY", description="Pool format.")
     device_limit: int | None = Field(None, ge=1, le=50, description="Pool device limit.")
     network_name: str | None = Field(
-        None, description="Create (or reuse) a DPSK network of this name and bind the pool."
+        None,
+        min_length=NAME_LIMITS["network"][0],
+        max_length=NAME_LIMITS["network"][1],
+        description="Create (or reuse) a DPSK network of this name and bind the pool.",
     )
-    ssid: str | None = Field(None, description="SSID of that network (default: its name).")
+    ssid: str | None = Field(
+        None,
+        min_length=NAME_LIMITS["ssid"][0],
+        max_length=NAME_LIMITS["ssid"][1],
+        description="SSID of that network (default: its name).",
+    )
     include_revoked: bool = Field(False, description="Also migrate REVOKED passphrases.")
     chunk_size: int = Field(1000, ge=1, le=10_000, description="Passphrases per CSV import call.")
     linger: float = Field(
@@ -190,7 +204,10 @@ class CleanupOptions(_Model):
 
 class VenueCleanupOptions(VenueOptions):
     name_pattern: str = Field(
-        ..., min_length=1, description='Glob of resource names to delete, e.g. "1*-*".'
+        ...,
+        min_length=1,
+        max_length=255,
+        description='Glob of resource names to delete, e.g. "1*-*".',
     )
     kinds: list[
         Literal["passphrases", "networks", "pools", "identity_groups", "ap_groups"]

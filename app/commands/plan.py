@@ -31,6 +31,7 @@ from app.exits import (
 )
 from app.runtime import Runtime, RuntimeSettings, default_registry, open_runtime
 from engine import Registry
+from engine.bounds import MAX_INPUT_BYTES
 from engine.errors import InputError
 from engine.models import JobStatus, JobView, Plan
 
@@ -105,6 +106,10 @@ def load_input(loader: Any, path: Path) -> tuple[list[Any], dict[str, Any]]:
     """Units (and options the input implies) through the workflow's own loader."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
+    if path.is_file() and path.stat().st_size > MAX_INPUT_BYTES:
+        raise InputError(
+            "input too large", details=[f"{path.name}: at most {MAX_INPUT_BYTES} bytes"]
+        )
     if loader is not None:
         result = loader(path)
         if isinstance(result, tuple):

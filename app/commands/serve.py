@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 
 from app.exits import EXIT_OK, EXIT_UNAVAILABLE, run_guarded
+from engine.bounds import MAX_REQUEST_BYTES
 
 
 def _engine_args(p: argparse.ArgumentParser) -> None:
@@ -87,7 +88,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="ORIGIN",
         help="a browser origin allowed to call (repeatable)",
     )
-    p.add_argument("--max-body", type=int, default=8 * 1024 * 1024, help="max request bytes")
+    p.add_argument("--max-body", type=int, default=MAX_REQUEST_BYTES, help="max request bytes")
     p.add_argument("--max-batch", type=int, default=50, help="max JSON-RPC batch size")
     p.add_argument("--log-level", default="warning")
     _engine_args(p)

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_core import PydanticCustomError
 
+from engine.bounds import MAX_UNITS_PER_JOB
+
 from .errors import ErrorCollector, Where, add_validation_errors, type_name
 from .jsondoc import JsonDoc, format_path
 from .models import check_vlan
@@ -238,6 +240,9 @@ def cloudpath_from_data(data: Any, errors: ErrorCollector, locate: Any) -> Cloud
     if not data:
         where, label = locate(base)
         errors.fail(where, label, "no passphrases")
+    if len(data) > MAX_UNITS_PER_JOB:  # one unit each
+        where, label = locate(base)
+        errors.fail(where, label, f"{len(data)} passphrases; at most {MAX_UNITS_PER_JOB} per job")
     passphrases: list[CloudpathPassphrase] = []
     names: dict[str, str] = {}
     guids: dict[str, str] = {}

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.bounds import MAX_UNITS_PER_JOB
+
 from .errors import ErrorCollector, Where, show_value
 from .models import SECRET_UNIT_FIELDS, UnitInput
 from .source import Source, read_source, require_content
@@ -221,6 +223,8 @@ def units_from_csv_text(
                 row, {n: (row.cells[n][0], row) for n in _MERGED_FIELDS if n in row.cells}
             )
             order.append(merged)
+            if len(order) > MAX_UNITS_PER_JOB:  # stop before building more units
+                errors.fail(errors.where(line), "file", f"more than {MAX_UNITS_PER_JOB} units")
             if unit_key and ap_column == AP_ROW:
                 units[unit_key] = merged
         for part in serial_text.split(";") if ap_column == AP_LIST else [serial_text]:

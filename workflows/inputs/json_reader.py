@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine.bounds import MAX_UNITS_PER_JOB
+
 from .errors import ErrorCollector, Where, type_name
 from .jsondoc import JsonDoc, format_path
 from .models import UnitInput
@@ -55,6 +57,9 @@ def units_from_data(
     if not data:
         where, label = locator(base)
         errors.fail(where, label, "no units")
+    if len(data) > MAX_UNITS_PER_JOB:
+        where, label = locator(base)
+        errors.fail(where, label, f"{len(data)} units; at most {MAX_UNITS_PER_JOB} per job")
     records: list[UnitRecord] = []
     for index, item in enumerate(data):
         path = (*base, index)

@@ -6,11 +6,12 @@ import codecs
 import os
 from pathlib import Path
 
+from engine.bounds import MAX_INPUT_BYTES
+
 from .errors import ErrorCollector, Where
 
 Source = str | bytes | os.PathLike[str]
 TEXT_SOURCE_NAME = "<input>"
-MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 
 def _looks_like_path(value: str) -> bool:
@@ -44,21 +45,27 @@ def decode_bytes(data: bytes, source: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _check_size(size: int, name: str) -> None:
+    """Refused before reading or parsing: a huge input would cost minutes and gigabytes."""
+    if size > MAX_INPUT_BYTES:
+        ErrorCollector(name).fail(
+            Where(name), "file", f"too large ({size} bytes; at most {MAX_INPUT_BYTES})"
+        )
+
+
 def read_source(path_or_text: Source, source_name: str | None = None) -> tuple[str, str]:
     """(text, source name); a str is a path when it names a file (or ends .csv/.json)."""
     if isinstance(path_or_text, bytes):
         name = source_name or TEXT_SOURCE_NAME
+        _check_size(len(path_or_text), name)
         return decode_bytes(path_or_text, name), name
     if isinstance(path_or_text, str) and not _looks_like_path(path_or_text):
+        _check_size(len(path_or_text), source_name or TEXT_SOURCE_NAME)
         return path_or_text.removeprefix("\ufeff"), source_name or TEXT_SOURCE_NAME
     path = Path(path_or_text)
     name = source_name or path.name
     try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            ErrorCollector(name).fail(
-                Where(name), "file", f"too large ({size} bytes; limit {MAX_INPUT_BYTES})"
-            )
+        _check_size(path.stat().st_size, name)
         data = path.read_bytes()
     except FileNotFoundError:
         ErrorCollector(name).fail(Where(name), "file", f"not found: {str(path)!r}")

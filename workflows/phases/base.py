@@ -9,12 +9,13 @@ from engine.context import PhaseContext, PlanContext
 from engine.models import PhasePlan
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache, cache_for, limiter
-from workflows.naming import names
+from workflows.naming import name_problem, names
 from workflows.r1 import SECURITY_BY_INPUT, R1Client
 from workflows.r1ctx import client_of, metered
 
 CREATE_CALLS = 2  # query by name + create (the activity poll is shared)
 REUSE_CALLS = 1
+NAME_FIELD = {"dpsk_pool": "pool"}  # resource -> its naming template
 
 
 class R1Phase:
@@ -66,16 +67,10 @@ def claim(ctx: PlanContext, kind: str, name: str) -> str | None:
     return None if first == ctx.unit_key else first
 
 
-NAME_LIMITS = {"network": (2, 32), "ap_group": (2, 64), "identity_group": (1, 255),
-               "dpsk_pool": (1, 255)}  # fmt: skip
-
-
 def bad_name(resource: str, name: str) -> PhasePlan | None:
     """A conflict when a rendered name breaks R1's length limits (caught before a run)."""
-    lo, hi = NAME_LIMITS.get(resource, (1, 255))
-    if lo <= len(name) <= hi:
-        return None
-    return conflict(resource, name, f"name must be {lo}-{hi} characters (is {len(name)})")
+    problem = name_problem(NAME_FIELD.get(resource, resource), name)
+    return None if problem is None else conflict(resource, name, problem)
 
 
 def create(

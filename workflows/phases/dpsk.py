@@ -9,7 +9,7 @@ from engine.errors import PermanentError
 from engine.models import PhasePlan
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
-from workflows.phases.base import R1Phase, claim, conflict, create, reuse, unit_names
+from workflows.phases.base import R1Phase, bad_name, claim, conflict, create, reuse, unit_names
 from workflows.r1 import R1Client
 from workflows.r1ctx import find_or_create, first
 
@@ -33,6 +33,8 @@ class IdentityGroupPhase(R1Phase):
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = self.name_of(ctx)
+        if (too_long := bad_name("identity_group", name)) is not None:
+            return too_long
         existing = inv.identity_by_name(name)
         if existing is not None:
             return reuse("identity_group", name, existing.id)
@@ -68,6 +70,8 @@ class DpskPoolPhase(R1Phase):
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = self.name_of(ctx)
+        if (too_long := bad_name("dpsk_pool", name)) is not None:
+            return too_long
         existing = inv.pool_by_name(name)
         group = inv.identity_by_name(self.group_name(ctx))
         other = claim(ctx, "pool", name)

@@ -94,7 +94,7 @@ class NetworkPhase(R1Phase):
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         w = self.wanted(ctx)
         name = w["name"]
-        if (too_long := bad_name("network", name)) is not None:
+        if (too_long := bad_name("network", name) or bad_name("ssid", w["ssid"])) is not None:
             return too_long
         if self.kind == "psk" and w["passphrase"] is None:
             return conflict("network", name, "a PSK unit needs its ssid_password")

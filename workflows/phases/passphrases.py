@@ -11,7 +11,7 @@ from engine.models import PhasePlan
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.naming import passphrase_username
-from workflows.phases.base import R1Phase, reuse, unit_names, vlan_of
+from workflows.phases.base import R1Phase, bad_name, reuse, unit_names, vlan_of
 from workflows.provenance import untagged_action
 from workflows.r1 import PassphraseRow, R1ActivityFailed, R1Client
 from workflows.r1ctx import is_duplicate, wait
@@ -106,6 +106,9 @@ class PassphrasesPhase(R1Phase):
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         popts = ctx.options.passphrases
         want = popts.per_unit
+        last = passphrase_username(ctx.options.naming, ctx.unit, max(want, 1))  # the longest
+        if (too_long := bad_name("passphrase_username", last)) is not None:
+            return too_long
         pool = inv.pool_by_name(unit_names(ctx)["pool"])
         count = (pool.model_extra or {}).get("passphraseCount") if pool is not None else None
         if pool is not None and isinstance(count, int) and count >= want:
