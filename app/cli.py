@@ -71,9 +71,10 @@ _terminated: list[int] = []
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM shuts down like SIGINT: whoever handles SIGINT now (asyncio's runner,
-    uvicorn, Python's default) handles it, so every `finally` runs: leases are
-    released and an embedded Redis this process started is stopped."""
+    """SIGTERM shuts down like SIGINT for commands that do not catch it themselves
+    (the TUI, `sim`, the remote commands; `run_guarded` and uvicorn do): whoever
+    handles SIGINT now handles it, so every `finally` runs: leases are released and
+    an embedded Redis this process started is stopped."""
     _terminated.append(signum)
     handler = signal.getsignal(signal.SIGINT)
     if callable(handler) and handler is not _terminate:

@@ -75,24 +75,35 @@ async def reap_dead_planners(store: Store, now: float) -> list[str]:
     """
     reaped: list[str] = []
     for job_id in await store.planning_jobs():
-        try:
-            status = (await store.meta(job_id)).get("status")
-        except JobNotFound:
-            status = None
-        if status == JobStatus.PLANNING and await store.planner_alive(job_id):
+        outcome = await _settle(store, job_id, now)
+        if outcome == "alive":
             continue
-        if status == JobStatus.PLANNING:  # a lapsed lease is never renewed again
-            event = JobStatusChanged(
-                ts=now, job_id=job_id, status=JobStatus.FAILED, reason=DEAD_PLANNER
-            )
-            ok, _ = await store.cas_status(
-                job_id, [JobStatus.PLANNING], JobStatus.FAILED, now, event,
-                error=DEAD_PLANNER, finished_at=now,
-            )  # fmt: skip
-            if ok:
-                await store.purge_inputs(job_id)  # nothing ran: keep no secrets
-                await store.finish(job_id)
-                reaped.append(job_id)
-                log.warning("job %s: %s; marked FAILED, inputs purged", job_id, DEAD_PLANNER)
+        if outcome == "reaped":
+            reaped.append(job_id)
         await store.done_planning(job_id)
     return reaped
+
+
+async def _settle(store: Store, job_id: str, now: float) -> str:
+    """'alive' (its planner holds the lease), 'reaped' (failed now) or 'done' (not
+    PLANNING, or gone). A lapsed lease is never renewed, so no live planner races this."""
+    try:
+        if (await store.meta(job_id)).get("status") != JobStatus.PLANNING:
+            return "done"
+        if await store.planner_alive(job_id):
+            return "alive"
+        event = JobStatusChanged(
+            ts=now, job_id=job_id, status=JobStatus.FAILED, reason=DEAD_PLANNER
+        )
+        ok, _ = await store.cas_status(
+            job_id, [JobStatus.PLANNING], JobStatus.FAILED, now, event,
+            error=DEAD_PLANNER, finished_at=now,
+        )  # fmt: skip
+    except JobNotFound:  # expired meanwhile
+        return "done"
+    if not ok:  # it left PLANNING meanwhile
+        return "done"
+    await store.purge_inputs(job_id)  # nothing ran: keep no secrets
+    await store.finish(job_id)
+    log.warning("job %s: %s; marked FAILED, inputs purged", job_id, DEAD_PLANNER)
+    return "reaped"

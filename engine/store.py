@@ -285,7 +285,8 @@ class Store:
     def max_block(self) -> float:
         """How long one blocking command may block: under the client's socket timeout
         (redis-py's default is 5 s), so a long wait never reads as a dead connection."""
-        timeout = self.redis.connection_pool.connection_kwargs.get("socket_timeout")
+        pool = getattr(self.redis, "connection_pool", None)
+        timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
         return min(MAX_BLOCK, timeout / 2) if timeout else MAX_BLOCK
 
     async def tail(
