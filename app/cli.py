@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from app import __version__
 
@@ -64,6 +67,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_terminated: list[int] = []
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM shuts down like SIGINT for commands that do not catch it themselves
+    (the TUI, `sim`, the remote commands; `run_guarded` and uvicorn do): whoever
+    handles SIGINT now handles it, so every `finally` runs: leases are released and
+    an embedded Redis this process started is stopped."""
+    _terminated.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _terminate:
+        handler(signal.SIGINT, frame)
+    else:  # SIGINT ignored (started in the background) or left to the OS
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -74,10 +93,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         func = default
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    _terminated.clear()
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
-        return 130
+        return 128 + (_terminated[0] if _terminated else signal.SIGINT)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ confirmation), 5 watch timed out, 64 usage, 65 bad input, 66 not found,
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,12 +46,20 @@ def run_guarded(
     *args: Any,
     by_kind: Mapping[str, int] = LOCAL_EXIT_BY_KIND,
     os_errors: bool = False,
+    signals: bool = True,
 ) -> int:
-    """`anyio.run(body, *args)`; engine errors (and, if asked, OS errors) become codes."""
+    """`anyio.run(body, *args)`; engine errors (and, if asked, OS errors) become codes.
+
+    With `signals`, SIGTERM and SIGINT stop the body (see `_stoppable`).
+    """
+    from engine.backoff import store_unavailable
     from engine.errors import PhasegridError
 
     try:
-        return int(anyio.run(body, *args) or 0)
+        with store_unavailable():
+            if not signals:
+                return int(anyio.run(body, *args) or 0)
+            return int(anyio.run(_stoppable, body, *args) or 0)
     except PhasegridError as exc:
         err(f"phasegrid: {exc.message if exc.details else exc}")
         for line in exc.details:
@@ -60,3 +70,34 @@ def run_guarded(
             raise
         err(f"phasegrid: {exc}")
         return EXIT_UNAVAILABLE
+
+
+async def _stoppable(body: Callable[..., Any], *args: Any) -> Any:
+    """Run `body`; SIGTERM and SIGINT stop it alike, through a cancel scope.
+
+    Scope cancellation is level-triggered: no library can swallow it (a single
+    task cancel can be), so every cleanup runs: the worker releases its leases
+    and an embedded Redis this process started is stopped. Returns 128 + signal.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return await body(*args)
+    signalled: list[int] = []
+    failure: Exception | None = None
+    result: Any = None
+    async with anyio.create_task_group() as tg:
+
+        async def stop_on_signal() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for signum in signals:
+                    signalled.append(signum)
+                    tg.cancel_scope.cancel()
+
+        tg.start_soon(stop_on_signal)
+        try:
+            result = await body(*args)
+        except Exception as exc:  # raised as is below, not wrapped in a group
+            failure = exc
+        tg.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return 128 + signalled[0] if signalled else result

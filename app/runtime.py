@@ -165,7 +165,12 @@ async def open_runtime(
             url = embedded.start()
             stack.callback(embedded.stop)
         redis = Redis.from_url(url, decode_responses=True)
-        stack.push_async_callback(redis.aclose)
+
+        async def close_redis() -> None:  # even when cancelled (SIGTERM): then the embedded
+            with anyio.CancelScope(shield=True):  # server sees no client left and stops
+                await redis.aclose()
+
+        stack.push_async_callback(close_redis)
         try:
             await redis.ping()
         except Exception as exc:

@@ -5,18 +5,31 @@ Redis in one atomic script call per batch: while one batch is in flight the
 next one accumulates, so throughput grows with load instead of paying one
 round trip per transition. A cell changed twice between flushes is written
 once (its latest state); events are never coalesced.
+
+A batch that cannot reach Redis (restarting) is retried with backoff, not
+dropped, under the same batch id so a retry after a lost reply is not applied
+twice; only once the lease must have lapsed (the writes would be fenced out)
+does the journal give up on it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import anyio
 
+from engine.backoff import STORE_ERRORS, retrying
 from engine.events import Event
 from engine.store import Store
+
+log = logging.getLogger("phasegrid.journal")
+
+DEFAULT_RETRY_WINDOW = 15.0
 
 
 class Journal:
@@ -46,6 +59,11 @@ class Journal:
         self._sent_counts: dict[str, int] = {}
         self.flushes = 0
         self.fenced = False
+        self.retry_window = DEFAULT_RETRY_WINDOW
+        """Seconds a batch is retried while Redis is unreachable: the lease TTL
+        (set by the worker), past which the lease has lapsed anyway."""
+        self._id = uuid.uuid4().hex[:12]
+        self._batches = 0
 
     def _reset(self) -> None:
         self.cells: dict[str, dict[str, Any]] = {}
@@ -105,7 +123,9 @@ class Journal:
         events, ledger, extra_meta = self.events, self.ledger, self.meta
         self._reset()
         meta = {**meta, **extra_meta}
-        last, cancel, ok = await self.store.flush(
+        self._batches += 1
+        write = partial(
+            self.store.flush,
             self.job_id,
             fence=self.fence,
             cells={f: json.dumps(r, separators=(",", ":")) for f, r in cells.items()},
@@ -115,7 +135,20 @@ class Journal:
             meta=meta,
             events=events,
             ledger=ledger,
+            batch=f"{self._id}:{self._batches}",
         )
+        since = anyio.current_time()
+
+        def give_up() -> bool:
+            return self.fenced or anyio.current_time() - since > self.retry_window
+
+        try:
+            last, cancel, ok = await retrying(write, what=f"job {self.job_id}", give_up=give_up)
+        except STORE_ERRORS:
+            log.warning("job %s: the lease lapsed with a batch unwritten", self.job_id)
+            self.fenced = True
+            self._on_fenced()
+            return
         self.flushes += 1
         self._sent_counts.update(counts)
         if not ok:
@@ -126,6 +159,11 @@ class Journal:
             self.last_cursor = last
         if cancel:
             self._on_cancel(cancel)
+
+    def fence_lost(self) -> None:
+        """The lease is gone (the worker's heartbeat says so): stop retrying writes
+        Redis would refuse anyway."""
+        self.fenced = True
 
     async def close(self) -> None:
         """Final flush; stops `run()`."""

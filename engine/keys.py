@@ -75,6 +75,11 @@ class JobKeys:
         return self._k("fence")
 
     @property
+    def planner(self) -> str:
+        """String: id of the process planning the job; with TTL, renewed while planning."""
+        return self._k("planner")
+
+    @property
     def control(self) -> str:
         """List: control messages to the running worker (cancel)."""
         return self._k("control")
@@ -118,6 +123,11 @@ class GlobalKeys:
     def active(self) -> str:
         """Set: job ids QUEUED or RUNNING (for crash recovery)."""
         return f"{self.prefix}:active"
+
+    @property
+    def planning(self) -> str:
+        """Set: job ids created PLANNING (for reaping those whose planner died)."""
+        return f"{self.prefix}:planning"
 
     def job(self, job_id: str) -> JobKeys:
         return JobKeys(self.prefix, job_id)

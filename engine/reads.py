@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Any
 
 import anyio
 from redis.asyncio import Redis
 
 from engine import views
+from engine.backoff import retrying
 from engine.codec import secret_fields
 from engine.errors import InputError, JobNotFound
 from engine.events import EventRecord
@@ -103,10 +105,12 @@ class JobReads:
     async def follow(
         self, job_id: str, after: str | None = None, block_ms: int = 1000
     ) -> AsyncIterator[EventRecord]:
-        """Replay from the cursor, then tail forever (until the caller stops)."""
+        """Replay from the cursor, then tail forever (until the caller stops), riding
+        out Redis restarts: a follower resumes from its cursor when the store is back."""
         cursor = after or "0-0"
         while True:
-            batch = await self.store.tail(job_id, cursor, block_ms)
+            tail = partial(self.store.tail, job_id, cursor, block_ms)
+            batch = await retrying(tail, what=f"following job {job_id}")
             for rec in batch:
                 cursor = rec.cursor
                 yield rec

@@ -165,11 +165,20 @@ class EmbeddedRedis:
         except Exception:
             return 0
 
+    def _in_use(self, grace: float = 0.5) -> bool:
+        """Other clients are connected; ours may still be closing, so give them `grace`."""
+        deadline = time.monotonic() + grace
+        while self._other_clients() > 0:
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.05)
+        return False
+
     def stop(self, *, force: bool = False) -> None:
         """Stop the server if this process started it and nobody else uses it."""
         if not self.owner or self.process is None:
             return
-        if not force and self._other_clients() > 0:
+        if not force and self._in_use():
             return
         self.process.terminate()
         try:

@@ -8,9 +8,11 @@ safe against concurrent callers and stale workers (fencing).
 from __future__ import annotations
 
 # KEYS: cells values attempts counts events meta ledger fence
-# ARGV: fence maxlen, then sections each led by its item count:
+# ARGV: fence maxlen batch, then sections each led by its item count:
 #   cells (field,value)*, values (field,value)*, attempts (field,value)*,
 #   counts (field,value)*, meta (field,value)*, events json*, ledger json*
+# `batch` ('' for none) names the batch: a retried batch that already landed
+# (its reply was lost) is not applied twice (meta.flush_batch holds the last one).
 # Returns {last event id or '', meta.cancel or '', 'ok'|'fenced'}
 FLUSH = r"""
 local fence = ARGV[1]
@@ -20,8 +22,15 @@ if fence ~= '' then
     return {'', '', 'fenced'}
   end
 end
+local batch = ARGV[3]
+if batch ~= '' then
+  if redis.call('HGET', KEYS[6], 'flush_batch') == batch then
+    return {'', redis.call('HGET', KEYS[6], 'cancel') or '', 'ok'}
+  end
+  redis.call('HSET', KEYS[6], 'flush_batch', batch)
+end
 local maxlen = ARGV[2]
-local i = 3
+local i = 4
 local function hset_section(key)
   local n = tonumber(ARGV[i]); i = i + 1
   local j = 0

@@ -52,6 +52,7 @@ from engine.models import (
     Plan,
 )
 from engine.planner import build_plan
+from engine.planner_lease import holding_planner_lease
 from engine.reads import JobReads
 from engine.registry import Registry
 from engine.secretbox import SecretBox
@@ -68,6 +69,8 @@ class EngineConfig(BaseModel):
     finished_ttl: int = Field(7 * 24 * 3600, ge=0)
     events_maxlen: int = Field(200_000, ge=100)
     lease_ttl: float = Field(15.0, gt=0)
+    planner_lease_ttl: float = Field(60.0, gt=0)
+    """A job still PLANNING this long after its planner's last sign of life is FAILED."""
     activity_batch: int = Field(500, ge=1)
     activity_timeout: float = Field(600.0, gt=0)
     activity_min_interval: float = Field(0.05, ge=0)
@@ -192,6 +195,7 @@ class Engine(JobReads):
         if on_max_failed not in ("abort", "pause"):
             raise InputError("invalid on_max_failed", details=["must be 'abort' or 'pause'"])
         job_id = job_id or uuid.uuid4().hex[:12]
+        planner = f"p-{uuid.uuid4().hex[:8]}"  # this call's lease on the job while PLANNING
         now = self.clock()
         inputs = [self.secrets.dumps(u, job_id, spec.secret_fields) for u in parsed]
         options_json = self.secrets.dumps(opts, job_id)
@@ -214,22 +218,29 @@ class Engine(JobReads):
             keys,
             inputs,
             now,
+            planner=(planner, int(self.config.planner_lease_ttl * 1000)),
         )
 
         async def cancelled() -> bool:
             return (await self.store.meta(job_id)).get("status") == JobStatus.CANCELLED
 
         try:
-            result = await build_plan(
-                spec=spec,
-                phases=phases,
-                job_id=job_id,
-                units=parsed,
-                unit_keys=keys,
-                options=opts,
-                resources=self.resources,
-                max_in_flight=self.config.max_in_flight,
-                cancelled=cancelled,
+            result = await holding_planner_lease(
+                self.store,
+                job_id,
+                planner,
+                self.config.planner_lease_ttl,
+                build_plan(
+                    spec=spec,
+                    phases=phases,
+                    job_id=job_id,
+                    units=parsed,
+                    unit_keys=keys,
+                    options=opts,
+                    resources=self.resources,
+                    max_in_flight=self.config.max_in_flight,
+                    cancelled=cancelled,
+                ),
             )
         except BaseException:
             with anyio.CancelScope(shield=True):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -25,6 +26,8 @@ DEFAULT_FINISHED_TTL = 7 * 24 * 3600
 DEFAULT_PLAN_TTL = 3600.0
 PLAN_KEY_MARGIN = 600
 """Seconds an unconfirmed plan's keys outlive the plan (so EXPIRED can still be shown)."""
+MAX_BLOCK = 1.0
+"""Seconds one blocking command (XREAD, BLPOP) may block: a longer wait is a loop."""
 
 
 def dumps(obj: Any) -> str:
@@ -69,12 +72,18 @@ class Store:
         unit_keys: Sequence[str],
         inputs: Sequence[str],
         created_at: float,
+        planner: tuple[str, int] | None = None,
     ) -> None:
-        """Store a job being planned; its keys expire unless the plan is confirmed."""
+        """Store a job being planned; its keys expire unless the plan is confirmed.
+        `planner` (id, lease ms): the planning process's lease, set in the same
+        transaction so no PLANNING job is ever seen without it."""
         k = self.job(job_id)
         ttl = _ttl(self.plan_ttl)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.meta, mapping={f: _enc(v) for f, v in meta.items()})
+            if planner is not None:
+                pipe.set(k.planner, planner[0], px=planner[1])
+                pipe.sadd(self.keys.planning, job_id)
             for start in range(0, len(unit_keys), 5000):
                 pipe.rpush(k.unit_keys, *unit_keys[start : start + 5000])
             pairs = {str(i): v for i, v in enumerate(inputs)}
@@ -156,6 +165,22 @@ class Store:
         if res == "missing":
             raise JobNotFound(f"no job {job_id!r}")
         return res, cur
+
+    # -- the planner's lease ----------------------------------------------------
+
+    async def renew_planner(self, job_id: str, planner: str, ttl_ms: int) -> bool:
+        """Extend a live planner lease (never revive a lapsed one: it was reaped)."""
+        k = self.job(job_id).planner
+        return bool(await self.redis.set(k, planner, px=ttl_ms, xx=True))
+
+    async def planner_alive(self, job_id: str) -> bool:
+        return bool(await self.redis.exists(self.job(job_id).planner))
+
+    async def planning_jobs(self) -> list[str]:
+        return sorted(await self.redis.smembers(self.keys.planning))
+
+    async def done_planning(self, job_id: str) -> None:
+        await self.redis.srem(self.keys.planning, job_id)
 
     # -- plan -----------------------------------------------------------------
 
@@ -276,10 +301,15 @@ class Store:
         meta: dict[str, Any],
         events: list[str],
         ledger: list[str],
+        batch: str = "",
     ) -> tuple[str, str, bool]:
-        """Write one batch atomically; returns (last cursor, cancel flag, still fenced-in)."""
+        """Write one batch atomically; returns (last cursor, cancel flag, still fenced-in).
+
+        A batch sent again under the same non-empty `batch` id after it landed is not
+        applied twice (a retry after a lost reply).
+        """
         k = self.job(job_id)
-        argv: list[Any] = ["" if fence is None else str(fence), self.events_maxlen]
+        argv: list[Any] = ["" if fence is None else str(fence), self.events_maxlen, batch]
         for section in (cells, values, attempts, counts, meta):
             argv.append(len(section))
             for f, v in section.items():
@@ -312,17 +342,29 @@ class Store:
         raw = await self.redis.xrange(self.job(job_id).events, min=start, count=limit)
         return [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in raw]
 
+    def max_block(self) -> float:
+        """How long one blocking command may block: under the client's socket timeout
+        (redis-py's default is 5 s), so a long wait never reads as a dead connection."""
+        pool = getattr(self.redis, "connection_pool", None)
+        timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
+        return min(MAX_BLOCK, timeout / 2) if timeout else MAX_BLOCK
+
     async def tail(
         self, job_id: str, after: str | None, block_ms: int, limit: int = 500
     ) -> list[EventRecord]:
         """Block up to `block_ms` for events after the cursor (no polling loop)."""
-        res = await self.redis.xread(
-            {self.job(job_id).events: after or "0-0"}, count=limit, block=block_ms
-        )
-        out: list[EventRecord] = []
-        for _stream, entries in res or ():
-            out += [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in entries]
-        return out
+        key = self.job(job_id).events
+        deadline = time.monotonic() + block_ms / 1000
+        while True:
+            chunk = min(deadline - time.monotonic(), self.max_block())
+            res = await self.redis.xread(
+                {key: after or "0-0"}, count=limit, block=max(1, int(chunk * 1000))
+            )
+            out: list[EventRecord] = []
+            for _stream, entries in res or ():
+                out += [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in entries]
+            if out or time.monotonic() >= deadline:
+                return out
 
     async def last_cursor(self, job_id: str) -> str:
         raw = await self.redis.xrevrange(self.job(job_id).events, count=1)
@@ -393,16 +435,23 @@ class Store:
                 pipe.persist(key)
             await pipe.execute()
 
+    async def _blpop(self, key: str, timeout: float) -> str | None:
+        """BLPOP for up to `timeout` seconds, in chunks the socket timeout allows."""
+        deadline = time.monotonic() + timeout
+        while True:
+            chunk = min(deadline - time.monotonic(), self.max_block())
+            res = await self.redis.blpop([key], timeout=max(0.001, round(chunk, 3)))
+            if res or time.monotonic() >= deadline:
+                return res[1] if res else None
+
     async def next_queued(self, target_key: str, timeout: float) -> str | None:
-        res = await self.redis.blpop([self.keys.queue(target_key)], timeout=timeout)
-        return res[1] if res else None
+        return await self._blpop(self.keys.queue(target_key), timeout)
 
     async def send_control(self, job_id: str, message: str) -> None:
         await self.redis.rpush(self.job(job_id).control, message)
 
     async def read_control(self, job_id: str, timeout: float) -> str | None:
-        res = await self.redis.blpop([self.job(job_id).control], timeout=timeout)
-        return res[1] if res else None
+        return await self._blpop(self.job(job_id).control, timeout)
 
 
 def _ttl(seconds: float) -> int:

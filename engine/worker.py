@@ -12,6 +12,7 @@ meta, so whoever owns the job, now or after a takeover, honours it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import uuid
@@ -19,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from engine.backoff import STORE_ERRORS, Backoff, is_store_error, retrying
 from engine.brain import Brain
 from engine.codec import parse_options
 from engine.events import JobFinished, JobStarted
 from engine.journal import Journal
 from engine.models import JobStatus
+from engine.planner_lease import reap_dead_planners
 from engine.secretbox import SecretKeyError
 from engine.targets import Target
 
@@ -56,18 +59,32 @@ class Worker:
 
         Whenever the queue stays quiet for `idle_check` seconds, look for
         active jobs whose worker died (lease expired) and take them over.
+        While Redis is unreachable (restarting) keep retrying with backoff:
+        a worker outlives the store it works for.
         """
+        backoff = Backoff(maximum=idle_check)
+        recovered = False
         key = self.target.key
         try:
-            await self.announce(idle_check)
-            await self.recover(tg)
             while True:
-                job_id = await self.store.next_queued(key, timeout=idle_check)
-                await self.announce(idle_check)
-                if job_id:
-                    tg.start_soon(self.run_job, job_id)
-                else:
-                    await self.recover(tg)
+                try:
+                    await self.announce(idle_check)
+                    if not recovered:
+                        await self.recover(tg)
+                        recovered = True
+                    job_id = await self.store.next_queued(key, timeout=idle_check)
+                    if job_id:
+                        tg.start_soon(self.run_job, job_id)
+                    else:
+                        recovered = False
+                    if backoff.failures:
+                        log.warning("worker %s: the store is back", self.id)
+                        backoff.reset()
+                except STORE_ERRORS as exc:
+                    if not backoff.failures:
+                        log.warning("worker %s: Redis unreachable (%s); retrying", self.id, exc)
+                    recovered = False
+                    await backoff.wait()
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await self.store.unregister_worker(key, self.id)
@@ -78,9 +95,11 @@ class Worker:
         await self.store.register_worker(self.target.key, self.id, until)
 
     async def recover(self, tg: Any) -> None:
+        """Take over jobs whose worker died; fail jobs whose planner died."""
         for job_id in await self.store.active_jobs():
             if job_id not in self._taken and not await self.store.leased(job_id):
                 tg.start_soon(self.run_job, job_id)
+        await reap_dead_planners(self.store, self.engine.clock())
 
     async def run_job(self, job_id: str) -> JobStatus | None:
         if job_id in self._taken:  # recovery and the queue can both offer a job
@@ -88,6 +107,13 @@ class Worker:
         self._taken.add(job_id)
         try:
             return await self._run_job(job_id)
+        except Exception as exc:
+            if not is_store_error(exc):
+                raise
+            # the store went away mid-job: whoever holds the lease when it is back
+            # (this worker, through recovery, or another) resumes the job
+            log.warning("job %s: stopped, store unavailable (%s)", job_id, exc)
+            return None
         finally:
             self._taken.discard(job_id)
 
@@ -205,17 +231,41 @@ class Worker:
         return JobStatus.FAILED
 
     async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
+        """Renew the lease every third of its TTL; while Redis is unreachable keep
+        trying, until a whole TTL has passed since the last renewal: the lease may
+        have lapsed, so stop (fenced) before another worker takes the job over."""
+        ttl = self.lease_ttl_ms / 1000
+        brain.journal.retry_window = ttl  # past it, its writes would be fenced out too
+        renewed = anyio.current_time()
+        backoff = Backoff(maximum=ttl / 3)
+        pause = ttl / 3
         while True:
-            await anyio.sleep(self.lease_ttl_ms / 3000)
-            if not await self.store.renew(job_id, self.id, self.lease_ttl_ms, fence):
-                log.warning("lost the lease on job %s", job_id)
-                brain.stop("fenced", hard=True)
-                return
+            await anyio.sleep(pause)
+            started = anyio.current_time()
+            try:
+                ok = await self.store.renew(job_id, self.id, self.lease_ttl_ms, fence)
+            except STORE_ERRORS as exc:
+                if anyio.current_time() - renewed < ttl:
+                    if not backoff.failures:
+                        log.warning("job %s: cannot renew the lease (%s); retrying", job_id, exc)
+                    pause = backoff.delay()
+                    continue
+                ok = False  # a whole TTL without renewal: the lease may have lapsed
+            if ok:
+                renewed = started  # Redis counts the TTL from a later instant: safe side
+                backoff.reset()
+                pause = ttl / 3
+                continue
+            log.warning("lost the lease on job %s", job_id)
+            brain.journal.fence_lost()
+            brain.stop("fenced", hard=True)
+            return
 
     async def _control(self, job_id: str, brain: Brain) -> None:
         """Cancel requests from any process arrive on the job's control list."""
+        read = functools.partial(self.store.read_control, job_id, timeout=1.0)
         while True:
-            msg = await self.store.read_control(job_id, timeout=1.0)
+            msg = await retrying(read, what=f"job {job_id} control")
             if msg in ("graceful", "hard"):
                 brain.request_cancel(msg)
 

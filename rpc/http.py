@@ -256,7 +256,13 @@ class _Server(uvicorn.Server):
     def capture_signals(self) -> Any:
         if self._signals:
             with super().capture_signals():
-                yield
+                try:
+                    yield
+                finally:
+                    # uvicorn re-raises the signal it shut down on: a SIGTERM would then
+                    # kill the process before the engine releases its leases and stops
+                    # its embedded Redis. The caller shuts down in order instead.
+                    getattr(self, "_captured_signals", []).clear()
         else:  # embedded in another app (the TUI): leave its signal handling alone
             yield
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticUndefined
 
 from engine import Engine
+from engine.backoff import store_unavailable
 from engine.errors import PhasegridError
 from engine.models import JobStatus, JobView
 from rpc.errors import STORE_UNAVAILABLE, store_error, validation_errors
@@ -148,7 +149,8 @@ def _make_wait(engine: EngineRef, op: Operation) -> Callable[..., Any]:
         try:
             while True:
                 left = deadline - time.monotonic()
-                view = await engine().wait(p.job_id, timeout=max(0.0, min(0.5, left)))
+                with store_unavailable():
+                    view = await engine().wait(p.job_id, timeout=max(0.0, min(0.5, left)))
                 done = float(view.transitions_done)
                 if done > sent:
                     sent = done
@@ -187,8 +189,9 @@ def _make_confirm(engine: EngineRef, op: Operation) -> Callable[..., Any]:
         if not _supports_elicitation(ctx):
             return NotAsked()
         try:
-            view = await engine().get(job_id)
-            plan = await engine().get_plan(job_id)
+            with store_unavailable():
+                view = await engine().get(job_id)
+                plan = await engine().get_plan(job_id)
         except PhasegridError:
             return NotAsked()  # the confirm itself reports the error
         if view.status != JobStatus.AWAITING_CONFIRMATION or plan.digest != digest:

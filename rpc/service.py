@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine import Engine
+from engine.backoff import store_unavailable
 from engine.catalog import WorkflowDescription
 from engine.models import (
     AuditReport,
@@ -266,4 +267,6 @@ def parse_params(op: Operation, raw: Any) -> Params:
 
 
 async def call(engine: Engine, op: Operation, params: Params) -> BaseModel:
-    return await op.handler(engine, params)
+    """Run the operation; Redis unreachable -> RedisUnavailable ("store unavailable")."""
+    with store_unavailable():
+        return await op.handler(engine, params)

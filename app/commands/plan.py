@@ -18,6 +18,7 @@ import json
 import sys
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from app.exits import (
 )
 from app.runtime import Runtime, RuntimeSettings, default_registry, open_runtime
 from engine import Registry
+from engine.backoff import retrying
 from engine.bounds import MAX_INPUT_BYTES
 from engine.errors import InputError
 from engine.models import JobStatus, JobView, Plan
@@ -293,8 +295,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 async def _watch(rt: Runtime, job_id: str) -> JobView:
     tty = sys.stderr.isatty()
     last = 0.0
+    wait = partial(rt.engine.wait, job_id, timeout=1.0)
     while True:
-        view = await rt.engine.wait(job_id, timeout=1.0)
+        view = await retrying(wait, what=f"watching job {job_id}")  # rides out a Redis restart
         now = time.monotonic()
         if view.status.terminal or view.status == JobStatus.PAUSED:
             if tty:

@@ -193,7 +193,13 @@ def _watch(rpc: RpcClient, args: argparse.Namespace, view: dict[str, Any]) -> in
                 _out(line)
                 last_line, last_print = line, now
         left = 5.0 if deadline is None else max(0.0, min(5.0, deadline - time.monotonic()))
-        view = rpc.call("jobs.wait", {"job_id": view["id"], "timeout": left}, timeout=left + 30)
+        try:
+            view = rpc.call("jobs.wait", {"job_id": view["id"], "timeout": left}, timeout=left + 30)
+        except RemoteError as exc:  # the server's Redis restarts: keep watching
+            if exc.kind != "redis_unavailable":
+                raise
+            _err(f"phasegrid: {exc.message}; still watching")
+            time.sleep(min(1.0, left))
     if args.json:
         _json(view)
     else:

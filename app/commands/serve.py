@@ -123,8 +123,9 @@ def runtime_settings(args: argparse.Namespace) -> Any:
     )
 
 
-def _guard(body: Callable[[], Any]) -> int:
-    return run_guarded(body, by_kind={"redis_unavailable": EXIT_UNAVAILABLE}, os_errors=True)
+def _guard(body: Callable[[], Any], *, signals: bool = True) -> int:
+    by_kind = {"redis_unavailable": EXIT_UNAVAILABLE}
+    return run_guarded(body, by_kind=by_kind, os_errors=True, signals=signals)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -160,7 +161,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 await anyio.sleep(0.2)
         return EXIT_OK
 
-    return _guard(body)
+    return _guard(body, signals=False)  # uvicorn stops gracefully on SIGTERM and SIGINT
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

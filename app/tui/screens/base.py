@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.backoff import store_unavailable
 from engine.errors import PhasegridError
 
 if TYPE_CHECKING:
@@ -29,9 +30,11 @@ class BaseScreen(Screen):
         return self.pg.engine
 
     async def call_engine(self, coro: Awaitable[T]) -> T | None:
-        """Await an engine call; an engine error becomes a notification (safe text)."""
+        """Await an engine call; an engine error (Redis unreachable included) becomes a
+        notification (safe text)."""
         try:
-            return await coro
+            with store_unavailable():
+                return await coro
         except PhasegridError as exc:
             self.notify(str(exc), title=exc.kind.replace("_", " "), severity="error", timeout=8)
             return None
