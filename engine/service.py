@@ -288,6 +288,7 @@ class Engine(JobReads):
             plan_conflicts=summary.conflicts,
             plan_summary=summary.model_dump_json(),
         )
+        await self.store.done_planning(job_id)  # the job left PLANNING: no lease to hold
         if not ok:  # a cancel won the race
             raise WrongState(f"job {job_id} was {current.lower()} while planning")
         return plan

@@ -138,7 +138,7 @@ class Store:
         queue = self.keys.queue(await self.target_key_of(job_id))
         first = [k.meta, k.events, queue, self.keys.active, k.inputs]
         res, detail = await self._confirm(
-            keys=first + [key for key in k.all() if key not in first],
+            keys=first + [key for key in k.all() if key not in first and key != k.planner],
             args=[digest, now, self.events_maxlen, event.model_dump_json(), job_id],
         )
         if res == "plan_expired":
@@ -180,7 +180,11 @@ class Store:
         return sorted(await self.redis.smembers(self.keys.planning))
 
     async def done_planning(self, job_id: str) -> None:
-        await self.redis.srem(self.keys.planning, job_id)
+        """The job left PLANNING: drop it from the index and its planner's lease."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.srem(self.keys.planning, job_id)
+            pipe.delete(self.job(job_id).planner)
+            await pipe.execute()
 
     # -- plan -----------------------------------------------------------------
 

@@ -106,7 +106,7 @@ async def test_a_plan_expires_from_the_start_of_planning(redis, prefix):
         tg.start_soon(lambda: engine.plan("sec", units(), job_id="slow"))
         await seen.planning.wait()
         planning = await dump_keys(redis, pattern)
-        assert {k.rsplit(":", 1)[1] for k in planning} == {"meta", "unitkeys", "inputs"}
+        assert {k.rsplit(":", 1)[1] for k in planning} == {"meta", "unitkeys", "inputs", "planner"}
         for key in planning:  # a process dying now leaves nothing forever
             assert 0 < await redis.ttl(key) <= 120 + PLAN_KEY_MARGIN, key
             await redis.expire(key, 5)  # as if planning had used up most of the TTL
