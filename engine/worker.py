@@ -95,9 +95,12 @@ class Worker:
         await self.store.register_worker(self.target.key, self.id, until)
 
     async def recover(self, tg: Any) -> None:
-        """Take over jobs whose worker died; fail jobs whose planner died."""
-        for job_id in await self.store.active_jobs():
-            if job_id not in self._taken and not await self.store.leased(job_id):
+        """Take over jobs of this worker's target whose worker died; fail jobs whose
+        planner died. (The claim script checks the target too: this only saves work.)"""
+        active = [j for j in await self.store.active_jobs() if j not in self._taken]
+        metas = await self.store.metas(active)
+        for job_id, meta in zip(active, metas, strict=True):
+            if meta.get("target", "") == self.target.id and not await self.store.leased(job_id):
                 tg.start_soon(self.run_job, job_id)
         await reap_dead_planners(self.store, self.engine.clock())
 
