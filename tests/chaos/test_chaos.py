@@ -1,0 +1,232 @@
+"""Chaos (issue 9, acceptance 3): a `phasegrid sim` with faults (5xx=0.02,fail=0.03), a
+redis-server and `phasegrid serve` as separate processes. Mid-job the serving process is
+killed with SIGKILL three times (restarted each time) and Redis once (restarted on the
+same data directory while a serve runs). The job completes with no duplicate create and
+no orphan, the serving process outlives the Redis restart, and the job's cleanup deletes
+what the job created and keeps what existed before it (an AP group the plan reused).
+
+Kill moments come from a seeded RNG as "after N more cells finished", not wall-clock.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from redis.asyncio import Redis
+
+from engine import Engine, EngineConfig
+from engine.codec import dump_revealed
+from engine.redis_server import EmbeddedRedis
+from rpc.errors import ERROR_CODES
+from tests.chaos.procs import Procs, Rpc, kill9, preseed_sim, sim_tenant
+from tests.workflows.checks import shape
+from workflows.catalog import build_registry
+from workflows.inputs.samples import sample_units
+from workflows.sim import SimConfig, Simulator
+
+pytestmark = pytest.mark.anyio
+
+SEED = 9_2026
+FAULTS = "5xx=0.02,fail=0.03"
+UNITS = 24
+LEASE_TTL = 2.0  # a killed worker's job is taken over this soon
+PREFIX = "chaos"
+VENUE = "Sim Venue"
+UNAVAILABLE = ERROR_CODES["redis_unavailable"]
+TERMINAL = ("COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "PAUSED")
+SCHEME = re.compile(r"^\d+-(APG|IDG|DPSK|Unit-\d+)$")  # the default naming of these units
+
+
+def named(sim: Any) -> dict[str, list[tuple[str, str]]]:
+    """Every named resource of the kinds the job creates: kind -> [(id, name)]."""
+    s = sim.store
+    return {
+        "ap_group": [(g.id, g.name) for g in s.ap_groups.values() if not g.isDefault],
+        "network": [(n.id, n.name) for n in s.networks.values()],
+        "identity_group": [(g.id, g.name) for g in s.identity_groups.values()],
+        "pool": [(p.id, p.name) for p in s.pools.values()],
+    }
+
+
+async def job_view(rpc: Rpc, job_id: str) -> dict[str, Any] | None:
+    """The job, or None while the store is unavailable (Redis restarting)."""
+    doc = await rpc.post("jobs.get", {"job_id": job_id})
+    if "error" in doc:
+        assert doc["error"]["code"] == UNAVAILABLE, doc
+        return None
+    return doc["result"]
+
+
+async def cells_done(rpc: Rpc, job_id: str) -> int:
+    view = await job_view(rpc, job_id)
+    assert view is not None
+    return view["transitions_done"]
+
+
+async def after_more_cells(rpc: Rpc, job_id: str, start: int, n: int) -> int:
+    """Wait until `n` more cells than `start` finished (the job still running)."""
+    with anyio.fail_after(120):
+        while True:
+            view = await job_view(rpc, job_id)
+            if view is not None:
+                assert view["status"] not in TERMINAL, f"ended before the chaos: {view['status']}"
+                if view["transitions_done"] >= start + n:
+                    return view["transitions_done"]
+            await anyio.sleep(0.02)
+
+
+async def until_finished(rpc: Rpc, job_id: str, timeout: float = 150) -> dict[str, Any]:
+    with anyio.fail_after(timeout):
+        while True:
+            doc = await rpc.post("jobs.wait", {"job_id": job_id, "timeout": 5})
+            view = doc.get("result")
+            if view and view["status"] in TERMINAL:
+                return view
+            assert view or doc["error"]["code"] == UNAVAILABLE, doc
+
+
+async def ledger(redis_url: str, job_id: str) -> list[Any]:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        return await Engine(redis, build_registry(), EngineConfig(prefix=PREFIX)).ledger(job_id)
+    finally:
+        await redis.aclose()
+
+
+async def test_serve_and_redis_killed_mid_job_no_duplicate_no_orphan_cleanup_keeps_preexisting(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(SEED)
+    us = sample_units(UNITS)
+    reused_unit = us[rng.randrange(UNITS)]
+    reused_name = f"{reused_unit.unit_number}-APG"
+    state = tmp_path / "sim.json"
+    serials = [s for u in us for s in u.ap_serials]
+    preexisting = preseed_sim(state, seed=SEED, serials=serials, groups=[reused_name])
+    before = Simulator(SimConfig(snapshot_file=str(state)))
+
+    redis_server = EmbeddedRedis(tmp_path / "redis")
+    redis_url = redis_server.start()
+    procs = Procs(tmp_path, redis_url, PREFIX)
+    rpc: Rpc | None = None
+    try:
+        sim_url = procs.sim(state, seed=SEED, faults=FAULTS)
+        proc, base = procs.serve(sim_url, LEASE_TTL)
+        rpc = Rpc(base)
+        raw = [json.loads(dump_revealed(u)) for u in us]
+        params = {"workflow": "per_unit_dpsk", "units": raw, "options": {"venue": VENUE},
+                  "include_units": True}  # fmt: skip
+        plan = await rpc.call("jobs.plan", params)
+        job_id = plan["job_id"]
+        assert plan["conflicts_total"] == 0
+        by_unit = {u["unit"]: u for u in plan["units"]}
+        assert by_unit[reused_unit.key]["phases"]["ap_group"]["action"] == "reuse"
+        view = await rpc.call("jobs.confirm", {"job_id": job_id, "digest": plan["digest"]})
+        assert view["status"] in ("QUEUED", "RUNNING", "COMPLETED")
+        assert view["transitions_total"] >= 6 * UNITS
+
+        # the chaos: three serve kills and one Redis kill, in a seeded order and at seeded
+        # moments (after a seeded number of further cells)
+        events = ["serve", "serve", "serve", "redis"]
+        rng.shuffle(events)
+        done = await cells_done(rpc, job_id)
+        for event in events:
+            done = await after_more_cells(rpc, job_id, done, rng.randint(3, 12))
+            if event == "serve":
+                kill9(proc)
+                await rpc.aclose()
+                proc, base = procs.serve(sim_url, LEASE_TTL)
+                rpc = Rpc(base)
+                continue
+            assert redis_server.process is not None
+            kill9(redis_server.process)  # type: ignore[arg-type]
+            assert await job_view(rpc, job_id) is None  # "store unavailable", not a crash
+            redis_server = EmbeddedRedis(tmp_path / "redis")
+            assert redis_server.start() == redis_url  # same socket, same data directory
+            with anyio.fail_after(60):
+                while (doc := await rpc.post("engine.health", {})).get("result") is None:
+                    assert doc["error"]["code"] == UNAVAILABLE, doc
+                    await anyio.sleep(0.05)
+            assert doc["result"]["redis"] == "ok"
+            assert await job_view(rpc, job_id) is not None
+            assert proc.poll() is None  # the serving process survived the Redis restart
+
+        view = await until_finished(rpc, job_id)
+        assert view["status"] == "COMPLETED", view
+        assert view["units_by_state"].get("succeeded") == UNITS, view["units_by_state"]
+        assert proc.poll() is None
+
+        sim, stats = await sim_tenant(sim_url, state)
+        assert sum(stats["faults_injected"].values()) > 0, stats["faults_injected"]
+        assert stats["duplicate_create_attempts"] == 0, stats["duplicate_create_attempts_by_type"]
+        resources = named(sim)
+        for u in us:  # exactly one resource per planned name
+            n = u.unit_number
+            planned = {"ap_group": f"{n}-APG", "network": f"{n}-{u.ssid_name}",
+                       "identity_group": f"{n}-IDG", "pool": f"{n}-DPSK"}  # fmt: skip
+            for kind, name in planned.items():
+                count = Counter(nm for _, nm in resources[kind])[name]
+                assert count == 1, (kind, name, count)
+        entries = await ledger(redis_url, job_id)
+        recorded = {e.id: e.action for e in entries}
+        assert recorded[preexisting[reused_name]] == "reused"
+        orphans = [
+            (kind, rid, name)
+            for kind, items in resources.items()
+            for rid, name in items
+            if SCHEME.match(name) and rid not in recorded and rid not in preexisting.values()
+        ]
+        assert orphans == []
+
+        # the cleanup deletes what the job created and keeps the operator's AP group
+        cleanup = await rpc.call("jobs.cleanup", {"job_id": job_id})
+        confirm = {"job_id": cleanup["job_id"], "digest": cleanup["digest"], "confirm_text": VENUE}
+        await rpc.call("jobs.confirm", confirm)
+        view = await until_finished(rpc, cleanup["job_id"])
+        assert view["status"] == "COMPLETED", view
+        after, _ = await sim_tenant(sim_url, state)
+        group = after.store.ap_groups.get(preexisting[reused_name])
+        assert group is not None and group.name == reused_name
+        kept = ids(named(after)) - ids(named(before))
+        kind_of = {e.id: e.resource for e in entries}
+        unknown = {rid for rid, action in recorded.items() if action == "unknown"}
+        # kept: what the ledger cannot prove the job created, and what still holds it
+        # (an identity group holding a kept pool: R1 refuses to delete it)
+        holders = {v for e in entries if e.id in kept for v in e.parent.values()}
+        assert kept <= unknown | holders, sorted((kind_of.get(r), r) for r in kept - unknown)
+        # and the cleanup plan lists every kept resource (counts by kind)
+        listed = cleanup["global_phases"]["globals"]["data"].get("kept", {})
+        for kind, n in Counter(kind_of[rid] for rid in kept).items():
+            assert n <= listed.get(kind, 0), (kind, n, listed)
+        assert listed.get("ap_group", 0) >= 1  # the operator's, reused
+        # everything else is as it was before the job (APs back in their groups)
+        assert without(shape(after), kept) == without(shape(before), kept)
+    finally:
+        if rpc is not None:
+            await rpc.aclose()
+        procs.close()
+        redis_server.stop(force=True)
+    for log in tmp_path.glob("serve*.log"):
+        text = log.read_text()
+        assert "Traceback" not in text and "ExceptionGroup" not in text, (log.name, text[-3000:])
+
+
+def ids(resources: dict[str, list[tuple[str, str]]]) -> set[str]:
+    return {rid for items in resources.values() for rid, _ in items}
+
+
+def without(tenant: dict[str, Any], kept: set[str]) -> dict[str, Any]:
+    """`shape()` minus the kept resources (their passphrases were deleted)."""
+    out = dict(tenant)
+    out["groups"] = [g for g in tenant["groups"] if g[0] not in kept]
+    for key in ("networks", "identity", "pools"):
+        out[key] = [r for r in tenant[key] if r not in kept]
+    out["activations"] = [a for a in tenant["activations"] if a[1] not in kept]
+    return out
