@@ -211,7 +211,7 @@ async def test_serve_and_redis_killed_mid_job_no_duplicate_no_orphan_cleanup_kee
         assert listed.get("ap_group", 0) >= 1  # the operator's, reused
         # everything else is as it was before the job (APs back in their groups)
         moved = {e.id for e in entries if e.resource == "ap" and e.action == "unknown"}
-        assert without(shape(after), kept, moved) == without(shape(before), kept, moved)
+        assert without(after, kept, moved) == without(before, kept, moved)
         print(
             f"chaos: kills at {moments} of {view['transitions_total']} cells; faults "
             f"{stats['faults_injected']}; ledger {dict(Counter(recorded.values()))}; "
@@ -251,10 +251,13 @@ def may_stay(entries: list[Any]) -> set[str]:
     return stays
 
 
-def without(tenant: dict[str, Any], kept: set[str], moved: set[str]) -> dict[str, Any]:
-    """`shape()` minus the kept resources (their passphrases were deleted) and the APs
+def without(sim: Simulator, kept: set[str], moved: set[str]) -> dict[str, Any]:
+    """The tenant's `shape()` minus the kept resources (and what is in them) and the APs
     whose move the ledger could not prove (left where they are)."""
+    tenant = shape(sim)
     out = dict(tenant)
+    pools = sim.store.pools.values()
+    out["passphrases"] = sum(len(p.passphrases) for p in pools if p.id not in kept)
     out["aps"] = [a for a in tenant["aps"] if a[0] not in moved]
     out["groups"] = [g for g in tenant["groups"] if g[0] not in kept]
     for key in ("networks", "identity", "pools"):
