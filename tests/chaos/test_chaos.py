@@ -189,6 +189,12 @@ async def test_serve_and_redis_killed_mid_job_no_duplicate_no_orphan_cleanup_kee
 
         # the cleanup deletes what the job created and keeps the operator's AP group
         cleanup = await rpc.call("jobs.cleanup", {"job_id": job_id})
+        step = (
+            await rpc.call("jobs.unit", {"job_id": cleanup["job_id"], "unit": reused_unit.key})
+        )["plan"]["ap_groups"]
+        assert step["action"] == "skip" and f"keep ap_group {reused_name}: existed before" in (
+            step["detail"] or ""
+        ), step  # kept because the operator's, whatever else it holds
         confirm = {"job_id": cleanup["job_id"], "digest": cleanup["digest"], "confirm_text": VENUE}
         await rpc.call("jobs.confirm", confirm)
         view = await until_finished(rpc, cleanup["job_id"])
