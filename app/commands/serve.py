@@ -50,6 +50,13 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--prefix", default=None, help="Redis key prefix (default pg)")
     p.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="job lease TTL: how soon another worker takes over a dead one's job (default 15)",
+    )
+    p.add_argument(
         "--registry",
         default=None,
         metavar="MODULE:FUNC",
@@ -111,7 +118,8 @@ def runtime_settings(args: argparse.Namespace) -> Any:
     from engine import EngineConfig
 
     backend = args.backend or ("sim-url" if args.sim_url else "sim")
-    engine = EngineConfig(prefix=args.prefix) if args.prefix else EngineConfig()
+    overrides = {"prefix": args.prefix, "lease_ttl": args.lease_ttl}
+    engine = EngineConfig(**{k: v for k, v in overrides.items() if v is not None})
     return RuntimeSettings(
         redis_url=getattr(args, "redis_url", None),
         backend=backend,
