@@ -60,8 +60,9 @@ async def test_loopback_hosts_pass(host: str) -> None:
 
 
 async def test_origin() -> None:
-    s = ServeSettings(allowed_origins=["HTTPS://App.Example/"])
+    s = ServeSettings(allowed_origins=["HTTPS://App.Example/", "https://boX"])
     for origin in ("https://app.example", "https://APP.example/", "http://127.0.0.1:8765",
+                   "https://box", "https://BOX/",
                    "https://localhost"):  # fmt: skip
         assert (await call(s, {**LOCAL, "origin": origin}))[0] == 200, origin
     for origin in ("https://evil.example", "file://localhost", "null", "http://[bad",
@@ -96,7 +97,15 @@ async def test_content_length() -> None:
 def test_loopback_names() -> None:
     for host in ("localhost", "127.0.0.1", "127.0.0.2", "::1", "[::1]"):
         assert is_loopback(host), host
-    for host in ("LOCALHOST.example", "example.com", "0.0.0.0", "192.0.2.1", "[::2]", ""):
+    for host in (
+        "LOCALHOST.example",
+        "X127.0.0.1",
+        "example.com",
+        "0.0.0.0",
+        "192.0.2.1",
+        "[::2]",
+        "",
+    ):
         assert not is_loopback(host), host
 
 

@@ -72,7 +72,7 @@ def test_binding_keeps_its_pool_while_its_network_stays() -> None:
 
 
 def test_request_options() -> None:
-    req, items = plan(
+    req, _ = plan(
         entry("passphrase", "pp1", "created"),
         entry("passphrase", "pp2", "created", pool_id="P"),
         entry("passphrase", "pp3", "reused", pool_id="P"),

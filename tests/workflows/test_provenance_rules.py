@@ -36,6 +36,7 @@ def test_field_text_each_shape() -> None:
     assert field_text(Extra(), "ap_group") == ""
     assert field_text({"description": 7}, "ap_group") == ""
     assert field_text(Extra(description=["x"]), "ap_group") == ""
+    assert field_text(SimpleNamespace(), "ap_group") == ""  # any object, no model_extra
 
 
 def test_found_action_needs_this_jobs_whole_tag() -> None:
