@@ -113,8 +113,7 @@ async def test_three_processes_synthetic(redis_url, redis, prefix) -> None:
 async def test_three_processes_per_unit_dpsk_on_the_simulator(redis_url, redis, prefix) -> None:
     from workflows.catalog import build_registry
 
-    if "per_unit_dpsk" not in build_registry():
-        pytest.skip("per_unit_dpsk is not registered yet")
+    assert "per_unit_dpsk" in build_registry()
     from engine.codec import dump_revealed
     from tests.fixtures_sim import serve_sim
     from tests.workflows.rig import sim_for
