@@ -70,37 +70,40 @@ async def test_a_job_runs_only_on_a_worker_of_the_target_it_was_planned_for(redi
     assert sorted(where.ran) == [("u1", TENANT_A.id), ("u2", TENANT_A.id)]
 
 
-async def test_a_takeover_goes_only_to_a_worker_of_the_same_target(redis, prefix):
-    rec = Recorder()
+async def owner_dies_mid_cell(redis, prefix: str, rec: Recorder, names: list[str]) -> str:
+    """Plan and confirm on tenant A; the owner stops with every unit's cell `a` in
+    flight (the job stays RUNNING, as after a crash). Returns the job id."""
     first = engine_for(redis, prefix, chain_spec(rec, gated=True), TENANT_A)
     async with first.running():
-        plan = await first.plan("chain", units("u0"))
+        plan = await first.plan("chain", units(*names))
         await first.confirm(plan.job_id, plan.digest)
-        await rec.started[("u0", "a")].wait()
+        for name in names:
+            await rec.started[(name, "a")].wait()
+    return plan.job_id
+
+
+async def test_a_takeover_goes_only_to_a_worker_of_the_same_target(redis, prefix):
+    rec = Recorder()
+    job_id = await owner_dies_mid_cell(redis, prefix, rec, ["u0"])
     # A's process is gone with the job RUNNING; B's worker must not take it over
     rec.gate("u0", "a").set()
     other = engine_for(redis, prefix, chain_spec(rec), TENANT_B)
-    await redis.delete(other.store.job(plan.job_id).lease)  # as if the lease had expired
-    assert await other.worker.run_job(plan.job_id) is None
-    assert (await other.get(plan.job_id)).waiting == "waiting: no live worker serves R1 tenant A"
+    await redis.delete(other.store.job(job_id).lease)  # as if the lease had expired
+    assert await other.worker.run_job(job_id) is None
+    assert (await other.get(job_id)).waiting == "waiting: no live worker serves R1 tenant A"
     same = engine_for(redis, prefix, chain_spec(rec), TENANT_A)
     async with same.running():
-        view = await same.wait(plan.job_id, timeout=20)
+        view = await same.wait(job_id, timeout=20)
     assert view.status == JobStatus.COMPLETED
 
 
 @pytest.mark.parametrize("hard", [False, True])
 async def test_a_cancel_is_honoured_by_the_worker_that_takes_the_job_over(redis, prefix, hard):
     rec = Recorder()
-    first = engine_for(redis, prefix, chain_spec(rec, gated=True), TENANT_A)
-    async with first.running():
-        plan = await first.plan("chain", units("u0", "u1"))
-        await first.confirm(plan.job_id, plan.digest)
-        await rec.started[("u0", "a")].wait()
-        await rec.started[("u1", "a")].wait()
+    job_id = await owner_dies_mid_cell(redis, prefix, rec, ["u0", "u1"])
     # the owner died with both cells in flight; the cancel is acknowledged meanwhile
     face = engine_for(redis, prefix, chain_spec(rec), TENANT_A)
-    view = await face.cancel(plan.job_id, hard=hard)
+    view = await face.cancel(job_id, hard=hard)
     assert view.status == JobStatus.RUNNING
     assert view.cancel_requested == ("hard" if hard else "graceful")
     for key in list(rec.gates):
@@ -109,29 +112,25 @@ async def test_a_cancel_is_honoured_by_the_worker_that_takes_the_job_over(redis,
     runs_before = len(rec.log)
     successor = engine_for(redis, prefix, chain_spec(rec), TENANT_A)
     async with successor.running():
-        view = await successor.wait(plan.job_id, timeout=20)
+        view = await successor.wait(job_id, timeout=20)
         assert view.status == JobStatus.CANCELLED  # never COMPLETED
         assert len(rec.log) == runs_before  # nothing new started after the cancel
-        cells = await successor.store.cells(plan.job_id)
+        cells = await successor.store.cells(job_id)
         interrupted = [cells[f"{row}|a"] for row in ("0", "1")]
         assert all(c.state == CellState.CANCELLED and c.outcome_unknown for c in interrupted)
         # a cancelled job can be retried, and then it runs to the end
-        await successor.retry(plan.job_id)
-        view = await successor.wait(plan.job_id, timeout=20)
+        await successor.retry(job_id)
+        view = await successor.wait(job_id, timeout=20)
     assert view.status == JobStatus.COMPLETED
     assert view.units_by_state["succeeded"] == 2
 
 
 async def test_a_hard_cancel_is_never_downgraded_by_a_later_graceful_one(redis, prefix):
     rec = Recorder()
-    eng = engine_for(redis, prefix, chain_spec(rec, gated=True), TENANT_A)
-    async with eng.running():
-        plan = await eng.plan("chain", units("u0"))
-        await eng.confirm(plan.job_id, plan.digest)
-        await rec.started[("u0", "a")].wait()
+    job_id = await owner_dies_mid_cell(redis, prefix, rec, ["u0"])
     face = engine_for(redis, prefix, chain_spec(rec), TENANT_A)
-    await face.cancel(plan.job_id, hard=True)
-    view = await face.cancel(plan.job_id, hard=False)
+    await face.cancel(job_id, hard=True)
+    view = await face.cancel(job_id, hard=False)
     assert view.cancel_requested == "hard"
 
 

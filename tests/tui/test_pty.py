@@ -9,9 +9,8 @@ import re
 import shutil
 import sys
 
+import pexpect  # installed with the test extra
 import pytest
-
-pexpect = pytest.importorskip("pexpect")
 
 ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
 
