@@ -4,8 +4,11 @@ same code path as the app), a fresh key prefix per test."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -19,6 +22,30 @@ pytest_plugins = [
 ]
 
 _counter = itertools.count()
+
+# Every simulator the suite starts (in this process or a `phasegrid sim` child,
+# which inherits the environment) refuses calls that break R1's published
+# contract and logs them here; `_no_contract_violations` fails the test that
+# made one. See workflows/sim/contract_guard.py.
+CONTRACT_LOG = Path(tempfile.gettempdir()) / f"phasegrid-contract-{os.getpid()}.jsonl"
+os.environ.setdefault("PHASEGRID_SIM_CONTRACT", "record")  # TODO(issue 10): enforce
+os.environ["PHASEGRID_SIM_CONTRACT_LOG"] = str(CONTRACT_LOG)
+CONTRACT_LOG.unlink(missing_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_contract_violations() -> Iterator[None]:
+    before = CONTRACT_LOG.stat().st_size if CONTRACT_LOG.exists() else 0
+    yield
+    if CONTRACT_LOG.exists() and CONTRACT_LOG.stat().st_size > before:
+        with CONTRACT_LOG.open(encoding="utf-8") as fh:
+            fh.seek(before)
+            lines = [json.loads(line) for line in fh.read().splitlines() if line.strip()]
+        text = "\n".join(
+            f"  {v['operation']} {v['where']} {v['field']}: {v['rule']}: {v['message']}"
+            for v in lines[:20]
+        )
+        pytest.fail(f"{len(lines)} R1 contract violation(s):\n{text}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

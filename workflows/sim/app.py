@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -46,9 +47,14 @@ async def _not_allowed(request: Request, exc: Exception) -> JSONResponse:
 
 
 def build_app(sim: Simulator) -> Starlette:
+    from workflows.sim.contract_guard import ContractGuard
     from workflows.sim.routes import all_routes
 
-    app = Starlette(routes=all_routes(sim), exception_handlers={404: _not_found, 405: _not_allowed})
+    app = Starlette(
+        routes=all_routes(sim),
+        exception_handlers={404: _not_found, 405: _not_allowed},
+        middleware=[Middleware(ContractGuard, sim=sim)],
+    )
     app.state.sim = sim
     return app
 

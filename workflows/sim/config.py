@@ -8,12 +8,22 @@ config and the same request sequence behave identically.
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ProfileName = Literal["instant", "fast", "demo", "realistic"]
+ContractMode = Literal["off", "record", "enforce"]
+CONTRACT_ENV = "PHASEGRID_SIM_CONTRACT"
+
+
+def _contract_mode_from_env() -> ContractMode:
+    value = os.environ.get(CONTRACT_ENV, "record")
+    if value not in ("off", "record", "enforce"):
+        raise ValueError(f"{CONTRACT_ENV}={value!r}: expected off, record or enforce")
+    return value  # type: ignore[return-value]
 
 FaultAction = Literal[
     "fail_permanent",  # the activity FAILs with a validation error
@@ -172,6 +182,10 @@ class SimConfig(BaseModel):
     """The first N lookups of each activity answer 404 (deterministic, clock-free)."""
     max_ssids_per_ap_group: int = 15
     max_networks_per_pool: int = 64
+    contract: ContractMode = Field(default_factory=lambda: _contract_mode_from_env())
+    """How calls are held to R1's documents: see `workflows.sim.contract_guard`."""
+    record_file: str | None = None
+    """Append every request (secrets masked) to this JSON-lines file."""
 
     @field_validator("faults", mode="before")
     @classmethod

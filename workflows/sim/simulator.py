@@ -28,6 +28,7 @@ from workflows.sim.store import Store
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from workflows.r1.contract.validate import Violation
     from workflows.sim.pipeline import Ctx
 
 
@@ -54,6 +55,7 @@ class Simulator:
         )
         self.limiter = RateLimiter(cfg.rate_limit_per_minute, cfg.time_scale, cfg.rate_limit_burst)
         self.stats_counters = SimStats()
+        self.contract_violations: list[Violation] = []
         self.store = Store(cfg.max_ssids_per_ap_group, cfg.max_networks_per_pool)
         self.activities = ActivityBook(cfg.tenant_id, time.time(), self.clock.now())
         self.venue_id: str | None = None

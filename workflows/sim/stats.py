@@ -14,6 +14,7 @@ class SimStats:
         self.unauthorized = 0
         self.duplicates: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.contract_violations = 0
 
     def request(self, route: str) -> None:
         self.requests[route] += 1
@@ -34,4 +35,5 @@ class SimStats:
             "duplicate_create_attempts": sum(self.duplicates.values()),
             "duplicate_create_attempts_by_type": dict(sorted(self.duplicates.items())),
             "faults_injected": dict(sorted(self.faults.items())),
+            "contract_violations": self.contract_violations,
         }
