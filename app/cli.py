@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.sim",
     "app.commands.serve",  # `phasegrid serve`, `phasegrid mcp`
     "app.commands.remote",  # confirm/status/watch/cancel/retry/cleanup/jobs --server
+    "app.commands.r1",  # `phasegrid r1 check`
 )
 
 

@@ -36,6 +36,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--rate-limit", type=int, default=2000, help="calls per minute per tenant")
     p.add_argument("--no-retry-after", action="store_true", help="omit Retry-After on 429")
     p.add_argument("--extra-ap-serials", default="", help="comma-separated serials to add")
+    p.add_argument(
+        "--contract",
+        default=None,
+        choices=["off", "record", "enforce"],
+        help="hold calls to R1's documents (default: $PHASEGRID_SIM_CONTRACT, else record)",
+    )
+    p.add_argument("--record", default=None, metavar="FILE",
+                   help="append every request (secrets masked) to FILE as JSON lines")
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=run)
     return p
@@ -58,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
             rate_limit_per_minute=args.rate_limit,
             retry_after_header=not args.no_retry_after,
             extra_ap_serials=[s for s in args.extra_ap_serials.split(",") if s.strip()],
+            record_file=args.record,
+            **({"contract": args.contract} if args.contract else {}),
         )
     except ValueError as exc:
         print(f"phasegrid sim: {exc}", file=sys.stderr)

@@ -150,19 +150,29 @@ EXTRA_OPERATIONS: dict[str, dict[str, Any]] = {
     },
 }
 
+
 # Where a document is looser or stricter than the service it describes, the
 # one place we say so. Each entry: (a `$defs` name or "op:METHOD /path", a JSON
 # pointer inside it, the schema to put there, why). The build applies them.
-_ANY_PAGE = {
-    "type": "object",
-    "properties": {
-        "fields": {"type": "array", "items": {"type": "string"}},
-        "totalCount": {"type": "integer"},
-        "page": {"type": "integer"},
-        "data": {"type": "array", "items": {"$ref": "#/$defs/viewmodel_service_api.VenueData"}},
-    },
-    "unevaluatedProperties": False,
-}
+def _page_of(schema_name: str) -> dict[str, Any]:
+    """A view-model page: what every view-model query answers."""
+    return {
+        "type": "object",
+        "properties": {
+            "fields": {"type": "array", "items": {"type": "string"}},
+            "totalCount": {"type": "integer"},
+            "page": {"type": "integer"},
+            "data": {"type": "array", "items": {"$ref": f"#/$defs/{schema_name}"}},
+        },
+        "unevaluatedProperties": False,
+    }
+
+
+_APS_PAGE = [
+    {"$ref": "#/$defs/viewmodel_service_api.QueryResponseApQueryData"},
+    {"$ref": "#/$defs/viewmodel_service_api.QueryResponseGroupedApQueryData"},
+    {"$ref": "#/$defs/viewmodel_service_api.QueryResponseMeshApQueryData"},
+]
 
 CORRECTIONS: list[tuple[str, str, Any, str]] = [
     (
@@ -175,9 +185,22 @@ CORRECTIONS: list[tuple[str, str, Any, str]] = [
     (
         "op:POST /venues/query",
         "/responses/200/application~1json",
-        _ANY_PAGE,
+        _page_of("viewmodel_service_api.VenueData"),
         "The document gives one VenueData as the answer; the service answers a page "
         "{fields, totalCount, page, data: [VenueData]} like every view-model query.",
+    ),
+    (
+        "op:POST /wifiNetworks/query",
+        "/responses/200/application~1json",
+        _page_of("viewmodel_service_api.WifiNetworkQueryData"),
+        "As for venues: one WifiNetworkQueryData in the document, a page from the service.",
+    ),
+    (
+        "op:POST /venues/aps/query",
+        "/responses/200/application~1json",
+        {"anyOf": _APS_PAGE},
+        "oneOf over three page shapes that overlap (an empty page, or rows with only "
+        "common fields, fit all three): the service answers one of them, so anyOf.",
     ),
 ]
 
