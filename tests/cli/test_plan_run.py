@@ -4,20 +4,20 @@ a private embedded Redis, the in-process simulator, exit codes and --json."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.envs import child_env
 from workflows.inputs.samples import sample_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def phasegrid(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASEGRID", "R1_"))}
+    env = child_env()
     env["XDG_DATA_HOME"] = str(tmp_path / "data")  # a private embedded Redis
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],

@@ -4,7 +4,6 @@ simulator it was planned against (`phasegrid serve` never claims it)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from redis import Redis
 from engine.keys import GlobalKeys
 from engine.redis_server import EmbeddedRedis
 from engine.targets import target_key
+from tests.envs import child_env
 from tests.fixtures_sim import serve_sim
 from tests.workflows.rig import sim_for
 from workflows.inputs.samples import sample_units
@@ -32,7 +32,7 @@ def writes(stats: dict) -> int:
 
 
 def env_for(redis_url: str, data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASEGRID", "R1_"))}
+    env = child_env()
     env.update(PHASEGRID_REDIS_URL=redis_url, XDG_DATA_HOME=str(data), PYTHONPATH=str(ROOT))
     return env
 

@@ -29,6 +29,7 @@ from engine.planner_lease import DEAD_PLANNER, reap_dead_planners
 from engine.redis_server import EmbeddedRedis, _ping
 from engine.store import Store
 from tests.engine import stayup_flows
+from tests.envs import child_env
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ SECRETS = ("hunter2-u1", "hunter2-u2")
 
 
 def env(**extra: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PHASEGRID", "R1_"))}
+    base = child_env()
     return {**base, "PYTHONPATH": str(ROOT), **extra}
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from engine.bounds import MAX_INPUT_BYTES, MAX_UNITS_PER_JOB
 from engine.errors import InputError
+from tests.envs import child_env
 from workflows.inputs import load_units, parse_units_csv, validate_cloudpath
 from workflows.inputs.samples import sample_cloudpath_data
 from workflows.loaders import load_options_file
@@ -72,7 +73,7 @@ def test_cloudpath_export_over_the_limit_is_refused() -> None:
 
 def test_cli_refuses_an_oversized_input(tmp_path: Path) -> None:
     big = sparse(tmp_path / "units.csv", MAX_INPUT_BYTES + 1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PHASEGRID", "R1_"))}
+    env = child_env()
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(

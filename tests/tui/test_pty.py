@@ -4,13 +4,14 @@ in 256 colours and in the 16-colour `standard` system."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
 
 import pexpect  # installed with the test extra
 import pytest
+
+from tests.envs import child_env
 
 ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
 
@@ -32,7 +33,7 @@ def phasegrid_cmd() -> list[str]:
     ],
 )
 def test_demo_in_a_real_terminal(tmp_path, env_extra) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "PHASEGRID"))}
+    env = child_env(("TEXTUAL", "PHASEGRID"))
     env.pop("NO_COLOR", None)
     env.update(env_extra)
     env["XDG_DATA_HOME"] = str(tmp_path / "data")  # a private embedded Redis
@@ -84,7 +85,7 @@ def test_a_script_confirms_the_plan_the_operator_is_looking_at(tmp_path) -> None
     """`phasegrid demo --serve`: the TUI's engine also answers JSON-RPC on loopback."""
     import httpx
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "PHASEGRID"))}
+    env = child_env(("TEXTUAL", "PHASEGRID"))
     env.update(TERM="xterm-256color", XDG_DATA_HOME=str(tmp_path / "data"))
     port = _free_port()
     cmd = phasegrid_cmd()
