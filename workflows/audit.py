@@ -1,5 +1,7 @@
 """Audit: read R1 back (bulk reads) and report, per unit, whether what the job
-created or adopted is present, missing or drifted."""
+created or adopted is present, missing or drifted. Only document fields are
+read. R1 keeps one identity per DPSK passphrase: per identity group holding
+the job's passphrases, one `identities` item counts them."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
         )
         idgs = (
             {g.id: g for g in await client.list_identity_groups()}
-            if "identity_group" in kinds
+            if kinds & {"identity_group", "passphrase"}
             else {}
         )
         groups: dict[str, Any] = {}
@@ -48,10 +50,37 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
         }:
             if pool_id in pools:
                 phrases[pool_id] = {p.id for p in await client.list_passphrases(pool_id)}
+        identities: dict[str, set[str]] = {}  # group id -> passphrase ids with an identity
+        for pool_id in phrases:
+            group_id = pools[pool_id].identity_group_id
+            if group_id in idgs and group_id not in identities:
+                identities[group_id] = {
+                    i.dpsk_guid for i in await client.list_identities(group_id) if i.dpsk_guid
+                }
     items = [check(e, nets, pools, idgs, groups, aps, phrases) for e in latest.values()]
+    items += identity_items(latest.values(), pools, identities)
     return AuditReport(
         job_id=ctx.job_id, workflow=ctx.workflow, checked_at=ctx.clock(), items=items
     )
+
+
+def identity_items(entries: Any, pools: dict, identities: dict[str, set[str]]) -> list[AuditItem]:
+    """Per group: how many of the job's present passphrases have their identity."""
+    by_group: dict[str, list[Any]] = {}
+    for e in entries:
+        pool = pools.get(e.parent.get("pool_id")) if e.resource == "passphrase" else None
+        if pool is not None and pool.identity_group_id in identities:
+            by_group.setdefault(pool.identity_group_id, []).append(e)
+    out = []
+    for group_id, phrases in by_group.items():
+        have = sum(1 for e in phrases if e.id in identities[group_id])
+        units = {e.unit for e in phrases}
+        out.append(AuditItem(
+            unit=units.pop() if len(units) == 1 else None, resource="identities", id=group_id,
+            status="present" if have == len(phrases) else "drifted",
+            detail=f"{have} of {len(phrases)} passphrase(s) have their identity",
+        ))  # fmt: skip
+    return out
 
 
 def check(
@@ -81,7 +110,10 @@ def check(
         elif p.get("identity_group_id") and pool.identity_group_id != p["identity_group_id"]:
             status, detail = "drifted", "moved to another identity group"
     elif k == "identity_group":
-        status = "present" if e.id in idgs else "missing"
+        group = idgs.get(e.id)
+        status = "present" if group is not None else "missing"
+        if group is not None and group.identity_count is not None:
+            detail = f"{group.identity_count} identities"
     elif k == "ap_group":
         status = "present" if e.id in groups else "missing"
     elif k == "binding":
