@@ -144,7 +144,9 @@ class CpBind(R1Phase):
         before = await client.get_dpsk_pool(pool_id)
         await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
         after = await client.get_dpsk_pool(pool_id)
-        grew = (after.network_count or 0) > (before.network_count or 0) if before and after else False
+        grew = bool(before and after) and (after.network_count or 0) > (
+            before.network_count or 0
+        )
         if grew:
             ctx.record("binding", network_id, parent=parent)
         else:
