@@ -144,10 +144,9 @@ class CpBind(R1Phase):
         before = await client.get_dpsk_pool(pool_id)
         await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
         after = await client.get_dpsk_pool(pool_id)
-        grew = bool(before and after) and (after.network_count or 0) > (
-            before.network_count or 0
-        )
-        if grew:
+        was = before.network_count or 0 if before is not None else None
+        now = after.network_count or 0 if after is not None else None
+        if was is not None and now is not None and now > was:
             ctx.record("binding", network_id, parent=parent)
         else:
             ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
