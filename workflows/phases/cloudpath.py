@@ -158,8 +158,13 @@ class CpBind(R1Phase):
                 "binding", pool.name, f"pool already serves {pool.network_count} networks "
                 f"(R1 allows {MAX_NETWORKS_PER_POOL})",
             )  # fmt: skip
-        detail = f"pool serves {pool.network_count} network(s)" if pool is not None else None
-        return create("binding", ctx.options.network_name, detail=detail, calls=3)
+        net = inv.network_by_name(ctx.options.network_name)
+        if net is not None and pool is not None and (pool.network_count or 0) >= 1:
+            # R1 says how many networks a pool serves, not which: the run's PUT is
+            # idempotent and tells (networkCount grows only if it was not bound).
+            detail = f"pool serves {pool.network_count} network(s); bind is idempotent"
+            return reuse("binding", net.name or "", net.id, detail=detail, calls=3)
+        return create("binding", ctx.options.network_name, calls=3)
 
 
 def skip_revoked(opts: Any, unit: Any) -> bool:

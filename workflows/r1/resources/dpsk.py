@@ -43,6 +43,10 @@ file; the R1 user guide ("Importing DPSK Passphrases from a CSV File") says the
 headers must match the downloaded template exactly and names Username, Number
 of devices and MAC Address; the other names follow the UI's field labels."""
 PASSPHRASE_CSV_FILENAME = "passphrases.csv"
+PASSPHRASE_FILTERS = frozenset(
+    {"networkId", "vlanId", "passphrase", "mac", "username", "email", "phoneNumber", "status"}
+)
+"""dpsk_service DpskPassphraseFilters: each a list of exact values."""
 PAGE_SIZE = 100
 """Items per page of every listing here (R1 pages these services at 100 or less)."""
 
@@ -272,12 +276,23 @@ class DpskApi(R1Transport):
         )
 
     async def iter_passphrases(
-        self, pool_id: str, *, search: str | None = None, page_size: int | None = None
+        self,
+        pool_id: str,
+        *,
+        search: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
     ) -> AsyncIterator[Passphrase]:
-        """`search`: R1's substring search on the username."""
+        """`search`: R1's substring search on the username; `filters`: exact values
+        of the DpskPassphraseFilters fields (e.g. `{"username": [...]}`)."""
         body: dict[str, Any] = {}
         if search:
             body |= {"searchString": search, "searchTargetFields": ["username"]}
+        if filters:
+            unknown = set(filters) - PASSPHRASE_FILTERS
+            if unknown:  # R1 would ignore them and answer the whole pool
+                raise ValueError(f"not a DpskPassphraseFilters field: {sorted(unknown)}")
+            body["filters"] = {k: v if isinstance(v, list) else [v] for k, v in filters.items()}
         async for raw in iter_query(
             self,
             "/dpskServices/{poolId}/passphrases/query",
