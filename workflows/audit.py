@@ -1,7 +1,7 @@
 """Audit: read R1 back (bulk reads) and report, per unit, whether what the job
 created or adopted is present, missing or drifted. Only document fields are
-read. R1 keeps one identity per DPSK passphrase: per identity group holding
-the job's passphrases, one `identities` item counts them."""
+read. R1 keeps one identity per DPSK passphrase: an identity group's item
+counts its identities, and a passphrase whose identity is gone has drifted."""
 
 from __future__ import annotations
 
@@ -57,34 +57,24 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
                 identities[group_id] = {
                     i.dpsk_guid for i in await client.list_identities(group_id) if i.dpsk_guid
                 }
-    items = [check(e, nets, pools, idgs, groups, aps, phrases) for e in latest.values()]
-    items += identity_items(latest.values(), pools, identities)
+    with_identity = set().union(*identities.values()) if identities else set()
+    items = [
+        check(e, nets, pools, idgs, groups, aps, phrases, with_identity) for e in latest.values()
+    ]
     return AuditReport(
         job_id=ctx.job_id, workflow=ctx.workflow, checked_at=ctx.clock(), items=items
     )
 
 
-def identity_items(entries: Any, pools: dict, identities: dict[str, set[str]]) -> list[AuditItem]:
-    """Per group: how many of the job's present passphrases have their identity."""
-    by_group: dict[str, list[Any]] = {}
-    for e in entries:
-        pool = pools.get(e.parent.get("pool_id")) if e.resource == "passphrase" else None
-        if pool is not None and pool.identity_group_id in identities:
-            by_group.setdefault(pool.identity_group_id, []).append(e)
-    out = []
-    for group_id, phrases in by_group.items():
-        have = sum(1 for e in phrases if e.id in identities[group_id])
-        units = {e.unit for e in phrases}
-        out.append(AuditItem(
-            unit=units.pop() if len(units) == 1 else None, resource="identities", id=group_id,
-            status="present" if have == len(phrases) else "drifted",
-            detail=f"{have} of {len(phrases)} passphrase(s) have their identity",
-        ))  # fmt: skip
-    return out
-
-
 def check(
-    e: Any, nets: dict, pools: dict, idgs: dict, groups: dict, aps: dict, phrases: dict
+    e: Any,
+    nets: dict,
+    pools: dict,
+    idgs: dict,
+    groups: dict,
+    aps: dict,
+    phrases: dict,
+    with_identity: set[str] | None = None,
 ) -> AuditItem:
     status, detail = "present", None
     k, p = e.resource, e.parent
@@ -146,6 +136,9 @@ def check(
     elif k == "passphrase":
         pool_id = p.get("pool_id")
         status = "present" if e.id in phrases.get(pool_id, set()) else "missing"
+        group_id = pools[pool_id].identity_group_id if pool_id in pools else None
+        if status == "present" and group_id in idgs and e.id not in (with_identity or set()):
+            status, detail = "drifted", "its identity is gone"
     else:
         status = "unknown"
     return AuditItem(unit=e.unit, resource=k, id=e.id, name=e.name, status=status, detail=detail)
