@@ -1,5 +1,7 @@
 """Audit: read R1 back (bulk reads) and report, per unit, whether what the job
-created or adopted is present, missing or drifted."""
+created or adopted is present, missing or drifted. Only document fields are
+read. R1 keeps one identity per DPSK passphrase: an identity group's item
+counts its identities, and a passphrase whose identity is gone has drifted."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
         )
         idgs = (
             {g.id: g for g in await client.list_identity_groups()}
-            if "identity_group" in kinds
+            if kinds & {"identity_group", "passphrase"}
             else {}
         )
         groups: dict[str, Any] = {}
@@ -48,14 +50,31 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
         }:
             if pool_id in pools:
                 phrases[pool_id] = {p.id for p in await client.list_passphrases(pool_id)}
-    items = [check(e, nets, pools, idgs, groups, aps, phrases) for e in latest.values()]
+        identities: dict[str, set[str]] = {}  # group id -> passphrase ids with an identity
+        for pool_id in phrases:
+            group_id = pools[pool_id].identity_group_id
+            if group_id in idgs and group_id not in identities:
+                identities[group_id] = {
+                    i.dpsk_guid for i in await client.list_identities(group_id) if i.dpsk_guid
+                }
+    with_identity = set().union(*identities.values()) if identities else set()
+    items = [
+        check(e, nets, pools, idgs, groups, aps, phrases, with_identity) for e in latest.values()
+    ]
     return AuditReport(
         job_id=ctx.job_id, workflow=ctx.workflow, checked_at=ctx.clock(), items=items
     )
 
 
 def check(
-    e: Any, nets: dict, pools: dict, idgs: dict, groups: dict, aps: dict, phrases: dict
+    e: Any,
+    nets: dict,
+    pools: dict,
+    idgs: dict,
+    groups: dict,
+    aps: dict,
+    phrases: dict,
+    with_identity: set[str] | None = None,
 ) -> AuditItem:
     status, detail = "present", None
     k, p = e.resource, e.parent
@@ -81,7 +100,10 @@ def check(
         elif p.get("identity_group_id") and pool.identity_group_id != p["identity_group_id"]:
             status, detail = "drifted", "moved to another identity group"
     elif k == "identity_group":
-        status = "present" if e.id in idgs else "missing"
+        group = idgs.get(e.id)
+        status = "present" if group is not None else "missing"
+        if group is not None and group.identity_count is not None:
+            detail = f"{group.identity_count} identities"
     elif k == "ap_group":
         status = "present" if e.id in groups else "missing"
     elif k == "binding":
@@ -114,6 +136,9 @@ def check(
     elif k == "passphrase":
         pool_id = p.get("pool_id")
         status = "present" if e.id in phrases.get(pool_id, set()) else "missing"
+        group_id = pools[pool_id].identity_group_id if pool_id in pools else None
+        if status == "present" and group_id in idgs and e.id not in (with_identity or set()):
+            status, detail = "drifted", "its identity is gone"
     else:
         status = "unknown"
     return AuditItem(unit=e.unit, resource=k, id=e.id, name=e.name, status=status, detail=detail)

@@ -2,9 +2,13 @@
 (see `cleanup_select`: the rest is kept and the plan says so), in reverse
 dependency order.
 
-    passphrases (global, bulk) -> per unit: lan_ports -> deactivate -> networks
-      -> pools -> identity_groups -> aps (back to their group) -> ap_groups
-    -> job-wide resources (global, last)
+    passphrases (global, bulk) -> their identities (global, bulk) -> per unit:
+      lan_ports -> deactivate -> networks -> pools -> identity_groups
+      -> aps (back to their group) -> ap_groups -> job-wide resources (global, last)
+
+R1 keeps one identity per DPSK passphrase in the pool's identity group, and a
+group holding identities cannot be deleted: the identities of the passphrases
+the job created (and only those) go before any group.
 
 Deleting a network also unbinds its DPSK pool (R1 has no separate unbind
 call), so "unbind" happens with the network deletion. Every step checks the
@@ -59,7 +63,7 @@ async def read_tagged(client: R1Client, item: CleanupItem, venue_id: str) -> Any
     if item.kind == "network":
         return await first(client.iter_wifi_networks(filters={"id": [item.id]}))
     if item.kind == "identity_group":
-        return await first(client.iter_identity_groups(filters={"id": [item.id]}))
+        return await client.get_identity_group(item.id)
     if item.kind == "ap_group":
         return await first(client.iter_ap_groups(venue_id=venue_id, filters={"id": [item.id]}))
     return None
@@ -109,7 +113,7 @@ async def delete_item(
                 return False
             await _gone_ok(ctx, client, await client.delete_wifi_network(item.id))
         elif k == "dpsk_pool":
-            if await first(client.iter_dpsk_pools(filters={"id": [item.id]})) is None:
+            if await client.get_dpsk_pool(item.id) is None:
                 return False
             await _gone_ok(ctx, client, await client.delete_dpsk_pool(item.id))
         elif k == "identity_group":
@@ -195,7 +199,7 @@ class DeletePassphrases(R1Phase):
 
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
         for pool_id, ids in ctx.options.passphrases.items():
-            if await first(client.iter_dpsk_pools(filters={"id": [pool_id]})) is None:
+            if await client.get_dpsk_pool(pool_id) is None:
                 continue
             present = {p.id for p in await client.list_passphrases(pool_id)}
             todo = [i for i in ids if i in present]
@@ -219,6 +223,46 @@ class DeletePassphrases(R1Phase):
             detail="; ".join(
                 [f"{n} passphrase(s) in {len(ctx.options.passphrases)} pool(s)", *note]
             ),
+        )
+
+
+def identities_by_group(opts: CleanupOptions) -> dict[str, set[str]]:
+    """Identity group id -> the job's passphrase ids whose identities it holds."""
+    out: dict[str, set[str]] = {}
+    for pool_id, ids in opts.passphrases.items():
+        group_id = opts.pool_groups.get(pool_id)
+        if group_id:
+            out.setdefault(group_id, set()).update(ids)
+    return out
+
+
+class DeleteIdentities(R1Phase):
+    """Global: the identities R1 made for the job's passphrases (`dpskGuid` is
+    the passphrase), one bulk delete per group and 1,000 ids. Any other
+    identity stays (and so does its group: R1 refuses to delete it)."""
+
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        for group_id, phrase_ids in identities_by_group(ctx.options).items():
+            if await client.get_identity_group(group_id) is None:
+                continue
+            ours = [i.id for i in await client.list_identities(group_id)
+                    if i.dpsk_guid in phrase_ids]  # fmt: skip
+            for start in range(0, len(ours), DELETE_CHUNK):
+                chunk = ours[start : start + DELETE_CHUNK]
+                await wait(ctx, client, await client.delete_identities(group_id, chunk))
+                ctx.log(f"deleted {start + len(chunk)}/{len(ours)} identities of {group_id}")
+            ctx.incr("identities_deleted", len(ours))
+
+    async def plan(self, ctx: PlanContext) -> PhasePlan:
+        groups = identities_by_group(ctx.options)
+        n = sum(len(v) for v in groups.values())
+        if not n:
+            return PhasePlan(action="skip", resource="identity")
+        return PhasePlan(
+            action="delete",
+            resource="identity",
+            calls=sum(2 + -(-len(v) // DELETE_CHUNK) for v in groups.values()),
+            detail=f"up to {n} identities (one per passphrase) in {len(groups)} group(s)",
         )
 
 
@@ -258,8 +302,16 @@ def r1_cleanup() -> WorkflowSpec:
             per_unit=False,
             destructive=True,
         ),
+        PhaseSpec(
+            id="identities",
+            title="Delete identities",
+            executor=DeleteIdentities(),
+            per_unit=False,
+            depends_on=("passphrases",),
+            destructive=True,
+        ),
     ]
-    previous = "passphrases"
+    previous = "identities"
     for pid in UNIT_ORDER:
         phases.append(
             PhaseSpec(

@@ -97,11 +97,16 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
         users[(e.resource, e.id)].add(e.unit)
     units: dict[str, list[CleanupItem]] = defaultdict(list)
     passphrases: dict[str, list[str]] = defaultdict(list)
+    pool_groups: dict[str, str] = {}  # where R1 keeps each pool's passphrase identities
     global_items: list[CleanupItem] = []
     kept: Counter[str] = Counter()
     venue_id = next((e.parent["venue_id"] for e in first.values() if e.parent.get("venue_id")),
                     None)  # fmt: skip
     for k, e in first.items():
+        group_id = e.parent.get("identity_group_id")
+        if group_id and (e.resource == "dpsk_pool" or e.parent.get("pool_id")):
+            pool_groups.setdefault(e.id if e.resource == "dpsk_pool" else e.parent["pool_id"],
+                                   group_id)  # fmt: skip
         why = keep.get(k)
         if why is not None:
             kept[e.resource] += 1
@@ -125,6 +130,7 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
         venue_id=venue_id,
         source_job=source.job_id,
         passphrases=dict(passphrases),
+        pool_groups={p: g for p, g in pool_groups.items() if p in passphrases},
         global_items=global_items,
         kept=dict(kept),
     )

@@ -194,6 +194,10 @@ class CleanupOptions(_Model):
     passphrases: dict[str, list[str]] = Field(
         default_factory=dict, description="Pool id -> passphrase ids to delete."
     )
+    pool_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="Pool id -> its identity group id (where its passphrases' identities are).",
+    )
     global_items: list[CleanupItem] = Field(
         default_factory=list, description="Job-wide resources (deleted last)."
     )

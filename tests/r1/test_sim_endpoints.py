@@ -46,8 +46,9 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         ident = await h.ok(await r1.create_identity_group("ig-101", description="unit 101"))
         assert ident.id in {g.id for g in await r1.list_identity_groups()}
         pool = await h.ok(await r1.create_dpsk_pool(ident.id, "pool-101", passphrase_length=12))
-        pools = await r1.list_dpsk_pools(filters={"name": "pool-101"})
-        assert [p.id for p in pools] == [pool.id] and pools[0].passphrase_length == 12
+        found_pool = await r1.find_dpsk_pool("pool-101")
+        assert found_pool is not None and found_pool.id == pool.id
+        assert found_pool.passphrase_length == 12 and found_pool.identity_group_id == ident.id
 
         net = await h.ok(
             await r1.create_wifi_network("net-101", "Unit 101", network_type="dpsk", vlan_id=101)
@@ -81,6 +82,8 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         assert by_user["resident-5"].passphrase.get_secret_value() == "csv-pass-0005"
         assert by_user["resident-5"].number_of_devices == 3
         assert len(by_user["generated"].passphrase.get_secret_value()) == 12
+        identities = await r1.list_identities(ident.id, page_size=10)  # one per passphrase
+        assert sorted(i.dpsk_guid or "" for i in identities) == sorted(p.id for p in phrases)
 
         await h.ok(await r1.set_ap_lan_port_override(venue_id, serial))
         await h.ok(await r1.set_ap_lan_port(venue_id, serial, 2, untag_id=101))
@@ -92,6 +95,7 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         await h.ok(await r1.deactivate_network(venue_id, net.id))
         await h.ok(await r1.delete_wifi_network(net.id))
         await h.ok(await r1.delete_dpsk_pool(pool.id))
+        await h.ok(await r1.delete_identities(ident.id, [i.id for i in identities]))
         await h.ok(await r1.delete_identity_group(ident.id))
         await h.ok(await r1.assign_ap_to_group(venue_id, default_group, serial))
         await h.ok(await r1.delete_ap_group(venue_id, group.id))

@@ -23,10 +23,11 @@ async def activity(client: httpx.AsyncClient, headers: dict[str, str], rid: str)
 
 
 async def write_ok(client: httpx.AsyncClient, headers: dict[str, str], method: str, url: str,
-                   **kwargs: Any) -> dict[str, Any]:
-    """Send a write, expect 202, and (instant profile) its activity to SUCCEED."""
+                   status: int = 202, **kwargs: Any) -> dict[str, Any]:
+    """Send a write, expect 202 (or the documented `status`), and (instant profile) its
+    activity to SUCCEED."""
     r = await client.request(method, url, headers=headers, **kwargs)
-    assert r.status_code == 202, r.text
+    assert r.status_code == status, r.text
     body = r.json()
     act = await activity(client, headers, body["requestId"])
     assert act["status"] == "SUCCESS", act
@@ -34,12 +35,13 @@ async def write_ok(client: httpx.AsyncClient, headers: dict[str, str], method: s
 
 
 async def write_fails(client: httpx.AsyncClient, headers: dict[str, str], method: str,
-                      url: str, **kwargs: Any) -> list[str]:
-    """Send a write, expect 202 and a FAILed activity; return the innermost messages."""
+                      url: str, status: int = 202, **kwargs: Any) -> list[str]:
+    """Send a write, expect 202 (or `status`) and a FAILed activity; return the innermost
+    messages."""
     import json
 
     r = await client.request(method, url, headers=headers, **kwargs)
-    assert r.status_code == 202, r.text
+    assert r.status_code == status, r.text
     act = await activity(client, headers, r.json()["requestId"])
     assert act["status"] == "FAIL", act
     outer = json.loads(act["error"])

@@ -114,10 +114,11 @@ async def test_pool_name_unique(sim_client: httpx.AsyncClient, sim_headers: dict
     for name in ("ig1", "ig2"):
         ids.append((await sim_client.post("/identityGroups", json={"name": name},
                                           headers=sim_headers)).json()["id"])
-    await sim_client.post(f"/identityGroups/{ids[0]}/dpskServices", json={"name": "pool"},
+    body = {"name": "pool", "passphraseFormat": "KEYBOARD_FRIENDLY", "passphraseLength": 12}
+    await sim_client.post(f"/identityGroups/{ids[0]}/dpskServices", json=body,
                           headers=sim_headers)
     msgs = await write_fails(sim_client, sim_headers, "POST",
-                             f"/identityGroups/{ids[1]}/dpskServices", json={"name": "pool"})
+                             f"/identityGroups/{ids[1]}/dpskServices", json=body)
     assert msgs == ["Name must be unique"]
 
 

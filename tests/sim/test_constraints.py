@@ -23,7 +23,8 @@ async def _network(c: httpx.AsyncClient, h: dict, name: str, kind: str = "dpsk")
 async def _group_and_pool(c: httpx.AsyncClient, h: dict, name: str) -> tuple[str, str]:
     gid = (await write_ok(c, h, "POST", "/identityGroups", json={"name": name}))["id"]
     pid = (await write_ok(c, h, "POST", f"/identityGroups/{gid}/dpskServices",
-                          json={"name": name, "passphraseLength": 12}))["id"]
+                          json={"name": name, "passphraseFormat": "MOST_SECURED",
+                                "passphraseLength": 12}))["id"]
     return gid, pid
 
 
@@ -58,10 +59,16 @@ async def test_full_teardown_order(sim: Simulator, sim_client: httpx.AsyncClient
     await write_ok(c, h, "DELETE", f"/venues/{venue}/apGroups/{ap_group}")
     await write_ok(c, h, "DELETE", f"/venues/{venue}/wifiNetworks/{nid}")
     await write_ok(c, h, "DELETE", f"/wifiNetworks/{nid}")
-    ids = [p["id"] for p in (await c.get(f"/dpskServices/{pid}/passphrases",
-                                         headers=h)).json()["content"]]
+    ids = [p["id"] for p in (await c.post(f"/dpskServices/{pid}/passphrases/query",
+                                          headers=h, json={})).json()["data"]]
     await write_ok(c, h, "DELETE", f"/dpskServices/{pid}/passphrases", json=ids)
     await write_ok(c, h, "DELETE", f"/dpskServices/{pid}")
+    # the passphrase's identity stays (as in R1) and keeps the group until deleted
+    assert "has identities" in (await write_fails(c, h, "DELETE", f"/identityGroups/{gid}"))[0]
+    identities = (await c.get(f"/identityGroups/{gid}/identities", headers=h)).json()
+    assert [i["dpskGuid"] for i in identities] == ids
+    await write_ok(c, h, "DELETE", f"/identityGroups/{gid}/identities",
+                   json=[i["id"] for i in identities])
     await write_ok(c, h, "DELETE", f"/identityGroups/{gid}")
     counts = sim.stats()["resources"]
     assert counts["identityGroups"] == counts["dpskServices"] == counts["wifiNetworks"] == 0
@@ -137,7 +144,9 @@ async def test_one_pool_per_identity_group(sim_client: httpx.AsyncClient,
                                            sim_headers: dict) -> None:
     gid, _ = await _group_and_pool(sim_client, sim_headers, "g")
     msgs = await write_fails(sim_client, sim_headers, "POST",
-                             f"/identityGroups/{gid}/dpskServices", json={"name": "second"})
+                             f"/identityGroups/{gid}/dpskServices",
+                             json={"name": "second", "passphraseFormat": "NUMBERS_ONLY",
+                                   "passphraseLength": 8})
     assert msgs == ["Identity group already has a DPSK service"]
 
 

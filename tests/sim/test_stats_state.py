@@ -68,7 +68,8 @@ async def test_state_file_round_trip(tmp_path: Path) -> None:
     venue = sim.venue_id
     gid = (await write_ok(c, h, "POST", "/identityGroups", json={"name": "g"}))["id"]
     pid = (await write_ok(c, h, "POST", f"/identityGroups/{gid}/dpskServices",
-                          json={"name": "p"}))["id"]
+                          json={"name": "p", "passphraseFormat": "MOST_SECURED",
+                                "passphraseLength": 18}))["id"]
     nid = (await write_ok(c, h, "POST", "/wifiNetworks", json={
         "name": "nw", "type": "dpsk", "wlan": {"ssid": "nw"}}))["response"]["id"]
     await write_ok(c, h, "PUT", f"/wifiNetworks/{nid}/dpskServices/{pid}")

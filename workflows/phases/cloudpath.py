@@ -19,6 +19,8 @@ from workflows.provenance import untagged_action
 from workflows.r1 import PassphraseRow, R1Client, raise_for_activity
 from workflows.r1ctx import find_or_create, first, wait
 
+MAX_NETWORKS_PER_POOL = 64
+
 
 def pool_name(opts: Any) -> str:
     if opts.pool_name:
@@ -49,8 +51,8 @@ class CpIdentityGroup(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
         name = group_name(ctx.options)
 
-        async def find() -> Any:
-            return await first(client.iter_identity_groups(filters={"name": [name]}))
+        async def find() -> Any:  # R1 searches substrings: the exact name is matched here
+            return await client.find_identity_group(name)
 
         found = await find_or_create(
             ctx,
@@ -135,25 +137,34 @@ class CpNetwork(R1Phase):
 
 class CpBind(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        """R1 says how many networks a pool serves (`networkCount`), not which: the
+        bind (idempotent) is ours when it raised the count."""
         network_id, pool_id = ctx.values["network_id"], ctx.values["pool_id"]
-        pool = await first(client.iter_dpsk_pools(filters={"id": [pool_id]}))
         parent = {"pool_id": pool_id, "network_id": network_id}
-        if pool is not None and network_id in (pool.network_ids or []):
-            ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
-            return
+        before = await client.get_dpsk_pool(pool_id)
         await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
-        ctx.record("binding", network_id, parent=parent)
+        after = await client.get_dpsk_pool(pool_id)
+        was = before.network_count or 0 if before is not None else None
+        now = after.network_count or 0 if after is not None else None
+        if was is not None and now is not None and now > was:
+            ctx.record("binding", network_id, parent=parent)
+        else:
+            ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
-        net, pool = (
-            inv.network_by_name(ctx.options.network_name),
-            inv.pool_by_name(pool_name(ctx.options)),
-        )
-        if net is not None and pool is not None and net.id in (pool.network_ids or []):
-            return reuse("binding", net.name or "", net.id)
-        if pool is not None and len(pool.network_ids or []) >= 64:
-            return conflict("binding", pool.name, "pool already serves 64 networks")
-        return create("binding", ctx.options.network_name)
+        pool = inv.pool_by_name(pool_name(ctx.options))
+        if pool is not None and (pool.network_count or 0) >= MAX_NETWORKS_PER_POOL:
+            return conflict(
+                "binding", pool.name, f"pool already serves {pool.network_count} networks "
+                f"(R1 allows {MAX_NETWORKS_PER_POOL})",
+            )  # fmt: skip
+        net = inv.network_by_name(ctx.options.network_name)
+        if net is not None and pool is not None and (pool.network_count or 0) >= 1:
+            # R1 says how many networks a pool serves, not which: the run's PUT is
+            # idempotent and tells (networkCount grows only if it was not bound).
+            detail = f"pool serves {pool.network_count} network(s); bind is idempotent"
+            return reuse("binding", net.name or "", net.id, detail=detail, calls=3)
+        return create("binding", ctx.options.network_name, calls=3)
 
 
 def skip_revoked(opts: Any, unit: Any) -> bool:

@@ -11,7 +11,7 @@ from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.phases.base import R1Phase, bad_name, claim, conflict, create, reuse, unit_names
 from workflows.r1 import R1Client
-from workflows.r1ctx import find_or_create, first
+from workflows.r1ctx import find_or_create
 
 
 class IdentityGroupPhase(R1Phase):
@@ -21,8 +21,8 @@ class IdentityGroupPhase(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
         name = self.name_of(ctx)
 
-        async def find() -> Any:
-            return await first(client.iter_identity_groups(filters={"name": [name]}))
+        async def find() -> Any:  # R1 searches substrings: the exact name is matched here
+            return await client.find_identity_group(name)
 
         found = await find_or_create(
             ctx, client, locks=cache.extra.setdefault("locks", {}),
@@ -78,7 +78,7 @@ class DpskPoolPhase(R1Phase):
         if existing is None and other is not None:
             return reuse("dpsk_pool", name, None, detail=f"shared with unit {other}")
         if existing is None:
-            if group is not None and (group.model_extra or {}).get("dpskPoolId") in inv.pools:
+            if group is not None and group.dpsk_pool_id in inv.pools:
                 return conflict("dpsk_pool", name, "its identity group already has another pool")
             return create("dpsk_pool", name)
         if group is None or existing.identity_group_id != group.id:
@@ -106,8 +106,8 @@ async def ensure_pool(
 ) -> str:
     """Find the DPSK pool by name (it must sit under `group_id`) or create it there."""
 
-    async def find() -> Any:
-        return await first(client.iter_dpsk_pools(filters={"name": [name]}))
+    async def find() -> Any:  # R1 searches substrings: the exact name is matched here
+        return await client.find_dpsk_pool(name)
 
     def check(pool: Any) -> str | None:
         if pool.identity_group_id and pool.identity_group_id != group_id:

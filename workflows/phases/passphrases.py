@@ -88,6 +88,9 @@ class PassphrasesPhase(R1Phase):
             have_now = await pool_usernames(client, pool_id)
         else:
             have_now = have
+        parent = {"pool_id": pool_id}
+        if ctx.values.get("identity_group_id"):  # where its identity lives (cleanup)
+            parent["identity_group_id"] = ctx.values["identity_group_id"]
         missing_now = [r.username for r in rows if r.username not in have_now]
         if missing_now:
             raise TransientError(f"{len(missing_now)} passphrase(s) not visible in the pool yet")
@@ -97,7 +100,7 @@ class PassphrasesPhase(R1Phase):
                 "passphrase",
                 have_now[r.username],
                 name=r.username,
-                parent={"pool_id": pool_id},
+                parent=parent,
                 action=action,
             )
         ctx.incr("passphrases", len(rows))
@@ -110,7 +113,10 @@ class PassphrasesPhase(R1Phase):
         if (too_long := bad_name("passphrase_username", last)) is not None:
             return too_long
         pool = inv.pool_by_name(unit_names(ctx)["pool"])
-        count = (pool.model_extra or {}).get("passphraseCount") if pool is not None else None
+        # DpskPoolDto has no passphrase count; R1 keeps one identity per passphrase,
+        # so the pool's identity group counts them (IdentityGroup.identityCount).
+        group = inv.identity_groups.get(pool.identity_group_id or "") if pool else None
+        count = group.identity_count if group is not None else None
         if pool is not None and isinstance(count, int) and count >= want:
             return reuse("passphrase", unit_names(ctx)["pool"], pool.id, detail=f"{count} in pool")
         mode = "CSV import" if want > popts.bulk_threshold else "one call each"

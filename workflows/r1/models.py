@@ -95,21 +95,46 @@ class WifiNetwork(R1Model):
 
 
 class IdentityGroup(R1Model):
+    """identity_management IdentityGroup: `dpskPoolId` is its pool, `identityCount`
+    how many identities (one per DPSK passphrase) it still holds."""
+
     id: str
     name: str | None = None
     description: str | None = None
+    dpsk_pool_id: str | None = None
+    identity_count: int | None = None
+
+
+class Identity(R1Model):
+    """identity_management Identity; `dpskGuid` is the passphrase it stands for."""
+
+    id: str
+    group_id: str | None = None
+    name: str | None = None
+    dpsk_guid: str | None = None
+    vlan: int | None = None
 
 
 class DpskPool(R1Model):
+    """dpsk_service DpskPoolDto. R1 reports how many networks use the pool
+    (`networkCount`), never which ones."""
+
     id: str
     name: str | None = None
     identity_group_id: str | None = None
     passphrase_format: str | None = None
     passphrase_length: int | None = None
+    device_count_limit: int | None = None
+    expiration_type: str | None = None
+    network_count: int | None = None
     network_ids: list[str] | None = None
+    """Not a document field: R1 never answers it (kept None so old readers fail
+    safe); read `network_count`."""
 
 
 class Passphrase(R1Model):
+    """dpsk_service DpskPassphraseDto."""
+
     id: str
     username: str | None = None
     passphrase: SecretStr | None = None

@@ -1,8 +1,10 @@
 """Both R1 paging styles, paged defensively.
 
-Style A: `POST .../query` with `{page, pageSize, ...}` -> `{data, totalCount, page}`.
-Style B (Spring): `GET ?page=&size=&sort=` -> `{content, totalElements}`; the
-Spring-backed `POST .../query` endpoints take the same query-string pageable.
+Style A: `POST .../query` with `{page, pageSize, ...}` in the body -> `{data,
+totalCount, page}` (view model, activities, DPSK pools and passphrases).
+Style B (Spring): `GET ?page=&size=&sort=` -> `{content, totalElements}` or a bare
+array (identities); the Spring-backed `POST /identityGroups/query` takes the
+same query-string pageable and searches with its body.
 Sources disagree on page bases and servers may cap the page size, so the
 pager does not trust any single signal: it stops on an empty page, when the
 reported total is reached, on a short page when no total is known, after two
@@ -187,8 +189,8 @@ def iter_spring_query(
     first_page: int = 0,
     max_pages: int = MAX_PAGES,
 ) -> AsyncIterator[Any]:
-    """Style B on a `POST .../query` (identity groups, DPSK pools, passphrases):
-    Spring reads the pageable from the query string; filters go in the body."""
+    """Style B on a `POST .../query` (identity groups): Spring reads the pageable
+    from the query string; the search (`keyword`, `groupIds`) goes in the body."""
     base = dict(body or {})
     params: dict[str, Any] = {"size": page_size}
     if sort:

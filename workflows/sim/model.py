@@ -188,24 +188,55 @@ class Activation:
         return cls(d["venueId"], d["networkId"], bool(d.get("isAllApGroups", True)), groups)
 
 
+def _present(d: dict[str, Any]) -> dict[str, Any]:
+    """Drop unset fields: R1's DTOs leave them out rather than answer null."""
+    return {k: v for k, v in d.items() if v is not None}
+
+
 @dataclass(slots=True)
 class IdentityGroup:
     id: str
     name: str
     description: str = ""
     dpskPoolId: str | None = None
+    identityIds: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """identity_management IdentityGroup (identityCount is a document field)."""
+        return _present({
             "id": self.id,
             "name": self.name,
-            "description": self.description,
+            "description": self.description or None,
             "dpskPoolId": self.dpskPoolId,
-        }
+            "identityCount": len(self.identityIds),
+        })  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> IdentityGroup:
         return cls(d["id"], d["name"], d.get("description") or "", d.get("dpskPoolId"))
+
+
+@dataclass(slots=True)
+class Identity:
+    """R1 keeps one identity per DPSK passphrase, in the pool's identity group;
+    `dpskGuid` names the passphrase it stands for."""
+
+    id: str
+    groupId: str
+    name: str
+    dpskGuid: str | None = None
+    vlan: int | None = None
+    createdAt: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _present({
+            "id": self.id,
+            "groupId": self.groupId,
+            "name": self.name,
+            "dpskGuid": self.dpskGuid,
+            "vlan": self.vlan,
+            "createdAt": self.createdAt,
+        })  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -219,15 +250,16 @@ class Passphrase:
     createdDate: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """dpsk_service DpskPassphraseDto (dates as date-times)."""
+        return _present({
             "id": self.id,
             "username": self.username,
             "passphrase": self.passphrase,
             "vlanId": self.vlanId,
-            "expirationDate": self.expirationDate,
+            "expirationDate": _datetime(self.expirationDate),
             "numberOfDevices": self.numberOfDevices,
-            "createdDate": self.createdDate,
-        }
+            "createdDate": self.createdDate or None,
+        })  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Passphrase:
@@ -242,6 +274,13 @@ class Passphrase:
         )
 
 
+def _datetime(value: str | None) -> str | None:
+    """An ISO date given on input, answered as R1's date-time."""
+    if value and len(value) == 10:
+        return f"{value}T00:00:00Z"
+    return value
+
+
 @dataclass(slots=True)
 class DpskPool:
     id: str
@@ -252,22 +291,23 @@ class DpskPool:
     expirationType: str | None = None
     deviceCountLimit: int | None = None
     networkIds: set[str] = field(default_factory=set)
+    """Internal: R1 answers only `networkCount`."""
     passphrases: dict[str, Passphrase] = field(default_factory=dict)
     by_value: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """dpsk_service DpskPoolDto: documented fields only."""
+        return _present({
             "id": self.id,
             "name": self.name,
             "identityGroupId": self.identityGroupId,
-            "identityId": self.identityGroupId,
             "passphraseFormat": self.passphraseFormat,
             "passphraseLength": self.passphraseLength,
             "expirationType": self.expirationType,
             "deviceCountLimit": self.deviceCountLimit,
-            "networkIds": sorted(self.networkIds),
-            "passphraseCount": len(self.passphrases),
-        }
+            "networkCount": len(self.networkIds),
+            "isReferenced": bool(self.networkIds),
+        })  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> DpskPool:

@@ -4,10 +4,11 @@ Style A (`POST .../query`): body `{fields, searchString, searchTargetFields,
 filters: {field: [values]}, page (1-based), pageSize, sortField, sortOrder}`
 -> `{data, totalCount, page}`; `fields` projects the rows (ids always kept).
 
-Style B (Spring, identity groups, DPSK services, passphrases): `page`
-(0-based) and `size` from the query string (a POST body's `page`,
-`size`/`pageSize`, `filters`, `keyword`/`searchString` work too), `sort=name,asc`
+Style B (Spring, identity groups and identities): `page` (0-based), `size`
+and `sort=name,asc` from the query string only; the body searches (`keyword`)
 -> `{content, totalElements, totalPages, size, number, ...}`.
+
+The DPSK service pages in the body (`page_body`): pools and passphrases.
 
 Filtering reads attributes, so only the returned page is serialised.
 """
@@ -15,7 +16,7 @@ Filtering reads attributes, so only the returned page is serialised.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -120,33 +121,44 @@ def page_a(
     return {"data": data, "totalCount": len(rows), "page": spec.page}
 
 
-def page_b(
-    items: Iterable[Any],
-    params: dict[str, str],
-    body: dict[str, Any] | None,
-    to_json: Callable[[Any], dict[str, Any]],
-) -> dict[str, Any]:
-    body = body or {}
+def spring_page(params: Mapping[str, str], default_size: int = 20) -> tuple[int, int]:
+    """`page` (0-based) and `size` from the query string, as Spring reads a Pageable."""
     try:
-        page = int(params.get("page", body.get("page", 0)))
-        size = int(params.get("size", body.get("size", body.get("pageSize", 20))))
+        page = int(params.get("page", 0))
+        size = int(params.get("size", default_size))
     except (TypeError, ValueError):
         raise bad_request("page and size must be integers") from None
     if page < 0 or not 1 <= size <= MAX_PAGE_SIZE:
         raise bad_request(f"page must be >= 0 and size 1..{MAX_PAGE_SIZE}")
-    sort = params.get("sort") or body.get("sort") or ""
-    sort_field, _, order = str(sort).partition(",")
-    filters = dict(body.get("filters") or {})
-    if "name" in body:
-        filters["name"] = body["name"]
-    search = body.get("keyword") or body.get("searchString")
-    rows = select(
-        items,
-        filters=filters,
-        search=search,
-        sort_field=sort_field or None,
-        descending=order.lower() == "desc",
-    )
+    return page, size
+
+
+def spring_sort(rows: list[Any], params: Mapping[str, str]) -> list[Any]:
+    field, _, order = str(params.get("sort") or "").partition(",")
+    if field:
+        rows.sort(key=lambda o: _norm(get_field(o, field)).lower(), reverse=order == "desc")
+    return rows
+
+
+def page_b(
+    items: Iterable[Any],
+    params: Mapping[str, str],
+    body: Mapping[str, Any] | None,
+    to_json: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """A Spring `Page` (identity groups): the pageable from the query string only;
+    the body's `keyword` is a case-insensitive substring search on the name and
+    `groupIds` narrows to those ids (R1 ignores other fields)."""
+    body = body or {}
+    page, size = spring_page(params)
+    keyword = str(body.get("keyword") or "").lower()
+    ids = body.get("groupIds")
+    rows = [
+        o for o in items
+        if (not keyword or keyword in str(get_field(o, "name") or "").lower())
+        and (not isinstance(ids, list) or get_field(o, "id") in ids)
+    ]  # fmt: skip
+    rows = spring_sort(rows, params)
     total = len(rows)
     content = [to_json(o) for o in rows[page * size : (page + 1) * size]]
     pages = math.ceil(total / size) if total else 0
@@ -160,6 +172,49 @@ def page_b(
         "first": page == 0,
         "last": page >= pages - 1,
         "empty": not content,
+    }
+
+
+def page_body(
+    items: Iterable[Any],
+    body: Mapping[str, Any] | None,
+    to_json: Callable[[Any], dict[str, Any]],
+    *,
+    filters: Mapping[str, str],
+    search: tuple[str, ...] = ("name",),
+    default_size: int = 10,
+) -> dict[str, Any]:
+    """The DPSK service's body-paged query: `{page (1-based), pageSize, searchString,
+    searchTargetFields, filters, sortField, sortOrder, fields}` -> `{data, totalCount,
+    totalPages, page}`. `filters` maps each documented filter to the attribute it
+    reads; others are ignored, as R1 ignores them. `searchString` is a
+    case-insensitive substring search over the target fields."""
+    body = body or {}
+    try:
+        page = int(body.get("page", 1))
+        size = int(body.get("pageSize", default_size))
+    except (TypeError, ValueError):
+        raise bad_request("page and pageSize must be integers") from None
+    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:  # R1 answers page 0 with an error
+        raise bad_request(f"page must be >= 1 and pageSize 1..{MAX_PAGE_SIZE}")
+    wanted = {
+        filters[k]: [_norm(v) for v in (vals if isinstance(vals, list) else [vals])]
+        for k, vals in (body.get("filters") or {}).items()
+        if k in filters
+    }
+    targets = [t for t in body.get("searchTargetFields") or search if isinstance(t, str)]
+    rows = select(items, filters=wanted, search=body.get("searchString") or None,
+                  targets=targets, sort_field=body.get("sortField"),
+                  descending=str(body.get("sortOrder") or "ASC").upper() == "DESC")  # fmt: skip
+    data = [to_json(o) for o in rows[(page - 1) * size : page * size]]
+    if body.get("fields"):
+        keep = {*body["fields"], "id"}
+        data = [{k: v for k, v in d.items() if k in keep} for d in data]
+    return {
+        "data": data,
+        "totalCount": len(rows),
+        "totalPages": math.ceil(len(rows) / size) if rows else 0,
+        "page": page,
     }
 
 

@@ -7,6 +7,7 @@ activity completions (see `activities.py`), never at request time.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -16,6 +17,7 @@ from workflows.sim.model import (
     Ap,
     ApGroup,
     DpskPool,
+    Identity,
     IdentityGroup,
     Network,
     Passphrase,
@@ -46,6 +48,7 @@ class Store:
         self.pools: dict[str, DpskPool] = {}
         self.pool_by_name: dict[str, str] = {}
         self.passphrase_count = 0
+        self.identities: dict[str, Identity] = {}
         self.pending_names: Counter[tuple[str, str, str]] = Counter()
         """In-flight creates by (kind, scope, name): for duplicate-attempt accounting."""
         self.pending_ids: set[str] = set()
@@ -64,6 +67,7 @@ class Store:
             "dpskServices": len(self.pools),
             "networkPoolBindings": sum(1 for n in self.networks.values() if n.dpskServiceId),
             "passphrases": self.passphrase_count,
+            "identities": len(self.identities),
         }
 
     # -- venues, AP groups, APs -------------------------------------------
@@ -235,6 +239,10 @@ class Store:
             raise validation_failure(
                 "identityGroup", "id", "Cannot delete an identity group that has a DPSK service"
             )
+        if group.identityIds:
+            raise validation_failure(
+                "identityGroup", "id", "Cannot delete an identity group that has identities"
+            )
         del self.identity_groups[group_id]
         self.identity_by_name.pop(group.name, None)
 
@@ -291,10 +299,32 @@ class Store:
             seen.add(p.passphrase)
         if errors:
             raise ActivityFailure(errors[:50])
+        group = self.identity_groups.get(pool.identityGroupId)
         for p in items:
             pool.passphrases[p.id] = p
             pool.by_value[p.passphrase] = p.id
+            if group is not None:  # R1 keeps one identity per passphrase
+                identity = Identity(
+                    str(uuid.uuid5(uuid.NAMESPACE_URL, f"dpsk:{p.id}")), group.id,
+                    p.username or p.id, p.id, p.vlanId, p.createdDate or None,
+                )  # fmt: skip
+                self.identities[identity.id] = identity
+                group.identityIds.add(identity.id)
         self.passphrase_count += len(items)
+
+    def delete_identities(self, group_id: str, ids: list[str]) -> None:
+        """All or nothing; a passphrase's deletion leaves its identity (as R1 does)."""
+        group = self.identity_groups.get(group_id)
+        if group is None:
+            raise validation_failure("identityGroup", "id", f"Identity group {group_id} not found")
+        missing = [i for i in ids if i not in group.identityIds]
+        if missing:
+            raise validation_failure(
+                "identity", "id", f"Identities not found: {', '.join(missing[:20])}"
+            )
+        for i in set(ids):
+            group.identityIds.discard(i)
+            del self.identities[i]
 
     def delete_passphrases(self, pool_id: str, ids: list[str]) -> None:
         pool = self.pools.get(pool_id)

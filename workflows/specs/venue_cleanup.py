@@ -1,8 +1,12 @@
 """`venue_cleanup`: delete every resource whose name matches a pattern, venue by
 venue, in reverse dependency order. Destructive: the venue's name must be typed.
 
-    venue -> passphrases -> deactivate -> networks -> pools -> identity_groups
-          -> aps (back to the default group) -> ap_groups
+    venue -> passphrases -> deactivate -> networks -> pools -> identities
+          -> identity_groups -> aps (back to the default group) -> ap_groups
+
+R1 keeps one identity per DPSK passphrase (`dpskGuid`) in the pool's identity
+group and refuses to delete a group that holds any: once a matching group's
+pool is gone, its DPSK identities go; other identities keep the group.
 
 Phase 0 inventories the venue once (bulk reads) and lists what would go; each
 step re-reads at run time, so a re-run deletes only what is left.
@@ -25,9 +29,11 @@ from workflows.phases.base import R1Phase
 from workflows.r1 import R1Client
 from workflows.r1ctx import wait
 
-STEPS = ("passphrases", "deactivate", "networks", "pools", "identity_groups", "aps", "ap_groups")
+STEPS = ("passphrases", "deactivate", "networks", "pools", "identities", "identity_groups",
+         "aps", "ap_groups")  # fmt: skip
 KIND_OF_STEP = {"passphrases": "passphrases", "deactivate": "networks", "networks": "networks",
-                "pools": "pools", "identity_groups": "identity_groups", "aps": "ap_groups",
+                "pools": "pools", "identities": "identity_groups",
+                "identity_groups": "identity_groups", "aps": "ap_groups",
                 "ap_groups": "ap_groups"}  # fmt: skip
 
 
@@ -47,6 +53,9 @@ def targets(step: str, opts: Any, inv: Inventory) -> list[Any]:
             for n in inv.networks.values()
             if matches(opts, n.name) and not any(active_on(n, v) for v in _venues(n) if v != vid)
         ]
+    if step == "identities":
+        return [g for g in inv.identity_groups.values() if matches(opts, g.name)
+                and g.identity_count]  # fmt: skip
     if step == "identity_groups":
         return [g for g in inv.identity_groups.values() if matches(opts, g.name)]
     if step == "aps":
@@ -92,6 +101,13 @@ class Step(R1Phase):
                 ctx.record("passphrases", t.id, name=t.name, action="deleted",
                            data={"count": len(ids)})  # fmt: skip
             return
+        if s == "identities":
+            await self.delete_identities(ctx, client, t)
+            return
+        if s == "identity_groups" and t.identity_count:
+            ctx.log(f"kept identity group {t.name}: it still holds {t.identity_count} "
+                    "identities", level="warning")  # fmt: skip
+            return
         if s == "deactivate":
             await wait(ctx, client, await client.deactivate_network(vid, t.id))
             ctx.record("activation", t.id, name=t.name, parent={"venue_id": vid},
@@ -112,6 +128,19 @@ class Step(R1Phase):
         await wait(ctx, client, await call())
         ctx.record(s.rstrip("s"), t.id, name=t.name, parent={"venue_id": vid}, action="deleted")
 
+    async def delete_identities(self, ctx: Any, client: R1Client, group: Any) -> None:
+        """The group's DPSK identities, once its pool (and so their passphrases) is gone."""
+        if group.dpsk_pool_id and await client.get_dpsk_pool(group.dpsk_pool_id) is not None:
+            ctx.log(f"kept the identities of {group.name}: its DPSK pool is still there")
+            return
+        ids = [i.id for i in await client.list_identities(group.id) if i.dpsk_guid]
+        for start in range(0, len(ids), 1000):
+            await wait(ctx, client, await client.delete_identities(
+                group.id, ids[start : start + 1000]))  # fmt: skip
+        if ids:
+            ctx.record("identities", group.id, name=group.name, action="deleted",
+                       data={"count": len(ids)})  # fmt: skip
+
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         inv: Inventory = ctx.inventory
         if inv is None or inv.venue is None:
@@ -128,6 +157,8 @@ class Step(R1Phase):
         if self.step == "passphrases":
             total = sum(count.get(t.id, 0) for t in found)
             extra = f" ({total} passphrase(s))"
+        if self.step == "identities":
+            extra = f" ({sum(t.identity_count or 0 for t in found)} identities)"
         return PhasePlan(
             action="delete",
             resource=self.step,
@@ -139,8 +170,10 @@ class Step(R1Phase):
 
 async def inventory(ctx: PlanContext) -> Inventory:
     inv = await load_inventory(ctx.resources, ctx.options.venue)
+    groups = inv.identity_groups  # one identity per passphrase: the group counts them
     inv.passphrase_counts = {  # type: ignore[attr-defined]
-        p.id: int((p.model_extra or {}).get("passphraseCount") or 0) for p in inv.pools.values()
+        p.id: int(getattr(groups.get(p.identity_group_id or ""), "identity_count", 0) or 0)
+        for p in inv.pools.values()
     }
     return inv
 

@@ -202,6 +202,21 @@ CORRECTIONS: list[tuple[str, str, Any, str]] = [
         "oneOf over three page shapes that overlap (an empty page, or rows with only "
         "common fields, fit all three): the service answers one of them, so anyOf.",
     ),
+    (
+        "op:POST /dpskServices/{poolId}/passphrases",
+        "/responses/202/application~1json",
+        _ACCEPTED,
+        "dpsk_service-0.0.3 gives the 202 body as a bare string; the service answers an "
+        "OperationResponse {requestId} (later DPSK documents: DPSK_Service_OperationResponse; "
+        "rtools2 dpsk.py create_passphrase reads result['requestId'] from the 202).",
+    ),
+    (
+        "op:POST /dpskServices/{poolId}/passphrases/csvFiles",
+        "/responses/200/application~1json",
+        _ACCEPTED,
+        "dpsk_service-0.0.3 gives the 200 body as a bare string; later DPSK documents "
+        "answer DPSK_Service_OperationResponse {requestId}: the import is an activity.",
+    ),
 ]
 
 # `WifiNetwork.type` is a discriminator without a mapping; the service's values

@@ -1,17 +1,17 @@
-"""DPSK passphrases: single/batch create, CSV bulk import, query, bulk delete.
+"""DPSK passphrases: create (DpskPassphraseCreateDto), CSV bulk import,
+body-paged query, bulk delete. Each passphrase gets an identity in the pool's
+identity group (see `Store.add_passphrases`).
 
 CSV import (`POST /dpskServices/{poolId}/passphrases/csvFiles`, multipart
-field `file`, UTF-8) takes a header row naming columns, matched without
-regard to case, spaces or underscores:
-
-    username,passphrase,vlanId,expirationDate,numberOfDevices
-
-Only `username` or `passphrase` is needed; a blank passphrase is generated
-from the pool's format and length; `vlanId` is 1-4094, `expirationDate` an
-ISO date or datetime, `numberOfDevices` 1-50. Unknown columns are ignored.
-The whole file is one activity and all-or-nothing: a bad row or a passphrase
-already in the pool FAILs the activity (sub-errors name the rows) and
-creates nothing.
+field `file`, UTF-8, answers 200 `{requestId}`) takes R1's template header
+row (`CSV_TEMPLATE`); the documents give no column names, the R1 user guide
+("Importing DPSK Passphrases from a CSV File") says header names must match
+the downloaded template exactly, so any other header is a 400. Every column
+is optional; a blank passphrase is generated from the pool's format and
+length; `VLAN ID` is 1-4094, `Expiration Date` an ISO date or date-time,
+`Number of devices` 1-512. The whole file is one activity and all-or-nothing:
+a bad row or a passphrase already in the pool FAILs the activity (sub-errors
+name the rows) and creates nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from starlette.routing import Route
 from workflows.sim.errors import ActivityFailure, SubError, bad_request, found
 from workflows.sim.model import DpskPool, Passphrase
 from workflows.sim.pipeline import Ctx, accepted, api_route
-from workflows.sim.query import narrow, page_b
+from workflows.sim.query import page_b, page_body
 
 if TYPE_CHECKING:
     from workflows.sim.simulator import Simulator
@@ -40,15 +40,22 @@ ALPHABETS = {
     "KEYBOARD_FRIENDLY": "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY345679",
     "MOST_SECURED": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!@#$%^&*-_=+",
 }
-CSV_COLUMNS = {
+CSV_TEMPLATE = {
+    "Username": "username",
+    "Passphrase": "passphrase",
+    "Number of devices": "numberOfDevices",
+    "MAC Address": "mac",
+    "VLAN ID": "vlanId",
+    "Expiration Date": "expirationDate",
+}
+"""R1's import template header -> DpskPassphraseCreateDto field (the client
+builds its file from the same names: `workflows.r1.resources.dpsk`)."""
+PASSPHRASE_FILTERS = {
     "username": "username",
     "passphrase": "passphrase",
-    "vlanid": "vlanId",
-    "vlan": "vlanId",
-    "expirationdate": "expirationDate",
-    "numberofdevices": "numberOfDevices",
-    "devices": "numberOfDevices",
+    "vlanId": "vlanId",
 }
+"""DpskPassphraseFilters the simulator models; the others are ignored."""
 
 
 class PassphraseIn(BaseModel):
@@ -56,8 +63,9 @@ class PassphraseIn(BaseModel):
     passphrase: str | None = Field(None, min_length=8, max_length=63)
     vlanId: int | None = Field(None, ge=1, le=4094)
     expirationDate: str | None = None
-    numberOfDevices: int | None = Field(None, ge=1, le=50)
+    numberOfDevices: int | None = Field(None, ge=1, le=512)
     numberOfPassphrases: int = Field(1, ge=1, le=5000)
+    mac: str | None = None
 
     @field_validator("expirationDate")
     @classmethod
@@ -79,10 +87,8 @@ class PassphraseIn(BaseModel):
 
 
 def _ids_from(body: Any) -> list[str]:
-    if isinstance(body, dict):
-        body = body.get("passphraseIds", body.get("ids"))
     if not isinstance(body, list) or not all(isinstance(i, str) for i in body):
-        raise bad_request('Expected a JSON list of ids or {"passphraseIds": [...]}')
+        raise bad_request("Expected a JSON array of passphrase ids")
     return body
 
 
@@ -91,9 +97,11 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     header = next(reader, None)
     if not header:
         raise bad_request("CSV file is empty")
-    keys = [CSV_COLUMNS.get(h.strip().lower().replace(" ", "").replace("_", "")) for h in header]
-    if "username" not in keys and "passphrase" not in keys:
-        raise bad_request("CSV header must name a username or passphrase column")
+    header = [h.strip() for h in header]
+    unknown = [h for h in header if h not in CSV_TEMPLATE]
+    if unknown:
+        raise bad_request(f"CSV header {unknown[0]!r} is not a column of the import template")
+    keys = [CSV_TEMPLATE[h] for h in header]
     rows = [
         {k: v.strip() for k, v in zip(keys, row, strict=False) if k and v.strip()}
         for row in reader
@@ -159,9 +167,10 @@ def routes(sim: Simulator) -> list[Route]:
     async def create(ctx: Ctx) -> Response:
         pool = pool_or_404(ctx.params["poolId"])
         body = await ctx.body_json()
-        raw = body if isinstance(body, list) else [body or {}]
+        if not isinstance(body, dict):
+            raise bad_request("Expected a DpskPassphraseCreateDto object")
         try:
-            items = [PassphraseIn.model_validate(r) for r in raw]
+            items = [PassphraseIn.model_validate(body)]
         except ValidationError as exc:
             raise bad_request(f"Validation failed: {exc.errors()[0]['msg']}") from None
         if sum(i.numberOfPassphrases for i in items) > MAX_BATCH:
@@ -191,22 +200,33 @@ def routes(sim: Simulator) -> list[Route]:
             def fail() -> None:
                 raise failure
 
-            return accepted(sim.submit(ctx, "ImportDpskPassphrases", fail, obj="passphrase"))
-        return accepted(submit(ctx, pool, build(pool, items), "ImportDpskPassphrases"))
+            rid = sim.submit(ctx, "ImportDpskPassphrases", fail, obj="passphrase")
+        else:
+            rid = submit(ctx, pool, build(pool, items), "ImportDpskPassphrases")
+        return JSONResponse({"requestId": rid})  # the document: 200, not 202
 
-    async def listing(ctx: Ctx) -> Response:
+    async def query(ctx: Ctx) -> Response:
         pool = pool_or_404(ctx.params["poolId"])
-        body = await ctx.body_json() if ctx.request.method == "POST" else None
+        body = await ctx.body_json()
         body = body if isinstance(body, dict) else {}
-        filters = body.get("filters") if isinstance(body.get("filters"), dict) else None
-        rows = narrow(pool.passphrases, filters)
-        if filters and "passphrase" in filters and "id" not in filters:
-            wanted = filters["passphrase"]
-            wanted = wanted if isinstance(wanted, list) else [wanted]
+        rows: Any = pool.passphrases.values()
+        wanted = (body.get("filters") or {}).get("passphrase")
+        if isinstance(wanted, list):  # the value index: no scan of a big pool
             ids = (pool.by_value.get(str(w)) for w in wanted)
             rows = [pool.passphrases[i] for i in ids if i is not None]
         return JSONResponse(
-            page_b(rows, dict(ctx.request.query_params), body, lambda p: p.to_json())
+            page_body(
+                rows, body, lambda p: p.to_json(), filters=PASSPHRASE_FILTERS, search=("username",)
+            )
+        )
+
+    async def listing(ctx: Ctx) -> Response:
+        """`GET .../passphrases`: the Spring-paged listing the document also has."""
+        pool = pool_or_404(ctx.params["poolId"])
+        return JSONResponse(
+            page_b(
+                pool.passphrases.values(), dict(ctx.request.query_params), {}, lambda p: p.to_json()
+            )
         )
 
     async def get_one(ctx: Ctx) -> Response:
@@ -232,6 +252,6 @@ def routes(sim: Simulator) -> list[Route]:
         api_route(sim, "GET", base, listing),
         api_route(sim, "DELETE", base, delete),
         api_route(sim, "POST", base + "/csvFiles", import_csv),
-        api_route(sim, "POST", base + "/query", listing),
+        api_route(sim, "POST", base + "/query", query),
         api_route(sim, "GET", base + "/{passphraseId}", get_one),
     ]
