@@ -164,6 +164,17 @@ _ANY_PAGE = {
     "unevaluatedProperties": False,
 }
 
+_NETWORK_PAGE = {
+    **_ANY_PAGE,
+    "properties": {
+        **_ANY_PAGE["properties"],
+        "data": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/viewmodel_service_api.WifiNetworkQueryData"},
+        },
+    },
+}
+
 CORRECTIONS: list[tuple[str, str, Any, str]] = [
     (
         "activities_api.QueryData",
@@ -178,6 +189,15 @@ CORRECTIONS: list[tuple[str, str, Any, str]] = [
         _ANY_PAGE,
         "The document gives one VenueData as the answer; the service answers a page "
         "{fields, totalCount, page, data: [VenueData]} like every view-model query.",
+    ),
+    (
+        "op:POST /wifiNetworks/query",
+        "/responses/200/application~1json",
+        _NETWORK_PAGE,
+        "The document gives one WifiNetworkQueryData as the 200 answer (its 501 names "
+        "QueryResponseWifiNetworkQueryData); the service answers that page "
+        "{fields, totalCount, page, data: [WifiNetworkQueryData]} (rtools2 networks.py "
+        "reads data/totalCount on real tenants).",
     ),
 ]
 
