@@ -46,8 +46,14 @@ def _reveal(value: str | SecretStr | None) -> str | None:
 
 
 def network_body(
-    name: str, ssid: str, *, network_type: Literal["psk", "dpsk"], security: WlanSecurity,
-    passphrase: str | SecretStr | None, vlan_id: int | None, description: str | None,
+    name: str,
+    ssid: str,
+    *,
+    network_type: Literal["psk", "dpsk"],
+    security: WlanSecurity,
+    passphrase: str | SecretStr | None,
+    vlan_id: int | None,
+    description: str | None,
 ) -> dict[str, Any]:
     """A PskWifiNetwork or DpskWifiNetwork body (the DPSK one with `useDpskService`)."""
     wlan: dict[str, Any] = {"ssid": ssid, "wlanSecurity": security}
@@ -69,19 +75,33 @@ def network_body(
 
 class NetworksApi(R1Transport):
     async def create_wifi_network(
-        self, name: str, ssid: str, *, network_type: Literal["psk", "dpsk"] = "psk",
-        security: WlanSecurity = "WPA2Personal", passphrase: str | SecretStr | None = None,
-        vlan_id: int | None = None, description: str | None = None,
+        self,
+        name: str,
+        ssid: str,
+        *,
+        network_type: Literal["psk", "dpsk"] = "psk",
+        security: WlanSecurity = "WPA2Personal",
+        passphrase: str | SecretStr | None = None,
+        vlan_id: int | None = None,
+        description: str | None = None,
     ) -> Accepted:
         """The new id comes back as `response.id` (EntityIdOperationResponse)."""
         body = network_body(
-            name, ssid, network_type=network_type, security=security, passphrase=passphrase,
-            vlan_id=vlan_id, description=description,
+            name,
+            ssid,
+            network_type=network_type,
+            security=security,
+            passphrase=passphrase,
+            vlan_id=vlan_id,
+            description=description,
         )
         return await self.write("POST", "/wifiNetworks", json=body)
 
     async def iter_wifi_networks(
-        self, *, search: str | None = None, filters: Mapping[str, Any] | None = None,
+        self,
+        *,
+        search: str | None = None,
+        filters: Mapping[str, Any] | None = None,
         page_size: int = 500,
     ) -> AsyncIterator[WifiNetwork]:
         """Every network matching; a `name` filter becomes a search plus an exact match."""
@@ -121,7 +141,8 @@ class NetworksApi(R1Transport):
     async def bind_dpsk_pool(self, network_id: str, pool_id: str) -> Accepted:
         """A pool serves at most 64 networks; over it the call or activity fails."""
         return await self.write(
-            "PUT", "/wifiNetworks/{networkId}/dpskServices/{poolId}",
+            "PUT",
+            "/wifiNetworks/{networkId}/dpskServices/{poolId}",
             path={"networkId": network_id, "poolId": pool_id},
         )
 
@@ -134,22 +155,27 @@ class NetworksApi(R1Transport):
         activated (`activate_on_ap_group`).
         """
         return await self.write(
-            "PUT", "/venues/{venueId}/wifiNetworks/{networkId}",
+            "PUT",
+            "/venues/{venueId}/wifiNetworks/{networkId}",
             path={"venueId": venue_id, "networkId": network_id},
             json={"isAllApGroups": all_ap_groups},
         )
 
-    async def activate_on_ap_group(
-        self, venue_id: str, network_id: str, group_id: str
-    ) -> Accepted:
+    async def activate_on_ap_group(self, venue_id: str, network_id: str, group_id: str) -> Accepted:
         """Broadcast on one AP group (no body); each group carries at most 15 SSIDs."""
         return await self.write(
-            "PUT", "/venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}",
+            "PUT",
+            "/venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}",
             path={"venueId": venue_id, "networkId": network_id, "apGroupId": group_id},
         )
 
     async def set_ap_group_settings(
-        self, venue_id: str, network_id: str, group_id: str, *, vlan_id: int | None = None,
+        self,
+        venue_id: str,
+        network_id: str,
+        group_id: str,
+        *,
+        vlan_id: int | None = None,
         radio_types: Iterable[str] | None = None,
     ) -> Accepted:
         """Per-group VLAN/radios of an activated AP group (VenueWifiNetworkApGroupSettings)."""
@@ -159,7 +185,8 @@ class NetworksApi(R1Transport):
         if radio_types is not None:
             body["radioTypes"] = list(radio_types)
         return await self.write(
-            "PUT", "/venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}/settings",
+            "PUT",
+            "/venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}/settings",
             path={"venueId": venue_id, "networkId": network_id, "apGroupId": group_id},
             json=body,
         )
@@ -168,12 +195,17 @@ class NetworksApi(R1Transport):
         self, venue_id: str, network_id: str, group_id: str
     ) -> Accepted:
         return await self.write(
-            "DELETE", "/venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}",
+            "DELETE",
+            "/venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}",
             path={"venueId": venue_id, "networkId": network_id, "apGroupId": group_id},
         )
 
     async def activate_network(
-        self, venue_id: str, network_id: str, *, ap_group_ids: Iterable[str] | None = None,
+        self,
+        venue_id: str,
+        network_id: str,
+        *,
+        ap_group_ids: Iterable[str] | None = None,
     ) -> Accepted:
         """Venue-wide when `ap_group_ids` is None; else make the network broadcast on
         exactly those AP groups of a venue it is already related to per group:
@@ -209,6 +241,7 @@ class NetworksApi(R1Transport):
 
     async def deactivate_network(self, venue_id: str, network_id: str) -> Accepted:
         return await self.write(
-            "DELETE", "/venues/{venueId}/wifiNetworks/{networkId}",
+            "DELETE",
+            "/venues/{venueId}/wifiNetworks/{networkId}",
             path={"venueId": venue_id, "networkId": network_id},
         )

@@ -38,7 +38,10 @@ class VenuesApi(R1Transport):
         )
 
     async def iter_venues(
-        self, *, search: str | None = None, filters: Mapping[str, Any] | None = None,
+        self,
+        *,
+        search: str | None = None,
+        filters: Mapping[str, Any] | None = None,
         page_size: int = 500,
     ) -> AsyncIterator[Venue]:
         body = query_body(search=search, filters=filters)
@@ -51,7 +54,11 @@ class VenuesApi(R1Transport):
     # -- AP groups ------------------------------------------------------------
 
     async def create_ap_group(
-        self, venue_id: str, name: str, *, description: str | None = None,
+        self,
+        venue_id: str,
+        name: str,
+        *,
+        description: str | None = None,
         ap_serials: Iterable[str] | None = None,
     ) -> Accepted:
         """Name 2-64 chars (ApGroup pattern); a duplicate name FAILs the activity.
@@ -75,8 +82,12 @@ class VenuesApi(R1Transport):
         return None
 
     async def iter_ap_groups(
-        self, *, venue_id: str | None = None, search: str | None = None,
-        filters: Mapping[str, Any] | None = None, page_size: int = 500,
+        self,
+        *,
+        venue_id: str | None = None,
+        search: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        page_size: int = 500,
     ) -> AsyncIterator[ApGroup]:
         body = query_body(
             search=search, filters=_filters(filters, venueId=venue_id), fields=AP_GROUP_FIELDS
@@ -92,19 +103,28 @@ class VenuesApi(R1Transport):
     async def delete_ap_group(self, venue_id: str, group_id: str) -> Accepted:
         """Refused while the group still has APs (an error or a FAILed activity)."""
         return await self.write(
-            "DELETE", "/venues/{venueId}/apGroups/{apGroupId}",
+            "DELETE",
+            "/venues/{venueId}/apGroups/{apGroupId}",
             path={"venueId": venue_id, "apGroupId": group_id},
         )
 
     # -- APs --------------------------------------------------------------------
 
     async def iter_aps(
-        self, *, venue_id: str | None = None, ap_group_id: str | None = None,
-        serials: Iterable[str] | None = None, filters: Mapping[str, Any] | None = None,
+        self,
+        *,
+        venue_id: str | None = None,
+        ap_group_id: str | None = None,
+        serials: Iterable[str] | None = None,
+        filters: Mapping[str, Any] | None = None,
         page_size: int = 500,
     ) -> AsyncIterator[Ap]:
-        flt = _filters(filters, venueId=venue_id, apGroupId=ap_group_id,
-                       serialNumber=list(serials) if serials is not None else None)
+        flt = _filters(
+            filters,
+            venueId=venue_id,
+            apGroupId=ap_group_id,
+            serialNumber=list(serials) if serials is not None else None,
+        )
         body = query_body(fields=AP_FIELDS, filters=flt)
         async for raw in iter_query(self, "/venues/aps/query", body, page_size=page_size):
             yield Ap.model_validate(raw)
@@ -114,7 +134,8 @@ class VenuesApi(R1Transport):
 
     async def assign_ap_to_group(self, venue_id: str, group_id: str, serial: str) -> Accepted:
         return await self.write(
-            "PUT", "/venues/{venueId}/apGroups/{apGroupId}/aps/{serialNumber}",
+            "PUT",
+            "/venues/{venueId}/apGroups/{apGroupId}/aps/{serialNumber}",
             path={"venueId": venue_id, "apGroupId": group_id, "serialNumber": serial},
         )
 
@@ -125,14 +146,20 @@ class VenuesApi(R1Transport):
     ) -> Accepted:
         """Step 1 of a per-AP LAN port change: stop inheriting the venue's settings."""
         return await self.write(
-            "PUT", "/venues/{venueId}/aps/{serialNumber}/lanPortSpecificSettings",
+            "PUT",
+            "/venues/{venueId}/aps/{serialNumber}/lanPortSpecificSettings",
             path={"venueId": venue_id, "serialNumber": serial},
             json={"useVenueSettings": use_venue_settings},
         )
 
     async def set_ap_lan_port(
-        self, venue_id: str, serial: str, port_id: str | int, *,
-        untag_id: int, vlan_members: str | None = None,
+        self,
+        venue_id: str,
+        serial: str,
+        port_id: str | int,
+        *,
+        untag_id: int,
+        vlan_members: str | None = None,
     ) -> Accepted:
         """Step 2: one port's VLANs (ApLanPortSettingsV1: `overwriteUntagId`,
         `overwriteVlanMembers` like "100,200-300", default the untagged VLAN).
@@ -145,6 +172,8 @@ class VenuesApi(R1Transport):
             "overwriteVlanMembers": vlan_members if vlan_members is not None else str(untag_id),
         }
         return await self.write(
-            "PUT", "/venues/{venueId}/aps/{serialNumber}/lanPorts/{portId}/settings",
-            path={"venueId": venue_id, "serialNumber": serial, "portId": port_id}, json=body,
+            "PUT",
+            "/venues/{venueId}/aps/{serialNumber}/lanPorts/{portId}/settings",
+            path={"venueId": venue_id, "serialNumber": serial, "portId": port_id},
+            json=body,
         )
