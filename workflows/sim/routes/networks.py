@@ -122,7 +122,7 @@ def routes(sim: Simulator) -> list[Route]:
             "ssid": n.wlan.get("ssid"),
             "vlan": int(n.wlan.get("vlanId") or 1),
             "nwSubType": n.type,
-            "securityProtocol": n.wlan.get("wlanSecurity"),
+            "securityProtocol": n.wlan.get("wlanSecurity") or "WPA2Personal",
             "venueApGroups": venue_groups(n),
         }
         if n.description:
