@@ -110,7 +110,8 @@ def check(
         n = nets.get(e.id)
         if n is None:
             status = "missing"
-        elif n.dpsk_service_id != p.get("pool_id"):
+        elif n.dpsk_service_id is not None and n.dpsk_service_id != p.get("pool_id"):
+            # a query row has no DPSK service id (WifiNetworkQueryData): unknown here
             status, detail = "drifted", "network no longer bound to the pool"
     elif k == "activation":
         n = nets.get(e.id)

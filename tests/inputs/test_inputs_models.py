@@ -55,7 +55,7 @@ def test_security_types(raw: str, expected: SecurityType) -> None:
 def test_security_type_r1_values() -> None:
     assert [s.r1_wlan_security for s in SecurityType] == [
         "WPA2Personal",
-        "WPA3Personal",
+        "WPA3",
         "WPA23Mixed",
     ]
 

@@ -35,8 +35,10 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         serial = aps[0].serial_number
         default_group = aps[0].ap_group_id
 
-        group = await h.ok(await r1.create_ap_group(venue_id, "unit-101", description="u101"))
-        assert group.id
+        accepted = await h.ok(await r1.create_ap_group(venue_id, "unit-101", description="u101"))
+        assert accepted.id is None  # OperationResponseIdOnly: found by name instead
+        group = await r1.find_ap_group(venue_id, "unit-101")
+        assert group is not None and group.description == "u101"
         found = await r1.list_ap_groups(venue_id=venue_id)
         assert "unit-101" in {g.name for g in found}
         await h.ok(await r1.assign_ap_to_group(venue_id, group.id, serial))
@@ -55,9 +57,12 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         )
         assert net.id  # from `response.id`
         await h.ok(await r1.bind_dpsk_pool(net.id, pool.id))
-        await h.ok(await r1.activate_network(venue_id, net.id, ap_group_ids=[group.id]))
+        await h.ok(await r1.activate_on_venue(venue_id, net.id, all_ap_groups=False))
+        await h.ok(await r1.activate_on_ap_group(venue_id, net.id, group.id))
         nets = await r1.list_wifi_networks(filters={"name": "net-101"})
-        assert nets[0].effective_ssid == "Unit 101" and nets[0].dpsk_service_id == pool.id
+        assert nets[0].effective_ssid == "Unit 101" and nets[0].type == "dpsk"
+        assert nets[0].model_extra["venueApGroups"] == [
+            {"venueId": venue_id, "isAllApGroups": False, "apGroupIds": [group.id]}]
 
         await h.ok(
             await r1.create_passphrase(
@@ -135,7 +140,8 @@ async def test_deletion_constraints_are_permanent(target: SimTarget) -> None:
         ident = await h.ok(await r1.create_identity_group("ig-c"))
         pool = await h.ok(await r1.create_dpsk_pool(ident.id, "pool-c"))
         await h.ok(await r1.create_passphrase(pool.id, PassphraseRow(username="u")))
-        group = await h.ok(await r1.create_ap_group(venue_id, "grp-c"))
+        await h.ok(await r1.create_ap_group(venue_id, "grp-c"))
+        group = await r1.find_ap_group(venue_id, "grp-c")
         serial = (await r1.list_aps(venue_id=venue_id))[0].serial_number
         await h.ok(await r1.assign_ap_to_group(venue_id, group.id, serial))
         net = await h.ok(await r1.create_wifi_network("net-c", "c", passphrase="12345678"))

@@ -36,14 +36,17 @@ async def test_ssid_limit_per_ap_group_is_permanent() -> None:
     venue_id = target.sim.venue_id
     async with tracked(target.client()) as h:
         r1 = h.client
-        group = await h.ok(await r1.create_ap_group(venue_id, "ssid-budget"))
+        await h.ok(await r1.create_ap_group(venue_id, "ssid-budget"))
+        group = await r1.find_ap_group(venue_id, "ssid-budget")
         for i in range(15):
             net = await h.ok(
                 await r1.create_wifi_network(f"n{i:02d}", f"s{i}", passphrase="password123")
             )
-            await h.ok(await r1.activate_network(venue_id, net.id, ap_group_ids=[group.id]))
+            await h.ok(await r1.activate_on_venue(venue_id, net.id, all_ap_groups=False))
+            await h.ok(await r1.activate_on_ap_group(venue_id, net.id, group.id))
         extra = await h.ok(await r1.create_wifi_network("n15", "s15", passphrase="password123"))
-        err = await h.fails(await r1.activate_network(venue_id, extra.id, ap_group_ids=[group.id]))
+        await h.ok(await r1.activate_on_venue(venue_id, extra.id, all_ap_groups=False))
+        err = await h.fails(await r1.activate_on_ap_group(venue_id, extra.id, group.id))
     assert isinstance(err, R1ActivityFailed) and isinstance(err, PermanentError)
     assert "maximum of 15 SSIDs" in str(err)
 

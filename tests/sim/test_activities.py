@@ -98,7 +98,8 @@ async def test_duplicate_name_fails_the_activity_with_nested_error(
 
 
 @pytest.mark.parametrize(("url", "body_of"), [
-    ("/wifiNetworks", lambda n: {"name": n, "type": "dpsk", "wlan": {"ssid": n}}),
+    ("/wifiNetworks", lambda n: {"name": n, "type": "dpsk", "wlan": {"ssid": n},
+                                 "useDpskService": True}),
     ("/venues/{venue}/apGroups", lambda n: {"name": n}),
 ])
 async def test_uniqueness_other_resources(sim, sim_client: httpx.AsyncClient, sim_headers: dict,

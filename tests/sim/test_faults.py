@@ -68,7 +68,7 @@ async def test_rule_times_and_python_accessor(sim: Simulator, sim_client: httpx.
     msgs = await write_fails(c, h, "POST", "/identityGroups", json={"name": "flaky"})
     assert msgs == ["Internal error, please retry"]
     await write_ok(c, h, "POST", "/identityGroups", json={"name": "flaky"})
-    body = {"name": "n1", "type": "dpsk", "wlan": {"ssid": "n1"}}
+    body = {"name": "n1", "type": "dpsk", "wlan": {"ssid": "n1"}, "useDpskService": True}
     codes = [(await c.post("/wifiNetworks", json=body, headers=h)).status_code for _ in range(3)]
     assert codes == [503, 503, 202]
     assert sim.stats()["faults_injected"] == {"activity_fail_transient": 1, "http_503": 2}
@@ -134,9 +134,10 @@ async def test_targeted_lost_rule_applies_the_write_and_descriptions_follow_the_
     c, h = sim_client, sim_headers
     sim.faults = FaultConfig(rules=[FaultRule(action="lost", route="^POST /wifiNetworks$",
                                               match="ghost", times=1)])  # fmt: skip
-    body = {"name": "ghost", "type": "dpsk", "wlan": {"ssid": "g"}, "description": "tag x"}
+    body = {"name": "ghost", "type": "dpsk", "wlan": {"ssid": "gg"}, "description": "tag x",
+            "useDpskService": True}
     assert (await c.post("/wifiNetworks", json=body, headers=h)).status_code == 502
-    found = await c.post("/wifiNetworks/query", json={"filters": {"name": ["ghost"]}}, headers=h)
+    found = await c.post("/wifiNetworks/query", json={"searchString": "ghost"}, headers=h)
     assert [n["description"] for n in found.json()["data"]] == ["tag x"]  # applied, returned
     assert sim.stats()["faults_injected"] == {"lost_response": 1}
     venue = sim.venue_id

@@ -71,13 +71,16 @@ async def test_state_file_round_trip(tmp_path: Path) -> None:
                           json={"name": "p", "passphraseFormat": "MOST_SECURED",
                                 "passphraseLength": 18}))["id"]
     nid = (await write_ok(c, h, "POST", "/wifiNetworks", json={
-        "name": "nw", "type": "dpsk", "wlan": {"ssid": "nw"}}))["response"]["id"]
+        "name": "nw", "type": "dpsk", "wlan": {"ssid": "nw"}, "useDpskService": True}
+    ))["response"]["id"]
     await write_ok(c, h, "PUT", f"/wifiNetworks/{nid}/dpskServices/{pid}")
     await write_ok(c, h, "PUT", f"/venues/{venue}/wifiNetworks/{nid}", json={})
     await write_ok(c, h, "POST", f"/dpskServices/{pid}/passphrases",
                    json={"username": "u", "passphrase": "12345678"})
-    ag = (await write_ok(c, h, "POST", f"/venues/{venue}/apGroups",
-                         json={"name": "ag", "apSerialNumbers": [next(iter(sim.store.aps))]}))
+    first_ap = {"serialNumber": next(iter(sim.store.aps))}
+    await write_ok(c, h, "POST", f"/venues/{venue}/apGroups",
+                   json={"name": "ag", "apSerialNumbers": [first_ap]})
+    ag = {"id": sim.store.group_by_name[(venue, "ag")]}
     assert (await c.post("/_sim/save")).json() == {"saved": str(state)}
 
     again = Simulator(SimConfig(aps=99, state_file=str(state)))

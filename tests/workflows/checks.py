@@ -47,7 +47,11 @@ def check_unit(sim: Simulator, unit: Any, *, dpsk: bool, passphrases: int = 1) -
     assert not act.isAllApGroups and act.apGroupIds == [gid]
     if not dpsk:
         assert net.type == "psk"
-        assert net.wlan["passphrase"] == unit.ssid_password.get_secret_value()
+        secret = unit.ssid_password.get_secret_value()
+        wpa3 = net.wlan["wlanSecurity"] in ("WPA3", "WPA23Mixed")
+        assert net.wlan.get("saePassphrase" if wpa3 else "passphrase") == secret
+        only_sae = net.wlan["wlanSecurity"] == "WPA3"
+        assert net.wlan.get("passphrase") == (None if only_sae else secret)
         return
     assert net.type == "dpsk"
     pool = s.pools[s.pool_by_name[f"{n}-DPSK"]]

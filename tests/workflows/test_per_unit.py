@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_dpsk_100_units_complete_linked_rerun_reuses_audit_and_cleanup(redis, prefix):
-    us = units(100)
+    us = units(100, dpsk=True)  # R1's DPSK networks have no WPA3
     sim = sim_for(us)
     before = shape(sim)
     async with rig(redis, prefix, sim) as r:
@@ -102,7 +102,7 @@ async def test_psk_100_units_over_real_http(redis, prefix):
 
 
 async def test_passphrases_over_threshold_use_one_csv_import(redis, prefix):
-    us = units(3)
+    us = units(3, dpsk=True)
     sim = sim_for(us)
     async with rig(redis, prefix, sim) as r:
         opts = {"passphrases": {"per_unit": 25, "bulk_threshold": 20}}
@@ -114,7 +114,7 @@ async def test_passphrases_over_threshold_use_one_csv_import(redis, prefix):
         assert reqs["POST /dpskServices/{poolId}/passphrases/csvFiles"] == 3
         assert "POST /dpskServices/{poolId}/passphrases" not in reqs
 
-    few = units(5)[3:]
+    few = units(5, dpsk=True)[3:]
     sim = sim_for(few)
     async with rig(redis, prefix, sim) as r:
         _, view = await r.run("per_unit_dpsk", few, {"passphrases": {"per_unit": 3}})
@@ -129,7 +129,7 @@ async def test_lan_ports_standalone_and_in_the_unit_pipeline(redis, prefix):
     sim = sim_for(us)
     ports = {
         "*": [{"port_id": "2"}],
-        "R650": [{"port_id": "2", "type": "TRUNK", "vlan_members": "100-200", "untag_id": 100}],
+        "R650": [{"port_id": "2", "untag_id": 100}],
     }
     async with rig(redis, prefix, sim) as r:
         _, view = await r.run("ap_lan_ports", us, {"lan_ports": ports})
@@ -139,8 +139,8 @@ async def test_lan_ports_standalone_and_in_the_unit_pipeline(redis, prefix):
                 ap = sim.store.aps[serial]
                 assert not ap.useVenueSettings
                 port = ap.lanPorts["2"]
-                if ap.model == "R650":
-                    assert (port.type, port.vlanMembers, port.untagId) == ("TRUNK", "100-200", 100)
+                if ap.model == "R650":  # the port's type is its profile's (ACCESS)
+                    assert (port.type, port.vlanMembers, port.untagId) == ("ACCESS", "100", 100)
                 else:
                     assert (port.type, port.untagId) == ("ACCESS", u.default_vlan)
         lan_job = (await r.engine.list_jobs(limit=1))[0].id

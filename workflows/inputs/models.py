@@ -43,8 +43,8 @@ class SecurityType(StrEnum):
 
     @property
     def r1_wlan_security(self) -> str:
-        """The R1 `wlan.wlanSecurity` value."""
-        return {"WPA2": "WPA2Personal", "WPA3": "WPA3Personal", "WPA2/WPA3": "WPA23Mixed"}[
+        """The R1 `wlan.wlanSecurity` value (wifi_api PskWifiWlan enum)."""
+        return {"WPA2": "WPA2Personal", "WPA3": "WPA3", "WPA2/WPA3": "WPA23Mixed"}[
             self.value
         ]
 

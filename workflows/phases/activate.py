@@ -1,5 +1,12 @@
 """Per-unit activation of the unit's network on its AP group, throttled by each
-AP group's remaining SSID budget (R1 broadcasts at most 15 SSIDs per group)."""
+AP group's remaining SSID budget (R1 broadcasts at most 15 SSIDs per group).
+
+R1 activates per AP group in two steps (wifi_api): the network-venue relation
+without groups (`PUT /venues/{v}/wifiNetworks/{n}` with `isAllApGroups:
+false`, the only field VenueWifiNetwork has), then the group (`PUT
+.../apGroups/{g}`, no body). The first step is skipped when the network is
+already on the venue per group (another PUT would not add a group).
+"""
 
 from __future__ import annotations
 
@@ -15,14 +22,19 @@ from workflows.jobcache import JobCache, ssid_budget
 from workflows.phases.base import R1Phase, conflict, create, reuse, unit_names
 from workflows.provenance import untagged_action
 from workflows.r1 import R1Client
-from workflows.r1ctx import first, wait
+from workflows.r1ctx import wait
+
+
+def venue_entry(net: Any, venue_id: str) -> dict[str, Any] | None:
+    """The network's `venueApGroups` entry for the venue (None: not on the venue)."""
+    return next((va for va in venue_ap_groups(net) if va.get("venueId") == venue_id), None)
 
 
 def active_groups(net: Any, venue_id: str) -> tuple[bool, list[str]]:
-    for va in venue_ap_groups(net):
-        if va.get("venueId") == venue_id:
-            return bool(va.get("isAllApGroups")), list(va.get("apGroupIds") or [])
-    return False, []
+    entry = venue_entry(net, venue_id)
+    if entry is None:
+        return False, []
+    return bool(entry.get("isAllApGroups")), list(entry.get("apGroupIds") or [])
 
 
 class ActivatePhase(R1Phase):
@@ -31,7 +43,8 @@ class ActivatePhase(R1Phase):
         network_id, group_id = ctx.values["network_id"], ctx.values["ap_group_id"]
         limit = ctx.options.max_ssids_per_ap_group
         parent = {"venue_id": venue_id, "ap_group_id": group_id}
-        net = await first(client.iter_wifi_networks(filters={"id": [network_id]}))
+        net = await client.find_by_id(network_id)
+        on_venue = net is not None and venue_entry(net, venue_id) is not None
         all_groups, groups = active_groups(net, venue_id) if net is not None else (False, [])
         budget = await ssid_budget(cache, client, venue_id)
         if all_groups or group_id in groups:
@@ -40,10 +53,12 @@ class ActivatePhase(R1Phase):
             return
         await self.reserve(cache, budget, group_id, network_id, limit)
         try:
-            accepted = await client.activate_network(
-                venue_id, network_id, ap_group_ids=[*groups, group_id]
+            if not on_venue:
+                await wait(ctx, client, await client.activate_on_venue(
+                    venue_id, network_id, all_ap_groups=False))  # fmt: skip
+            await wait(
+                ctx, client, await client.activate_on_ap_group(venue_id, network_id, group_id)
             )
-            await wait(ctx, client, accepted)
         except BaseException:
             budget.get(group_id, set()).discard(network_id)
             raise
@@ -104,4 +119,8 @@ class ActivatePhase(R1Phase):
                 f"AP group would broadcast over {limit} SSIDs "
                 f"({now} now, {planned[names['ap_group']]} planned)",
             )
-        return create("activation", names["network"], detail=f"on {names['ap_group']}", calls=2)
+        on_venue = net is not None and venue_entry(net, vid) is not None
+        return create(
+            "activation", names["network"], detail=f"on {names['ap_group']}",
+            calls=2 if on_venue else 3,
+        )  # fmt: skip

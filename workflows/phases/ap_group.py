@@ -1,4 +1,9 @@
-"""Per-unit AP group in the venue (find by name, else create)."""
+"""Per-unit AP group in the venue (find by name, else create).
+
+R1 answers an AP group's creation with a requestId only (see
+`workflows.r1.resources.venues`): the new group's id is read by name after
+its activity, which `find_or_create` does when the answer has no id.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ from typing import Any
 
 from engine.context import PhaseContext, PlanContext
 from engine.models import PhasePlan
+from workflows.inputs.unit_checks import ap_group_problems
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
-from workflows.phases.base import R1Phase, bad_name, claim, create, reuse, unit_names
+from workflows.phases.base import R1Phase, claim, conflict, create, reuse, unit_names
 from workflows.r1 import R1Client
-from workflows.r1ctx import find_or_create, first
+from workflows.r1ctx import find_or_create
 
 
 class ApGroupPhase(R1Phase):
@@ -19,7 +25,7 @@ class ApGroupPhase(R1Phase):
         name = unit_names(ctx)["ap_group"]
 
         async def find() -> Any:
-            return await first(client.iter_ap_groups(venue_id=venue_id, filters={"name": [name]}))
+            return await client.find_ap_group(venue_id, name)
 
         found = await find_or_create(
             ctx, client, locks=cache.extra.setdefault("locks", {}),
@@ -31,8 +37,10 @@ class ApGroupPhase(R1Phase):
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         name = unit_names(ctx)["ap_group"]
-        if (too_long := bad_name("ap_group", name)) is not None:
-            return too_long
+        if problems := ap_group_problems(name):
+            plan = conflict("ap_group", name, "; ".join(p.text() for p in problems))
+            plan.data = {"fields": [p.field for p in problems]}
+            return plan
         existing = inv.group_by_name(name)
         if existing is not None:
             return reuse("ap_group", name, existing.id)

@@ -7,6 +7,7 @@ from typing import Any
 from engine.context import PhaseContext, PlanContext
 from engine.errors import PermanentError
 from engine.models import PhasePlan
+from workflows.inputs.unit_checks import ap_serial_problem
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache, resolve_ap
 from workflows.options import LanPortSetting
@@ -22,6 +23,16 @@ async def unit_serials(ctx: Any, client: R1Client, cache: JobCache, venue_id: st
         (await resolve_ap(cache, client, venue_id, ident)).serial_number
         for ident in ctx.unit.ap_serials
     ]
+
+
+def serial_conflict(resource: str, idents: list[str]) -> PhasePlan | None:
+    """A located conflict for identifiers that are neither AP names nor R1 serials."""
+    problems = [p for p in map(ap_serial_problem, idents) if p is not None]
+    if not problems:
+        return None
+    plan = conflict(resource, ", ".join(idents), "; ".join(p.text() for p in problems))
+    plan.data = {"fields": ["ap_serials"]}
+    return plan
 
 
 def plan_aps(inv: Inventory, idents: list[str]) -> tuple[list[Any], list[str]]:
@@ -65,6 +76,8 @@ class AssignApsPhase(R1Phase):
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         group_name = unit_names(ctx)["ap_group"]
+        if (bad := serial_conflict("ap", list(ctx.unit.ap_serials))) is not None:
+            return bad
         found, missing = plan_aps(inv, list(ctx.unit.ap_serials))
         if missing:
             return conflict("ap", ", ".join(missing), f"not in venue {inv.venue.name}")
@@ -117,13 +130,14 @@ class LanPortsPhase(R1Phase):
                 untag = p.untag_id or vlan
                 members = p.vlan_members if p.type == "TRUNK" and p.vlan_members else str(untag)
                 writes.append(await client.set_ap_lan_port(
-                    venue_id, ap.serial_number, p.port_id, untag_id=untag, port_type=p.type,
-                    vlan_members=members,
+                    venue_id, ap.serial_number, p.port_id, untag_id=untag, vlan_members=members,
                 ))  # fmt: skip
         for accepted in writes:
             await wait(ctx, client, accepted)
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
+        if (bad := serial_conflict("lan_ports", list(ctx.unit.ap_serials))) is not None:
+            return bad
         found, missing = plan_aps(inv, list(ctx.unit.ap_serials))
         if missing:
             return conflict("lan_ports", ", ".join(missing), f"not in venue {inv.venue.name}")

@@ -1,16 +1,23 @@
-"""Per-unit Wi-Fi network (PSK or DPSK) and the DPSK pool binding."""
+"""Per-unit Wi-Fi network (PSK or DPSK) and the DPSK pool binding.
+
+Phase 0 holds each unit's network to R1's documents (name, SSID, security,
+VLAN, passphrase; `workflows.inputs.unit_checks.network_problems`): a WPA3
+unit in a DPSK workflow is a conflict naming the unit's `security_type`,
+not a run that fails on its first call.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from engine.context import PhaseContext, PlanContext
+from engine.errors import PermanentError
 from engine.models import PhasePlan
+from workflows.inputs.unit_checks import LimitProblem, network_problems
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.phases.base import (
     R1Phase,
-    bad_name,
     claim,
     conflict,
     create,
@@ -27,25 +34,29 @@ from workflows.r1ctx import find_or_create, first, wait
 def differences(
     net: WifiNetwork, *, kind: str, ssid: str, security: str, vlan: int, passphrase: str | None
 ) -> str | None:
-    """Why an existing network cannot be reused (never shows a secret)."""
-    wlan = net.wlan
+    """Why an existing network cannot be reused, from its query row's documented
+    fields (`nwSubType`, `ssid`, `securityProtocol`, `vlan`). A row carries no
+    passphrase, so a changed passphrase is not seen here."""
+    del passphrase  # kept in the signature for callers; R1 never answers it
     diffs = []
     if net.type and net.type != kind:
         diffs.append(f"type {net.type} (want {kind})")
-    if net.effective_ssid and net.effective_ssid != ssid:
-        diffs.append(f"SSID {net.effective_ssid!r} (want {ssid!r})")
-    if wlan is not None:
-        if wlan.wlan_security and wlan.wlan_security != security:
-            diffs.append(f"security {wlan.wlan_security} (want {security})")
-        if wlan.vlan_id is not None and wlan.vlan_id != vlan:
-            diffs.append(f"VLAN {wlan.vlan_id} (want {vlan})")
-        if (
-            passphrase is not None
-            and wlan.passphrase is not None
-            and (wlan.passphrase.get_secret_value() != passphrase)
-        ):
-            diffs.append("a different passphrase")
+    if net.ssid and net.ssid != ssid:
+        diffs.append(f"SSID {net.ssid!r} (want {ssid!r})")
+    if net.security_protocol and net.security_protocol != security:
+        diffs.append(f"security {net.security_protocol} (want {security})")
+    if net.vlan is not None and net.vlan != vlan:
+        diffs.append(f"VLAN {net.vlan} (want {vlan})")
     return ", ".join(diffs) or None
+
+
+def limit_conflict(problems: list[LimitProblem], name: str | None) -> PhasePlan | None:
+    """One located conflict (the unit's fields) for what R1 would refuse."""
+    if not problems:
+        return None
+    plan = conflict("network", name, "; ".join(p.text() for p in problems))
+    plan.data = {"fields": [p.field for p in problems]}
+    return plan
 
 
 class NetworkPhase(R1Phase):
@@ -63,12 +74,20 @@ class NetworkPhase(R1Phase):
             "passphrase": secret.get_secret_value() if secret is not None else None,
         }
 
+    def problems(self, w: dict[str, Any]) -> list[LimitProblem]:
+        return network_problems(
+            kind=self.kind, network_name=w["name"], ssid=w["ssid"], security=w["security"],
+            vlan=w["vlan"], passphrase=w["passphrase"],
+        )  # fmt: skip
+
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
         w = self.wanted(ctx)
         name = w["name"]
+        if problems := self.problems(w):
+            raise PermanentError("; ".join(p.text() for p in problems))
 
         async def find() -> Any:
-            return await first(client.iter_wifi_networks(filters={"name": [name]}))
+            return await client.find_wifi_network(name)
 
         def check(net: WifiNetwork) -> str | None:
             return differences(
@@ -94,8 +113,8 @@ class NetworkPhase(R1Phase):
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         w = self.wanted(ctx)
         name = w["name"]
-        if (too_long := bad_name("network", name) or bad_name("ssid", w["ssid"])) is not None:
-            return too_long
+        if (bad := limit_conflict(self.problems(w), name)) is not None:
+            return bad
         if self.kind == "psk" and w["passphrase"] is None:
             return conflict("network", name, "a PSK unit needs its ssid_password")
         other = claim(ctx, "network", name)

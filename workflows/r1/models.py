@@ -53,6 +53,8 @@ class Venue(R1Model):
 
 
 class ApGroup(R1Model):
+    """A `/venues/apGroups/query` row (ApGroupQueryData)."""
+
     id: str
     name: str | None = None
     venue_id: str | None = None
@@ -61,6 +63,8 @@ class ApGroup(R1Model):
 
 
 class Ap(R1Model):
+    """A `/venues/aps/query` row (ApQueryData, the fields `AP_FIELDS` asks for)."""
+
     serial_number: str
     name: str | None = None
     model: str | None = None
@@ -68,30 +72,61 @@ class Ap(R1Model):
     ap_group_id: str | None = None
 
 
-WlanSecurity = Literal["WPA2Personal", "WPA3Personal", "WPA23Mixed"]
+WlanSecurity = Literal["WPAPersonal", "WPA2Personal", "WEP", "WPA23Mixed", "WPA3"]
+"""wifi_api PskWifiWlan.wlanSecurity; DpskWifiWlan allows WPAPersonal, WPA2Personal, WPA23Mixed."""
+
+NETWORK_KINDS = ("psk", "dpsk", "open", "aaa", "guest", "hotspot20")
 
 
 class Wlan(R1Model):
+    """What a query row says about a network's WLAN (no secret is ever answered)."""
+
     ssid: str | None = None
     wlan_security: str | None = None
-    passphrase: SecretStr | None = None
-    sae_passphrase: SecretStr | None = None
     vlan_id: int | None = None
+    passphrase: SecretStr | None = None
 
 
 class WifiNetwork(R1Model):
+    """A `/wifiNetworks/query` row (viewmodel WifiNetworkQueryData).
+
+    Only documented answer fields are read (`NETWORK_FIELDS` asks for them):
+    the kind is `nwSubType` (psk, dpsk, ... as the R1 UI reads it; `nwType` as
+    a fallback), the security `securityProtocol`, the VLAN `vlan`, the
+    activations `venueApGroups`. A row carries no passphrase and no DPSK
+    service id: bindings are read from the pool side.
+    """
+
     id: str
     name: str | None = None
-    type: str | None = None
-    ssid: str | None = None
-    wlan: Wlan | None = None
-    dpsk_service_id: str | None = None
-    venue_ids: list[str] | None = None
     description: str | None = None
+    ssid: str | None = None
+    vlan: int | None = None
+    nw_type: str | None = None
+    nw_sub_type: str | None = None
+    security_protocol: str | None = None
+    # `venueApGroups` stays in `model_extra` (read by `inventory.venue_ap_groups`).
+
+    @property
+    def type(self) -> str | None:
+        """psk, dpsk, ... from `nwSubType` (else `nwType`), lower case."""
+        for raw in (self.nw_sub_type, self.nw_type):
+            if raw and raw.lower() in NETWORK_KINDS:
+                return raw.lower()
+        return None
 
     @property
     def effective_ssid(self) -> str | None:
-        return self.ssid or (self.wlan.ssid if self.wlan else None)
+        return self.ssid
+
+    @property
+    def wlan(self) -> Wlan:
+        return Wlan(ssid=self.ssid, wlan_security=self.security_protocol, vlan_id=self.vlan)
+
+    @property
+    def dpsk_service_id(self) -> str | None:
+        """Not in a query row (WifiNetworkQueryData has no such field)."""
+        return None
 
 
 class IdentityGroup(R1Model):

@@ -168,24 +168,37 @@ class Network:
 
 @dataclass(slots=True)
 class Activation:
+    """A network on a venue: on all its AP groups, or on the listed ones (each
+    activated by its own call), with optional per-group VLAN/radio settings."""
+
     venueId: str
     networkId: str
     isAllApGroups: bool
     apGroupIds: list[str] = field(default_factory=list)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "venueId": self.venueId,
             "networkId": self.networkId,
             "isAllApGroups": self.isAllApGroups,
-            "apGroups": [{"apGroupId": g} for g in self.apGroupIds],
-            "scheduler": {"type": "ALWAYS_ON"},
+            "apGroups": [
+                {"apGroupId": g, **self.settings.get(g, {})} for g in self.apGroupIds
+            ],
         }
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Activation:
-        groups = [g["apGroupId"] if isinstance(g, dict) else g for g in d.get("apGroups") or []]
-        return cls(d["venueId"], d["networkId"], bool(d.get("isAllApGroups", True)), groups)
+        raw = d.get("apGroups") or []
+        groups = [g["apGroupId"] if isinstance(g, dict) else g for g in raw]
+        settings = {
+            g["apGroupId"]: {k: v for k, v in g.items() if k in ("vlanId", "radioTypes")}
+            for g in raw
+            if isinstance(g, dict) and ({"vlanId", "radioTypes"} & set(g))
+        }
+        return cls(
+            d["venueId"], d["networkId"], bool(d.get("isAllApGroups", True)), groups, settings
+        )
 
 
 def _present(d: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from workflows.sim.errors import ActivityFailure, SubError, name_not_unique, validation_failure
@@ -160,19 +161,18 @@ class Store:
             count -= (excluding in venue_wide) + (excluding in own)
         return count
 
-    def activate(self, act: Activation) -> None:
-        if act.venueId not in self.venues:
-            raise validation_failure("venue", "id", f"Venue {act.venueId} not found")
-        if act.networkId not in self.networks:
-            raise validation_failure("wifiNetwork", "id", f"Network {act.networkId} not found")
-        venue_groups = self.groups_by_venue.get(act.venueId, set())
-        targets = venue_groups if act.isAllApGroups else set(act.apGroupIds)
-        unknown = targets - venue_groups
-        if unknown:
+    def _relation(self, venue_id: str, network_id: str) -> Activation:
+        if network_id not in self.networks:
+            raise validation_failure("wifiNetwork", "id", f"Network {network_id} not found")
+        act = self.activations.get((venue_id, network_id))
+        if act is None:
             raise validation_failure(
-                "apGroup", "id", f"AP groups not in venue: {', '.join(sorted(unknown))}"
+                "wifiNetwork", "venueId", "The network is not activated on this venue"
             )
-        full = [g for g in targets if self.ssid_count(g, act.networkId) + 1 > self.max_ssids]
+        return act
+
+    def _check_budget(self, groups: Iterable[str], network_id: str) -> None:
+        full = [g for g in groups if self.ssid_count(g, network_id) + 1 > self.max_ssids]
         if full:
             names = sorted(self.ap_groups[g].name or "default" for g in full)
             raise validation_failure(
@@ -180,14 +180,68 @@ class Store:
                 "wlans",
                 f"AP group exceeds the maximum of {self.max_ssids} SSIDs: {', '.join(names)}",
             )
+
+    def activate(self, act: Activation) -> None:
+        """The network-venue relation (PUT VenueWifiNetwork): on all AP groups, or
+        per group; switching from all groups to per group keeps no group, and a
+        per-group relation keeps its groups when PUT again."""
+        if act.venueId not in self.venues:
+            raise validation_failure("venue", "id", f"Venue {act.venueId} not found")
+        if act.networkId not in self.networks:
+            raise validation_failure("wifiNetwork", "id", f"Network {act.networkId} not found")
+        venue_groups = self.groups_by_venue.get(act.venueId, set())
+        unknown = set(act.apGroupIds) - venue_groups
+        if unknown:
+            raise validation_failure(
+                "apGroup", "id", f"AP groups not in venue: {', '.join(sorted(unknown))}"
+            )
+        old = self.activations.get((act.venueId, act.networkId))
+        if not act.isAllApGroups and old is not None and not old.isAllApGroups:
+            return
+        self._check_budget(venue_groups if act.isAllApGroups else act.apGroupIds, act.networkId)
         self.deactivate(act.venueId, act.networkId)
         self.activations[(act.venueId, act.networkId)] = act
         self.activated_venues[act.networkId].add(act.venueId)
         if act.isAllApGroups:
+            act.apGroupIds = []
             self.venue_all[act.venueId].add(act.networkId)
         else:
             for g in act.apGroupIds:
                 self.group_nets[g].add(act.networkId)
+
+    def activate_group(self, venue_id: str, network_id: str, group_id: str) -> None:
+        """PUT .../apGroups/{g}: one more AP group broadcasts the network (budget checked)."""
+        act = self._relation(venue_id, network_id)
+        group = self.ap_groups.get(group_id)
+        if group is None or group.venueId != venue_id:
+            raise validation_failure("apGroup", "id", f"AP group {group_id} not in venue")
+        if act.isAllApGroups or group_id in act.apGroupIds:
+            return
+        self._check_budget([group_id], network_id)
+        act.apGroupIds.append(group_id)
+        self.group_nets[group_id].add(network_id)
+
+    def deactivate_group(self, venue_id: str, network_id: str, group_id: str) -> None:
+        act = self._relation(venue_id, network_id)
+        if act.isAllApGroups:
+            act.isAllApGroups = False
+            self.venue_all[venue_id].discard(network_id)
+            act.apGroupIds = sorted(self.groups_by_venue.get(venue_id, set()))
+            for g in act.apGroupIds:
+                self.group_nets[g].add(network_id)
+        if group_id not in act.apGroupIds:
+            raise validation_failure("apGroup", "id", f"AP group {group_id} is not activated")
+        act.apGroupIds.remove(group_id)
+        act.settings.pop(group_id, None)
+        self.group_nets[group_id].discard(network_id)
+
+    def set_group_settings(
+        self, venue_id: str, network_id: str, group_id: str, settings: dict[str, Any]
+    ) -> None:
+        act = self._relation(venue_id, network_id)
+        if not act.isAllApGroups and group_id not in act.apGroupIds:
+            raise validation_failure("apGroup", "id", f"AP group {group_id} is not activated")
+        act.settings[group_id] = {**act.settings.get(group_id, {}), **settings}
 
     def deactivate(self, venue_id: str, network_id: str) -> bool:
         act = self.activations.pop((venue_id, network_id), None)

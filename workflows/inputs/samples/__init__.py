@@ -39,17 +39,28 @@ def _secret(rng: random.Random, length: int) -> str:
     return "".join(rng.choice(_ALPHABET) for _ in range(length))
 
 
+def _security(i: int, dpsk: bool) -> SecurityType:
+    kind = _SECURITY_CYCLE[i % len(_SECURITY_CYCLE)]
+    return SecurityType.WPA2_WPA3 if dpsk and kind is SecurityType.WPA3 else kind
+
+
 def sample_serial(index: int) -> str:
     """The index-th sample AP serial (1-based): '921000000001', '921000000002', ..."""
     return f"{SERIAL_PREFIX}{index:09d}"
 
 
 def sample_units(
-    n: int, *, seed: int = 0, aps_per_unit: int = 2, with_passwords: bool = True
+    n: int,
+    *,
+    seed: int = 0,
+    aps_per_unit: int = 2,
+    with_passwords: bool = True,
+    dpsk: bool = False,
 ) -> list[UnitInput]:
     """`n` units '101', '102', ... with `aps_per_unit` serials each (9210000000NN...),
     SSIDs `Unit-<n>`, a WPA2 / WPA2/WPA3 / WPA3 mix and VLANs 101, 102, ...
-    (wrapping within 101-4094). `seed` only changes the passphrases.
+    (wrapping within 101-4094). `seed` only changes the passphrases. `dpsk`:
+    WPA2/WPA3 instead of WPA3 (R1's DPSK networks have no WPA3).
     """
     rng = random.Random(seed)
     units = []
@@ -63,7 +74,7 @@ def sample_units(
                 ap_serials=serials,
                 ssid_name=f"Unit-{number}",
                 ssid_password=password,
-                security_type=_SECURITY_CYCLE[i % len(_SECURITY_CYCLE)],
+                security_type=_security(i, dpsk),
                 default_vlan=FIRST_UNIT + i % (4094 - FIRST_UNIT + 1),
             )
         )

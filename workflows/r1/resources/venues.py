@@ -1,15 +1,26 @@
-"""Venues, AP groups, APs and per-AP LAN port overrides."""
+"""Venues, AP groups, APs and per-AP LAN port overrides.
+
+AP group creation answers `OperationResponseIdOnly` (a requestId, no id)
+under `application/json`; only the v1.1 media type answers the id, and it
+changes the request schema too (VenueApGroup). phasegrid keeps the plain
+JSON media type every other call uses and finds the new group by name after
+its activity (`find_ap_group`): one query that a reuse needs anyway, and the
+same code path on a duplicate-name failure.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from workflows.r1.models import Accepted, Ap, ApGroup, Venue
 from workflows.r1.pagination import collect, iter_query, query_body
 from workflows.r1.transport import R1Transport
 
 AP_FIELDS = ["serialNumber", "name", "apGroupId", "venueId", "model"]
+"""ApQueryData fields the workflows read."""
+AP_GROUP_FIELDS = ["id", "name", "description", "isDefault", "venueId"]
+"""ApGroupQueryData fields the workflows read."""
 
 
 def _filters(base: Mapping[str, Any] | None, **named: Any) -> dict[str, Any]:
@@ -27,7 +38,10 @@ class VenuesApi(R1Transport):
         )
 
     async def iter_venues(
-        self, *, search: str | None = None, filters: Mapping[str, Any] | None = None,
+        self,
+        *,
+        search: str | None = None,
+        filters: Mapping[str, Any] | None = None,
         page_size: int = 500,
     ) -> AsyncIterator[Venue]:
         body = query_body(search=search, filters=filters)
@@ -40,24 +54,46 @@ class VenuesApi(R1Transport):
     # -- AP groups ------------------------------------------------------------
 
     async def create_ap_group(
-        self, venue_id: str, name: str, *, description: str | None = None,
+        self,
+        venue_id: str,
+        name: str,
+        *,
+        description: str | None = None,
         ap_serials: Iterable[str] | None = None,
     ) -> Accepted:
-        """Name must be 2-64 chars; a duplicate name FAILs the activity, not the call."""
+        """Name 2-64 chars (ApGroup pattern); a duplicate name FAILs the activity.
+
+        The answer has no id (OperationResponseIdOnly): see `find_ap_group`.
+        """
         body: dict[str, Any] = {"name": name}
         if description:
             body["description"] = description
         if ap_serials:
-            body["apSerialNumbers"] = list(ap_serials)
+            body["apSerialNumbers"] = [{"serialNumber": s} for s in ap_serials]
         return await self.write(
             "POST", "/venues/{venueId}/apGroups", path={"venueId": venue_id}, json=body
         )
 
+    async def find_ap_group(self, venue_id: str, name: str) -> ApGroup | None:
+        """The venue's AP group named exactly `name` (search, then exact match, all pages)."""
+        async for group in self.iter_ap_groups(venue_id=venue_id, search=name):
+            if group.name == name and not group.is_default:
+                return group
+        return None
+
     async def iter_ap_groups(
-        self, *, venue_id: str | None = None, search: str | None = None,
-        filters: Mapping[str, Any] | None = None, page_size: int = 500,
+        self,
+        *,
+        venue_id: str | None = None,
+        search: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        page_size: int = 500,
     ) -> AsyncIterator[ApGroup]:
-        body = query_body(search=search, filters=_filters(filters, venueId=venue_id))
+        body = query_body(
+            search=search, filters=_filters(filters, venueId=venue_id), fields=AP_GROUP_FIELDS
+        )
+        if search:
+            body["searchTargetFields"] = ["name"]
         async for raw in iter_query(self, "/venues/apGroups/query", body, page_size=page_size):
             yield ApGroup.model_validate(raw)
 
@@ -67,19 +103,28 @@ class VenuesApi(R1Transport):
     async def delete_ap_group(self, venue_id: str, group_id: str) -> Accepted:
         """Refused while the group still has APs (an error or a FAILed activity)."""
         return await self.write(
-            "DELETE", "/venues/{venueId}/apGroups/{apGroupId}",
+            "DELETE",
+            "/venues/{venueId}/apGroups/{apGroupId}",
             path={"venueId": venue_id, "apGroupId": group_id},
         )
 
     # -- APs --------------------------------------------------------------------
 
     async def iter_aps(
-        self, *, venue_id: str | None = None, ap_group_id: str | None = None,
-        serials: Iterable[str] | None = None, filters: Mapping[str, Any] | None = None,
+        self,
+        *,
+        venue_id: str | None = None,
+        ap_group_id: str | None = None,
+        serials: Iterable[str] | None = None,
+        filters: Mapping[str, Any] | None = None,
         page_size: int = 500,
     ) -> AsyncIterator[Ap]:
-        flt = _filters(filters, venueId=venue_id, apGroupId=ap_group_id,
-                       serialNumber=list(serials) if serials is not None else None)
+        flt = _filters(
+            filters,
+            venueId=venue_id,
+            apGroupId=ap_group_id,
+            serialNumber=list(serials) if serials is not None else None,
+        )
         body = query_body(fields=AP_FIELDS, filters=flt)
         async for raw in iter_query(self, "/venues/aps/query", body, page_size=page_size):
             yield Ap.model_validate(raw)
@@ -89,7 +134,8 @@ class VenuesApi(R1Transport):
 
     async def assign_ap_to_group(self, venue_id: str, group_id: str, serial: str) -> Accepted:
         return await self.write(
-            "PUT", "/venues/{venueId}/apGroups/{apGroupId}/aps/{serialNumber}",
+            "PUT",
+            "/venues/{venueId}/apGroups/{apGroupId}/aps/{serialNumber}",
             path={"venueId": venue_id, "apGroupId": group_id, "serialNumber": serial},
         )
 
@@ -100,23 +146,34 @@ class VenuesApi(R1Transport):
     ) -> Accepted:
         """Step 1 of a per-AP LAN port change: stop inheriting the venue's settings."""
         return await self.write(
-            "PUT", "/venues/{venueId}/aps/{serialNumber}/lanPortSpecificSettings",
+            "PUT",
+            "/venues/{venueId}/aps/{serialNumber}/lanPortSpecificSettings",
             path={"venueId": venue_id, "serialNumber": serial},
             json={"useVenueSettings": use_venue_settings},
         )
 
     async def set_ap_lan_port(
-        self, venue_id: str, serial: str, port_id: str | int, *,
-        untag_id: int, port_type: Literal["ACCESS", "TRUNK"] = "ACCESS",
+        self,
+        venue_id: str,
+        serial: str,
+        port_id: str | int,
+        *,
+        untag_id: int,
         vlan_members: str | None = None,
     ) -> Accepted:
-        """Step 2: one port's VLANs (`vlan_members` like "100,200-300"; default: untag id)."""
+        """Step 2: one port's VLANs (ApLanPortSettingsV1: `overwriteUntagId`,
+        `overwriteVlanMembers` like "100,200-300", default the untagged VLAN).
+
+        The port's type (ACCESS/TRUNK) is not a per-AP setting: it comes from
+        the port's Ethernet port profile, so it is not sent.
+        """
         body = {
             "overwriteUntagId": untag_id,
-            "overwriteType": port_type,
             "overwriteVlanMembers": vlan_members if vlan_members is not None else str(untag_id),
         }
         return await self.write(
-            "PUT", "/venues/{venueId}/aps/{serialNumber}/lanPorts/{portId}/settings",
-            path={"venueId": venue_id, "serialNumber": serial, "portId": port_id}, json=body,
+            "PUT",
+            "/venues/{venueId}/aps/{serialNumber}/lanPorts/{portId}/settings",
+            path={"venueId": venue_id, "serialNumber": serial, "portId": port_id},
+            json=body,
         )

@@ -1,15 +1,23 @@
-"""Venues, AP groups, APs (group assignment) and per-AP LAN port settings."""
+"""Venues, AP groups, APs (group assignment) and per-AP LAN port settings.
+
+Answers carry only what the documents define: view-model rows (VenueData,
+ApGroupQueryData, ApQueryData) for the queries, VenueView / VenueApGroup /
+ApV1 / ApLanPortSettingsV1 for the reads. AP group creation takes ApGroup
+(`apSerialNumbers` as `{serialNumber}` objects) and answers
+OperationResponseIdOnly: a requestId, no id.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from workflows.sim.errors import not_found, validation_failure
+from workflows.r1.contract import limits as L
+from workflows.sim.errors import bad_request, not_found, validation_failure
 from workflows.sim.model import ApGroup
 from workflows.sim.pipeline import Ctx, accepted, api_route
 from workflows.sim.query import QuerySpec, narrow, page_a
@@ -20,10 +28,28 @@ if TYPE_CHECKING:
 VLAN_LIST = re.compile(r"^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$")
 
 
+class ApSerial(BaseModel):
+    serialNumber: str
+
+
 class ApGroupCreate(BaseModel):
-    name: str = Field(min_length=2, max_length=64)
-    description: str | None = Field(None, min_length=2, max_length=180)
-    apSerialNumbers: list[str] = Field(default_factory=list)
+    name: str
+    description: str | None = None
+    apSerialNumbers: list[ApSerial] = Field(default_factory=list)
+
+    def check(self) -> None:
+        problems = []
+        if not L.fits(L.AP_GROUP, "name", self.name):
+            problems.append("name: must be 2-64 characters, no leading/trailing space, no ` or $(")
+        if self.description is not None and not L.fits(L.AP_GROUP, "description",
+                                                         self.description):  # fmt: skip
+            problems.append("description: must be 2-180 characters")
+        bad = [s.serialNumber for s in self.apSerialNumbers
+               if not L.fits(L.AP_SERIAL, "serialNumber", s.serialNumber)]  # fmt: skip
+        if bad:
+            problems.append(f"apSerialNumbers: not AP serial numbers: {', '.join(bad[:5])}")
+        if problems:
+            raise bad_request("Validation failed: " + "; ".join(problems))
 
 
 class LanSpecific(BaseModel):
@@ -31,10 +57,44 @@ class LanSpecific(BaseModel):
 
 
 class LanPortSettings(BaseModel):
+    """ApLanPortSettingsV1: the port's type is its profile's, not a per-AP setting."""
+
     overwriteUntagId: int = Field(ge=1, le=4094)
-    overwriteType: Literal["ACCESS", "TRUNK", "GENERAL"] = "ACCESS"
     overwriteVlanMembers: str | None = None
     enabled: bool = True
+
+
+def venue_row(v: Any) -> dict[str, Any]:
+    """VenueData (the view model's flat address fields)."""
+    out = {"id": v.id, "name": v.name}
+    for key in ("addressLine", "city", "country"):
+        if v.address.get(key):
+            out[key] = v.address[key]
+    if v.description:
+        out["description"] = v.description
+    return out
+
+
+def venue_view(v: Any) -> dict[str, Any]:
+    """VenueView (venue service): the address as an object with city and country."""
+    address = {k: v.address[k] for k in ("addressLine", "city", "country") if v.address.get(k)}
+    out = {"id": v.id, "name": v.name,
+           "address": {"city": "", "country": "", **address}}  # fmt: skip
+    if v.description:
+        out["description"] = v.description
+    return out
+
+
+def ap_row(a: Any) -> dict[str, Any]:
+    """ApQueryData."""
+    return {"serialNumber": a.serialNumber, "name": a.name, "model": a.model,
+            "venueId": a.venueId, "apGroupId": a.apGroupId}  # fmt: skip
+
+
+def port_settings(p: Any) -> dict[str, Any]:
+    """ApLanPortSettingsV1."""
+    return {"overwriteUntagId": p.untagId, "overwriteVlanMembers": p.vlanMembers,
+            "enabled": p.enabled}  # fmt: skip
 
 
 def _vlans(members: str) -> list[int]:
@@ -50,6 +110,14 @@ def _vlans(members: str) -> list[int]:
 
 
 def routes(sim: Simulator) -> list[Route]:
+    def group_row(g: Any) -> dict[str, Any]:
+        """ApGroupQueryData."""
+        out = {"id": g.id, "name": g.name, "isDefault": g.isDefault, "venueId": g.venueId,
+               "apSerialNumbers": sorted(sim.store.aps_by_group.get(g.id, ()))}  # fmt: skip
+        if g.description:
+            out["description"] = g.description
+        return out
+
     def venue_or_404(venue_id: str) -> None:
         if venue_id not in sim.store.venues:
             raise not_found("Venue", venue_id)
@@ -64,18 +132,20 @@ def routes(sim: Simulator) -> list[Route]:
     async def query_venues(ctx: Ctx) -> Response:
         spec = await ctx.model(QuerySpec)
         rows = narrow(sim.store.venues, spec.filters)
-        return JSONResponse(page_a(rows, spec, lambda v: v.to_json()))
+        return JSONResponse(page_a(rows, spec, venue_row))
 
     async def get_venue(ctx: Ctx) -> Response:
         venue = sim.store.venues.get(ctx.params["venueId"])
         if venue is None:
             raise not_found("Venue", ctx.params["venueId"])
-        return JSONResponse(venue.to_json())
+        return JSONResponse(venue_view(venue))
 
     async def create_ap_group(ctx: Ctx) -> Response:
         venue_id = ctx.params["venueId"]
         venue_or_404(venue_id)
         body = await ctx.model(ApGroupCreate)
+        body.check()
+        serials = [s.serialNumber for s in body.apSerialNumbers]
         store = sim.store
         group = ApGroup(sim.new_id(), venue_id, body.name, body.description or "")
         release = sim.reserve(
@@ -83,16 +153,16 @@ def routes(sim: Simulator) -> list[Route]:
         )
 
         def apply() -> None:
-            for serial in body.apSerialNumbers:
+            for serial in serials:
                 ap = store.aps.get(serial)
                 if ap is None or ap.venueId != venue_id:
                     raise validation_failure("ap", "serialNumber", f"AP {serial} not in venue")
             store.add_ap_group(group)
-            for serial in body.apSerialNumbers:
+            for serial in serials:
                 store.move_ap(serial, venue_id, group.id)
 
         rid = sim.submit(ctx, "AddApGroup", apply, obj="apGroup", on_done=release)
-        return accepted(rid, id=group.id)
+        return accepted(rid)
 
     async def query_ap_groups(ctx: Ctx) -> Response:
         spec = await ctx.model(QuerySpec)
@@ -101,13 +171,17 @@ def routes(sim: Simulator) -> list[Route]:
         rows: Any = narrow(store.ap_groups, spec.filters)
         if "id" not in spec.filters and isinstance(venues, list) and len(venues) == 1:
             rows = [store.ap_groups[g] for g in store.groups_by_venue.get(str(venues[0]), ())]
-        return JSONResponse(page_a(rows, spec, lambda g: g.to_json()))
+        return JSONResponse(page_a(rows, spec, group_row))
 
     async def get_ap_group(ctx: Ctx) -> Response:
         group = sim.store.ap_groups.get(ctx.params["apGroupId"])
         if group is None or group.venueId != ctx.params["venueId"]:
             raise not_found("AP group", ctx.params["apGroupId"])
-        return JSONResponse(group.to_json())
+        out = {"id": group.id, "name": group.name, "isDefault": group.isDefault,
+               "apSerialNumbers": sorted(sim.store.aps_by_group.get(group.id, ()))}  # fmt: skip
+        if group.description:
+            out["description"] = group.description
+        return JSONResponse(out)
 
     async def delete_ap_group(ctx: Ctx) -> Response:
         group_id = ctx.params["apGroupId"]
@@ -131,10 +205,11 @@ def routes(sim: Simulator) -> list[Route]:
             rows = [store.aps[s] for s in store.aps_by_group.get(str(filters["apGroupId"][0]), ())]
         elif isinstance(filters.get("venueId"), list) and len(filters["venueId"]) == 1:
             rows = [store.aps[s] for s in store.aps_by_venue.get(str(filters["venueId"][0]), ())]
-        return JSONResponse(page_a(rows, spec, lambda a: a.to_json(), ("serialNumber",)))
+        return JSONResponse(page_a(rows, spec, ap_row, ("serialNumber",)))
 
     async def get_ap(ctx: Ctx) -> Response:
-        return JSONResponse(ap_or_404(ctx.params["venueId"], ctx.params["serial"]).to_json())
+        ap = ap_or_404(ctx.params["venueId"], ctx.params["serial"])
+        return JSONResponse({"name": ap.name, "model": ap.model})
 
     async def assign_ap(ctx: Ctx) -> Response:
         venue_id, group_id, serial = (ctx.params[k] for k in ("venueId", "apGroupId", "serial"))
@@ -159,12 +234,7 @@ def routes(sim: Simulator) -> list[Route]:
 
     async def get_lan_specific(ctx: Ctx) -> Response:
         ap = ap_or_404(ctx.params["venueId"], ctx.params["serial"])
-        return JSONResponse(
-            {
-                "useVenueSettings": ap.useVenueSettings,
-                "lanPorts": [p.to_json() for p in ap.lanPorts.values()],
-            }
-        )
+        return JSONResponse({"useVenueSettings": ap.useVenueSettings})
 
     async def put_lan_port(ctx: Ctx) -> Response:
         ap = ap_or_404(ctx.params["venueId"], ctx.params["serial"])
@@ -182,14 +252,14 @@ def routes(sim: Simulator) -> list[Route]:
                 )
             members = body.overwriteVlanMembers or str(body.overwriteUntagId)
             vlans = _vlans(members)
-            if body.overwriteType == "ACCESS" and set(vlans) != {body.overwriteUntagId}:
+            port = ap.lanPorts[port_id]
+            if port.type == "ACCESS" and set(vlans) != {body.overwriteUntagId}:
                 raise validation_failure(
                     "lanPort",
                     "overwriteVlanMembers",
                     "An ACCESS port carries only its untagged VLAN",
                 )
-            port = ap.lanPorts[port_id]
-            port.type, port.untagId = body.overwriteType, body.overwriteUntagId
+            port.untagId = body.overwriteUntagId
             port.vlanMembers, port.enabled = members, body.enabled
 
         return accepted(sim.submit(ctx, "UpdateApLanPortSettings", apply, obj="lanPort"))
@@ -199,7 +269,7 @@ def routes(sim: Simulator) -> list[Route]:
         port = ap.lanPorts.get(ctx.params["portId"])
         if port is None:
             raise not_found("LAN port", ctx.params["portId"])
-        return JSONResponse(port.to_json())
+        return JSONResponse(port_settings(port))
 
     aps = "/venues/{venueId}/aps/{serial}"
     return [
