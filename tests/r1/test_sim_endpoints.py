@@ -144,7 +144,7 @@ async def test_deletion_constraints_are_permanent(target: SimTarget) -> None:
         group = await r1.find_ap_group(venue_id, "grp-c")
         serial = (await r1.list_aps(venue_id=venue_id))[0].serial_number
         await h.ok(await r1.assign_ap_to_group(venue_id, group.id, serial))
-        net = await h.ok(await r1.create_wifi_network("net-c", "c", passphrase="12345678"))
+        net = await h.ok(await r1.create_wifi_network("net-c", "ssid-c", passphrase="12345678"))
         await h.ok(await r1.activate_network(venue_id, net.id))
         errors = [
             await h.fails(await r1.delete_dpsk_pool(pool.id)),

@@ -60,10 +60,12 @@ def _inline(node: Any, depth: int = 0) -> Any:
         return node
     if "$ref" in node:
         return _inline(CONTRACT.defs[node["$ref"].rsplit("/", 1)[-1]], depth + 1)
+    if "allOf" in node:
+        node = _flatten(node)
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "unevaluatedProperties":
-            if "allOf" not in node and "oneOf" not in node:
+            if "oneOf" not in node:
                 out["additionalProperties"] = False
         elif key in ("readOnly", "writeOnly", "format"):
             continue
@@ -81,6 +83,24 @@ def _inline(node: Any, depth: int = 0) -> Any:
         else:
             out[key] = _inline(value, depth)
     return out
+
+
+def _flatten(node: dict[str, Any]) -> dict[str, Any]:
+    """`allOf` merged into one object, so "no other properties" can be drawn from."""
+    merged = {k: v for k, v in node.items() if k != "allOf"}
+    merged["properties"] = dict(node.get("properties", {}))
+    merged["required"] = list(node.get("required", []))
+    for member in node["allOf"]:
+        if "$ref" in member:
+            member = CONTRACT.defs[member["$ref"].rsplit("/", 1)[-1]]
+        if "allOf" in member:
+            member = _flatten(member)
+        for name, sub in member.get("properties", {}).items():
+            have = merged["properties"].get(name)
+            both = have is not None and "$ref" not in have and "$ref" not in sub
+            merged["properties"][name] = {**have, **sub} if both else sub
+        merged["required"] += [r for r in member.get("required", []) if r not in merged["required"]]
+    return merged
 
 
 def _network_type(member: Any) -> str | None:

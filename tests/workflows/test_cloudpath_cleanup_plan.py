@@ -107,7 +107,8 @@ async def test_phase0_conflicts(redis, prefix):
             await r.engine.confirm(plan.job_id, plan.digest)
         long = us[1].model_copy(update={"ssid_name": "A-very-long-SSID-name-for-R1-xy"})
         plan = await r.plan("per_unit_psk", [long])
-        assert "name must be 2-32 characters" in plan.units[0].phases["network"].detail
+        detail = plan.units[0].phases["network"].detail
+        assert "not a valid R1 network name (2-32 characters" in detail
         nopass = await r.plan("per_unit_psk", units(3, with_passwords=False)[2:])
         assert "needs its ssid_password" in nopass.units[0].phases["network"].detail
         # one shared AP group for 20 units: over the 15-SSID budget from the 16th

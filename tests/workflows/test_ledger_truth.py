@@ -107,7 +107,7 @@ async def test_activation_found_on_a_retry_is_unknown_and_kept_with_its_network(
     async with rig(redis, prefix, sim) as r:
         plan = await r.plan("per_unit_psk", [unit])
         # every try of the activation is applied but its answer lost: the phase retries
-        route = "^PUT /venues/{venueId}/wifiNetworks/{networkId}$"
+        route = "^PUT /venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}$"
         sim.faults = FaultConfig(rules=[FaultRule(action="lost", route=route, times=6)])
         await r.engine.confirm(plan.job_id, plan.digest)
         view = await r.engine.wait(plan.job_id, timeout=60)

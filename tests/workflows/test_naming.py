@@ -94,7 +94,8 @@ async def test_names_too_long_for_r1_are_plan_conflicts(redis, prefix) -> None:
         plan = await r.plan("per_unit_dpsk", [unit], {"naming": naming})
         phases = plan.units[0].phases
         expect = {"identity_group": "1-255 characters (is 256)", "dpsk_pool": "(is 256)",
-                  "network": "2-32 characters (is 33)", "passphrases": "(is 257)"}  # fmt: skip
+                  "network": "not a valid R1 SSID (2-32 characters",
+                  "passphrases": "(is 257)"}  # fmt: skip
         for phase, why in expect.items():
             assert phases[phase].action == "conflict", phase
             assert why in (phases[phase].detail or ""), phase

@@ -14,10 +14,10 @@ from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
 from workflows.phases.base import R1Phase, conflict, create, reuse
 from workflows.phases.dpsk import ensure_pool
-from workflows.phases.network import differences
+from workflows.phases.network import bind_pool, differences
 from workflows.provenance import untagged_action
 from workflows.r1 import PassphraseRow, R1Client, raise_for_activity
-from workflows.r1ctx import find_or_create, first, wait
+from workflows.r1ctx import find_or_create, first
 
 MAX_NETWORKS_PER_POOL = 64
 
@@ -137,19 +137,7 @@ class CpNetwork(R1Phase):
 
 class CpBind(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
-        """R1 says how many networks a pool serves (`networkCount`), not which: the
-        bind (idempotent) is ours when it raised the count."""
-        network_id, pool_id = ctx.values["network_id"], ctx.values["pool_id"]
-        parent = {"pool_id": pool_id, "network_id": network_id}
-        before = await client.get_dpsk_pool(pool_id)
-        await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
-        after = await client.get_dpsk_pool(pool_id)
-        was = before.network_count or 0 if before is not None else None
-        now = after.network_count or 0 if after is not None else None
-        if was is not None and now is not None and now > was:
-            ctx.record("binding", network_id, parent=parent)
-        else:
-            ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
+        await bind_pool(ctx, client, ctx.values["network_id"], ctx.values["pool_id"])
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         pool = inv.pool_by_name(pool_name(ctx.options))

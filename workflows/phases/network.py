@@ -28,7 +28,7 @@ from workflows.phases.base import (
 )
 from workflows.provenance import untagged_action
 from workflows.r1 import R1Client, WifiNetwork
-from workflows.r1ctx import find_or_create, first, wait
+from workflows.r1ctx import find_or_create, wait
 
 
 def differences(
@@ -136,26 +136,37 @@ class NetworkPhase(R1Phase):
         return reuse("network", name, existing.id)
 
 
+async def bind_pool(ctx: PhaseContext, client: R1Client, network_id: str, pool_id: str) -> None:
+    """Bind (an idempotent PUT) and record it as ours only if it raised the pool's
+    `networkCount`: R1 says how many networks a pool serves, not which."""
+    parent = {"pool_id": pool_id, "network_id": network_id}
+    before = await client.get_dpsk_pool(pool_id)
+    await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
+    after = await client.get_dpsk_pool(pool_id)
+    was = (before.network_count or 0) if before is not None else None
+    now = (after.network_count or 0) if after is not None else None
+    if was is not None and now is not None and now > was:
+        ctx.record("binding", network_id, parent=parent)
+    else:
+        ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
+
+
 class BindPoolPhase(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
-        network_id, pool_id = ctx.values["network_id"], ctx.values["pool_id"]
-        pool = await first(client.iter_dpsk_pools(filters={"id": [pool_id]}))
-        parent = {"pool_id": pool_id, "network_id": network_id}
-        if pool is not None and network_id in (pool.network_ids or []):
-            ctx.record("binding", network_id, parent=parent, action=untagged_action(ctx))
-            return
-        await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
-        ctx.record("binding", network_id, parent=parent)
+        await bind_pool(ctx, client, ctx.values["network_id"], ctx.values["pool_id"])
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         names = unit_names(ctx)
         net, pool = inv.network_by_name(names["network"]), inv.pool_by_name(names["pool"])
-        if net is not None and pool is not None and net.id in (pool.network_ids or []):
-            return reuse("binding", names["network"], net.id, detail=f"to {names['pool']}")
+        have = (pool.network_count or 0) if pool is not None else 0
+        if net is not None and pool is not None and have >= 1:
+            # Which networks a pool serves is not in R1's answers; the run's PUT is
+            # idempotent and tells (networkCount grows only if it was not bound).
+            detail = f"to {names['pool']} (serves {have}; bind is idempotent)"
+            return reuse("binding", names["network"], net.id, detail=detail, calls=3)
         planned: dict[str, int] = ctx.shared.setdefault("pool_networks", {})
         planned[names["pool"]] = planned.get(names["pool"], 0) + 1
-        have = len(pool.network_ids or []) if pool is not None else 0
         limit = ctx.options.max_networks_per_pool
         if have + planned[names["pool"]] > limit:
             return conflict("binding", names["pool"], f"pool would serve over {limit} networks")
-        return create("binding", names["network"], detail=f"to {names['pool']}")
+        return create("binding", names["network"], detail=f"to {names['pool']}", calls=3)

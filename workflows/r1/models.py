@@ -162,9 +162,6 @@ class DpskPool(R1Model):
     device_count_limit: int | None = None
     expiration_type: str | None = None
     network_count: int | None = None
-    network_ids: list[str] | None = None
-    """Not a document field: R1 never answers it (kept None so old readers fail
-    safe); read `network_count`."""
 
 
 class Passphrase(R1Model):

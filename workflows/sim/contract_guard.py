@@ -130,7 +130,14 @@ class ContractGuard:
                 if not message.get("more_body"):
                     await self._answer(method, path, start, b"".join(chunks), send)
 
-        await self.app(scope, replay, capture)
+        try:
+            await self.app(scope, replay, capture)
+        except Exception:
+            if start:  # the app broke the connection mid-answer: pass that on as it was
+                await send(start)
+                await send({"type": "http.response.body", "body": b"".join(chunks),
+                            "more_body": True})
+            raise
 
     async def _answer(self, method: str, path: str, start: Message, raw: bytes, send: Send) -> None:
         status = int(start.get("status", 200))
@@ -171,6 +178,33 @@ class ContractGuard:
         }
         with open(self.sim.config.record_file, "a", encoding="utf-8") as fh:  # type: ignore[arg-type]
             fh.write(json.dumps(entry) + "\n")
+
+
+IGNORED_BY_R1 = frozenset({"unevaluatedProperties", "parameter", "readOnly"})
+"""Rules R1 does not enforce: it silently ignores undocumented fields, filters and
+query parameters, and read-only fields sent in a request."""
+
+
+def rejected_query(method: str, path: str, query: dict, content_type: str | None,
+                   raw: bytes) -> str | None:
+    """Why R1 would answer 400 to this query body (wrong types, enums, bounds), if it would.
+
+    The simulator validates its writes with its own models; its queries take whatever
+    the documents allow, so they are checked here, the way R1 deserializes them.
+    """
+    if method != "POST" or not path.endswith("/query"):
+        return None
+    body = parse_body(content_type, raw)
+    if isinstance(body, str):
+        return "Malformed JSON request body"
+    found = [
+        v for v in Contract.load().check_request(method, path, query, content_type, body)
+        if v.rule not in IGNORED_BY_R1 and v.where.startswith("request.body")
+    ]
+    if not found:
+        return None
+    v = found[0]
+    return f"Validation failed: {v.field.strip('/').replace('/', '.') or 'body'}: {v.message}"
 
 
 def _error(code: str, found: list[Violation]) -> dict[str, Any]:

@@ -131,6 +131,18 @@ def api_route(
     return Route(path, endpoint, methods=[method], name=key)
 
 
+async def _rejected_query(request: Request) -> str | None:
+    from urllib.parse import parse_qs
+
+    from workflows.sim.contract_guard import rejected_query
+
+    if request.method != "POST" or not request.url.path.endswith("/query"):
+        return None
+    query = parse_qs(request.url.query, keep_blank_values=True)
+    return rejected_query(request.method, request.url.path, query,
+                          request.headers.get("content-type"), await request.body())
+
+
 async def _run(
     sim: Simulator, request: Request, key: str, handler: Handler, *, auth: bool, private: bool
 ) -> Response:
@@ -164,6 +176,8 @@ async def _run(
     delay = sim.scaled(sim.rng_latency.uniform(lo, hi)) if hi > 0 else 0.0
     if delay > 0:
         await anyio.sleep(delay)
+    if not private and (why := await _rejected_query(request)) is not None:
+        return bad_request(why).response()
     ctx = Ctx(sim, request, key, text, tenant)
     try:
         response = await handler(ctx)

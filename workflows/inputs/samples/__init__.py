@@ -55,12 +55,12 @@ def sample_units(
     seed: int = 0,
     aps_per_unit: int = 2,
     with_passwords: bool = True,
-    dpsk: bool = False,
+    dpsk: bool = True,
 ) -> list[UnitInput]:
     """`n` units '101', '102', ... with `aps_per_unit` serials each (9210000000NN...),
-    SSIDs `Unit-<n>`, a WPA2 / WPA2/WPA3 / WPA3 mix and VLANs 101, 102, ...
-    (wrapping within 101-4094). `seed` only changes the passphrases. `dpsk`:
-    WPA2/WPA3 instead of WPA3 (R1's DPSK networks have no WPA3).
+    SSIDs `Unit-<n>`, a WPA2 / WPA2/WPA3 mix and VLANs 101, 102, ... (wrapping
+    within 101-4094). `seed` only changes the passphrases. `dpsk=False` makes every
+    fourth unit WPA3, which only PSK workflows take (R1's DPSK networks have no WPA3).
     """
     rng = random.Random(seed)
     units = []
