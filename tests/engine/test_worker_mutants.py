@@ -23,6 +23,7 @@ from engine.errors import (
     WrongState,
 )
 from engine.models import CellRecord
+from engine.planner_lease import DEAD_PLANNER
 from tests.engine.helpers import Recorder, chain_spec, make_engine, units
 
 pytestmark = pytest.mark.anyio
@@ -261,3 +262,17 @@ async def test_only_a_destructive_plan_needs_its_confirm_text(redis, prefix, des
     else:
         view = await engine.confirm(plan.job_id, plan.digest)
     assert view.status == JobStatus.QUEUED
+
+
+async def test_recovery_fails_a_job_whose_planner_died_at_the_current_time(redis, prefix):
+    rec = Recorder()
+    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)))
+    engine.clock = lambda: 1234.0
+    meta = {"status": "PLANNING", "workflow": "chain", "target": "", "created_at": 1.0}
+    await engine.store.create_job("dead", meta, ["u0"], ['{"name": "u0"}'], 1.0, ("p-1", 60_000))
+    await redis.delete(engine.store.job("dead").planner)  # its planner's lease lapsed
+    async with anyio.create_task_group() as tg:
+        await engine.worker.recover(tg)
+    view = await engine.get("dead")
+    assert (view.status, view.error) == (JobStatus.FAILED, DEAD_PLANNER)
+    assert view.finished_at == 1234.0
