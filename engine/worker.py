@@ -54,6 +54,8 @@ class Worker:
         self._taken: set[str] = set()
         self.finished = 0
 
+    # pragma: no mutate start (serve, announce: the queue loop and liveness display;
+    # the claim script decides who runs a job, see test_lua_mutants.py)
     async def serve(self, tg: Any, *, idle_check: float = 2.0) -> None:
         """Take queued jobs forever (run it in the engine's task group).
 
@@ -94,6 +96,7 @@ class Worker:
         until = int((self.engine.clock() + 3 * idle_check + 1) * 1000)
         await self.store.register_worker(self.target.key, self.id, until)
 
+    # pragma: no mutate end
     async def recover(self, tg: Any) -> None:
         """Take over jobs of this worker's target whose worker died; fail jobs whose
         planner died. (The claim script checks the target too: this only saves work.)"""
@@ -104,6 +107,8 @@ class Worker:
                 tg.start_soon(self.run_job, job_id)
         await reap_dead_planners(self.store, self.engine.clock())
 
+    # pragma: no mutate start (running a job: process orchestration, covered by the
+    # process-level tests: test_resume, test_stay_up, test_safety_control, chaos)
     async def run_job(self, job_id: str) -> JobStatus | None:
         if job_id in self._taken:  # recovery and the queue can both offer a job
             return None
@@ -272,6 +277,7 @@ class Worker:
             if msg in ("graceful", "hard"):
                 brain.request_cancel(msg)
 
+    # pragma: no mutate end
     async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:
         if brain.stop_reason == "fenced":
             return None
