@@ -129,6 +129,10 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
     rate limiter starts from R1's documented limits per service family, and keeps
     the simulator's time scale (its budget and poll pacing are in R1 seconds)."""
     from workflows.r1 import R1Client, R1Config
+    from workflows.r1.transport import documented_limiter
+
+    def client(cfg: R1Config, **kw: Any) -> Any:
+        return R1Client(cfg, rate_limiter=documented_limiter(cfg), **kw)
 
     if settings.backend == "sim":
         from workflows.sim import SimConfig, Simulator
@@ -149,8 +153,8 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
             base_url="http://sim",
             **sim_pacing(cfg.profile, cfg.time_scale),
         )
-        client = R1Client(r1_cfg, transport=httpx.ASGITransport(app=sim.app))
-        return await stack.enter_async_context(client), sim
+        r1 = client(r1_cfg, transport=httpx.ASGITransport(app=sim.app))
+        return await stack.enter_async_context(r1), sim
     if settings.backend == "sim-url":
         base_url = settings.sim_url or "http://127.0.0.1:8799"
         info = await _sim_info(base_url)
@@ -162,9 +166,8 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
             base_url=base_url,
             **pacing,
         )
-        return await stack.enter_async_context(R1Client(r1_cfg)), None
-    client = R1Client(R1Config.from_env())
-    return await stack.enter_async_context(client), None
+        return await stack.enter_async_context(client(r1_cfg)), None
+    return await stack.enter_async_context(client(R1Config.from_env())), None
 
 
 async def _aof_compactor(redis: Redis, stack: AsyncExitStack) -> AofCompactor:

@@ -144,7 +144,8 @@ class ActivityTracker:
     async def wait(self, activity_id: str, timeout: float | None = None) -> ActivityResult:
         """Wait until the activity is SUCCESS or FAIL; raise on timeout."""
         limit = self.timeout if timeout is None else timeout
-        account = POLL_ACCOUNT.get() if hasattr(self.backend, "measured_query") else None
+        measured = getattr(self.backend, "measured_query", None) is not None
+        account = POLL_ACCOUNT.get() if measured else None
         if account is not None:
             account.charge(PollCost(activities=1))
         waiter = _Waiter(self._clock() + limit, account)

@@ -118,7 +118,7 @@ class TokenBucket:
         now = self._clock()
         elapsed = max(0.0, now - self._last)
         self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
-        self._last = now
+        self._last = max(self._last, now)
         if self.rate < self.nominal_rate and now > self._calm_from:
             calm = min(elapsed, now - self._calm_from)
             self.rate = min(self.nominal_rate, self.rate + calm * self.increase)
@@ -148,7 +148,8 @@ class TokenBucket:
             self.halvings += 1
         self._paused_until = max(self._paused_until, now + pause)
         self._calm_from = max(self._calm_from, self._paused_until)
-        self.tokens = 0.0
+        self.tokens = 0.0  # and none accrue during the pause: resume at the new pace
+        self._last = max(self._last, self._paused_until)
 
 
 class KeyedLimiter:

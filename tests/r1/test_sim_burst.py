@@ -10,6 +10,7 @@ import pytest
 
 from engine.limits import NoRateLimit, TokenBucket
 from workflows.r1 import R1Client, RetryPolicy
+from workflows.r1.transport import documented_limiter
 from workflows.sim import ManualClock, SimConfig, Simulator
 
 from .simharness import SimTarget, serve
@@ -61,7 +62,9 @@ async def test_burst_paced_by_the_documented_limiter() -> None:
     clock = ManualClock(1000.0)
     sim = Simulator(SimConfig(profile="instant", seed=7), clock=clock)
     target = SimTarget(sim, "http://sim", "asgi", clock)
-    async with target.client(retry=RetryPolicy(attempts=8, base=0.5, cap=4.0)) as r1:
+    client = target.client(retry=RetryPolicy(attempts=8, base=0.5, cap=4.0))
+    client.limiter = documented_limiter(client.config, clock=clock.now, sleep=client.sleep)
+    async with client as r1:
         done = await fire(r1, sim.venue_id, concurrency=100)
         stats = r1.stats
     assert done == BURST and stats.failures == 0

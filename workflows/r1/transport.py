@@ -6,7 +6,7 @@
   attempt into the client's `R1Stats` and the caller's scope (`metering()`).
 - **Rate limit** (`engine.limits.RateLimiter`, keyed by service family): waits
   before each attempt; a 429 halves that family's rate (AIMD, Retry-After
-  honoured). Default: `KeyedLimiter` at the documented limits.
+  honoured). `documented_limiter(config)` starts from R1's documented limits.
 - **Retries** (here, `send`), one owner per failure:
   * always here: a 429 (wait, resend) and a failure before the request left
     (connect error, pool timeout): R1 never saw it;
@@ -38,7 +38,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from engine.limits import KeyedLimiter, RateLimiter
+from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter
 from workflows.r1.auth import MSP_HEADER, R1Auth, TokenManager
 from workflows.r1.config import R1Config
 from workflows.r1.errors import (
@@ -132,9 +132,9 @@ class R1Transport:
         self.config = config
         self.rng = rng or random.Random(seed)
         self.sleep: Sleep = sleep or anyio.sleep
-        self.limiter: RateLimiter = rate_limiter or documented_limiter(
-            config, clock=clock, sleep=self.sleep
-        )
+        self.limiter: RateLimiter = rate_limiter or NoRateLimit()
+        """Bring one: `documented_limiter(config)` (what `app.runtime` gives the
+        client) or a shared one; none means the server's 429s alone pace us."""
         self.meter = CallMeter()
         self.stats: R1Stats = self.meter.stats
         self.attempt_timeout = attempt_timeout
