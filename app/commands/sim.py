@@ -33,8 +33,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--snapshot", default=None, help="JSON tenant snapshot to start from")
     p.add_argument("--time-scale", type=float, default=1.0, help="multiplies every duration")
-    p.add_argument("--rate-limit", type=float, default=100.0,
-                   help="calls returned per second to each tenant x service bucket (R1: 100)")
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=100.0,
+        help="calls returned per second to each tenant x service bucket (R1: 100)",
+    )
     p.add_argument("--rate-burst", type=int, default=200, help="bucket size (R1: 200)")
     p.add_argument("--no-retry-after", action="store_true", help="omit Retry-After on 429")
     p.add_argument("--extra-ap-serials", default="", help="comma-separated serials to add")

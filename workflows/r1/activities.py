@@ -32,8 +32,15 @@ QUERY_KEY = f"POST {ACTIVITY_QUERY_ROUTE}"
 MAX_BATCH = 500
 FILTER = "requestId"
 
-_DONE_ALIASES = {"SUCCESS": "SUCCESS", "SUCCEEDED": "SUCCESS", "COMPLETED": "SUCCESS",
-                 "FAIL": "FAIL", "FAILED": "FAIL", "FAILURE": "FAIL", "ERROR": "FAIL"}
+_DONE_ALIASES = {
+    "SUCCESS": "SUCCESS",
+    "SUCCEEDED": "SUCCESS",
+    "COMPLETED": "SUCCESS",
+    "FAIL": "FAIL",
+    "FAILED": "FAIL",
+    "FAILURE": "FAIL",
+    "ERROR": "FAIL",
+}
 
 
 def to_result(raw: dict[str, Any]) -> ActivityResult | None:
@@ -97,8 +104,9 @@ class R1ActivityBackend:
         for start in range(0, len(unique), MAX_BATCH):
             chunk = unique[start : start + MAX_BATCH]
             body = {"filters": {FILTER: chunk}}
-            async for raw in iter_query(self.client, ACTIVITY_QUERY_ROUTE, body,
-                                        page_size=len(chunk)):
+            async for raw in iter_query(
+                self.client, ACTIVITY_QUERY_ROUTE, body, page_size=len(chunk)
+            ):
                 result = to_result(raw) if isinstance(raw, dict) else None
                 if result is not None and result.id in wanted:
                     out[result.id] = result

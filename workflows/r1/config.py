@@ -44,9 +44,7 @@ class Timeouts(BaseModel):
     pool: float = 30.0
 
     def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(
-            connect=self.connect, read=self.read, write=self.write, pool=self.pool
-        )
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
 class RetryPolicy(BaseModel):

@@ -184,14 +184,16 @@ class R1Transport:
             "client_id": cfg.client_id,
             "client_secret": cfg.client_secret.get_secret_value(),
         }
-        resp = await self.send("POST", TOKEN_ROUTE, path={"tenantId": cfg.tenant_id}, data=form,
-                               authenticated=False)
+        resp = await self.send(
+            "POST", TOKEN_ROUTE, path={"tenantId": cfg.tenant_id}, data=form, authenticated=False
+        )
         try:
             body = resp.json()
             return str(body["access_token"]), float(body.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):
-            raise R1AuthError("token endpoint answered without an access_token",
-                              status=resp.status_code) from None
+            raise R1AuthError(
+                "token endpoint answered without an access_token", status=resp.status_code
+            ) from None
 
     # -- sending -------------------------------------------------------------
 
@@ -238,8 +240,11 @@ class R1Transport:
                     )  # fmt: skip
             except (httpx.TransportError, TimeoutError) as exc:
                 self.stats.network_errors += 1
-                kind = "timeout" if isinstance(exc, httpx.TimeoutException | TimeoutError) \
+                kind = (
+                    "timeout"
+                    if isinstance(exc, httpx.TimeoutException | TimeoutError)
                     else "network error"
+                )
                 err: R1Error = R1TransientError(f"{kind} on {key} ({type(exc).__name__})")
                 log.debug("%s -> %s (attempt %d)", key, kind, attempt)
                 if not ambiguous_here and not isinstance(exc, _NOT_SENT):
@@ -247,8 +252,13 @@ class R1Transport:
                     raise err from None
             else:
                 status = resp.status_code
-                log.debug("%s -> %d (%.0f ms, attempt %d)", key, status,
-                          (time.monotonic() - started) * 1000, attempt)
+                log.debug(
+                    "%s -> %d (%.0f ms, attempt %d)",
+                    key,
+                    status,
+                    (time.monotonic() - started) * 1000,
+                    attempt,
+                )
                 if status < 300 or status in accept:
                     return resp
                 err = self._error(resp, key)
@@ -257,8 +267,11 @@ class R1Transport:
                 elif not isinstance(err, R1TransientError) or not ambiguous_here:
                     self.stats.failures += 1
                     if not authenticated and not isinstance(err, R1TransientError):
-                        raise R1AuthError("token request rejected: check client id/secret",
-                                          status=status, code=err.code) from None
+                        raise R1AuthError(
+                            "token request rejected: check client id/secret",
+                            status=status,
+                            code=err.code,
+                        ) from None
                     raise err
             if attempt >= policy.attempts:
                 self.stats.failures += 1
