@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -50,14 +49,7 @@ async def _credentials(request: Request) -> dict[str, str]:
             form = {}
     else:
         form = {k: v[0] for k, v in parse_qs(raw).items()}
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "basic" and "client_id" not in form:
-        try:
-            cid, _, secret = base64.b64decode(value).decode().partition(":")
-            form.update(client_id=cid, client_secret=secret)
-        except ValueError:
-            pass
-    return form
+    return form  # the documented form carries the credentials: no Basic header fallback
 
 
 def routes(sim: Simulator) -> list[Route]:
