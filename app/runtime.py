@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
-from engine import Engine, EngineConfig, TokenBucket
+from engine import Engine, EngineConfig
 from engine.aof import AofCompactor
 from engine.errors import RedisUnavailable
 from engine.redis_server import EmbeddedRedis, default_data_dir
@@ -47,8 +47,6 @@ class RuntimeSettings(BaseModel):
     sim_extra_serials: list[str] = Field(default_factory=list)
     worker: bool = True
     engine: EngineConfig = Field(default_factory=EngineConfig)
-    rate_limit_per_minute: float = 1800.0
-    """Client-side budget under R1's 2,000 calls/minute per tenant."""
 
     @property
     def simulated(self) -> bool:
@@ -101,11 +99,41 @@ def target_of(settings: RuntimeSettings, r1_config: Any) -> Target:
     return Target(id=f"r1:{tenant}@{base}", label=f"R1 tenant {tenant} ({base})")
 
 
-async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[Any, Any]:
-    """The R1 client (and the simulator behind it, when simulated)."""
-    from workflows.r1 import R1Client, R1Config
+TEST_PROFILE_POLLS = {"instant": (0.005, 0.05), "fast": (0.01, 0.1)}
+"""Poll pacing (seconds) for the simulator's test profiles, whose activities end in
+milliseconds: R1's 1-5 s would only slow them down. `demo` and `realistic` are
+paced like R1 (scaled with the time scale)."""
 
-    limiter = TokenBucket(settings.rate_limit_per_minute, burst=60)
+
+def sim_pacing(profile: str, time_scale: float) -> dict[str, Any]:
+    """The R1Config fields that make the client keep a simulator's time."""
+    pacing: dict[str, Any] = {"time_scale": time_scale}
+    if profile in TEST_PROFILE_POLLS:
+        lo, hi = TEST_PROFILE_POLLS[profile]
+        pacing["poll_intervals"] = (lo / time_scale, hi / time_scale)  # not scaled again
+    return pacing
+
+
+async def _sim_info(base_url: str) -> dict[str, Any]:
+    """A `phasegrid sim` server's profile and time scale (its private info route)."""
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as http:
+            info = (await http.get("/_sim/info")).json()
+        return info if isinstance(info, dict) else {}
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
+async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[Any, Any]:
+    """The R1 client (and the simulator behind it, when simulated). The client's
+    rate limiter starts from R1's documented limits per service family, and keeps
+    the simulator's time scale (its budget and poll pacing are in R1 seconds)."""
+    from workflows.r1 import R1Client, R1Config
+    from workflows.r1.transport import documented_limiter
+
+    def client(cfg: R1Config, **kw: Any) -> Any:
+        return R1Client(cfg, rate_limiter=documented_limiter(cfg), **kw)
+
     if settings.backend == "sim":
         from workflows.sim import SimConfig, Simulator
 
@@ -123,19 +151,23 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
             client_secret=cfg.client_secret,
             tenant_id=cfg.tenant_id,
             base_url="http://sim",
+            **sim_pacing(cfg.profile, cfg.time_scale),
         )
-        client = R1Client(r1_cfg, transport=httpx.ASGITransport(app=sim.app), rate_limiter=limiter)
-        return await stack.enter_async_context(client), sim
+        r1 = client(r1_cfg, transport=httpx.ASGITransport(app=sim.app))
+        return await stack.enter_async_context(r1), sim
     if settings.backend == "sim-url":
+        base_url = settings.sim_url or "http://127.0.0.1:8799"
+        info = await _sim_info(base_url)
+        pacing = sim_pacing(str(info.get("profile") or "demo"), float(info.get("timeScale") or 1))
         r1_cfg = R1Config(
             client_id="sim-client",
             client_secret="sim-secret",
             tenant_id="sim-tenant",
-            base_url=settings.sim_url or "http://127.0.0.1:8799",
+            base_url=base_url,
+            **pacing,
         )
-        return await stack.enter_async_context(R1Client(r1_cfg, rate_limiter=limiter)), None
-    client = R1Client(R1Config.from_env(), rate_limiter=limiter)
-    return await stack.enter_async_context(client), None
+        return await stack.enter_async_context(client(r1_cfg)), None
+    return await stack.enter_async_context(client(R1Config.from_env())), None
 
 
 async def _aof_compactor(redis: Redis, stack: AsyncExitStack) -> AofCompactor:

@@ -14,7 +14,7 @@ from engine.errors import (
     TransientError,
 )
 from engine.events import Event, EventRecord
-from engine.limits import NoRateLimit, RateLimiter, TokenBucket
+from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter, TokenBucket
 from engine.models import CellState, JobStatus, JobView, PhasePlan, Plan
 from engine.registry import Registry
 from engine.service import Engine, EngineConfig
@@ -31,6 +31,7 @@ __all__ = [
     "EventRecord",
     "JobStatus",
     "JobView",
+    "KeyedLimiter",
     "NoRateLimit",
     "PermanentError",
     "PhaseContext",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Protocol, runtime_checkable
 
@@ -24,22 +24,27 @@ tenant rate limit is what paces the job."""
 
 @runtime_checkable
 class RateLimiter(Protocol):
-    """Pluggable tenant rate limiter (local token bucket, or shared via Redis)."""
+    """Pluggable tenant rate limiter (in-process, or shared through Redis).
 
-    async def acquire(self, cost: int = 1) -> None:
+    `key` names the bucket: R1 limits each service family separately, so a
+    Wi-Fi call never waits behind an exhausted DPSK bucket. Limiters with one
+    bucket ignore it.
+    """
+
+    async def acquire(self, cost: int = 1, key: str = "") -> None:
         """Wait until `cost` calls may be made."""
 
-    def penalize(self, retry_after: float | None = None) -> None:
+    def penalize(self, retry_after: float | None = None, key: str = "") -> None:
         """The server answered 429: slow down (adaptive)."""
 
 
 class NoRateLimit:
     """A limiter that never waits."""
 
-    async def acquire(self, cost: int = 1) -> None:
+    async def acquire(self, cost: int = 1, key: str = "") -> None:
         return None
 
-    def penalize(self, retry_after: float | None = None) -> None:
+    def penalize(self, retry_after: float | None = None, key: str = "") -> None:
         return None
 
 
@@ -75,11 +80,13 @@ class PriorityGate:
 
 
 class TokenBucket:
-    """In-process token bucket: `rate_per_minute` calls, bursts up to `burst`.
+    """In-process token bucket, adaptive (AIMD): `rate_per_minute`, bursts up to `burst`.
 
     Waiting callers are served by `CALL_PRIORITY` (units further along first).
-    On `penalize` it pauses every caller for `retry_after` (or one refill
-    interval) and halves its rate for a while; it creeps back afterwards.
+    On `penalize` (a 429) it pauses every caller for `retry_after` (or one refill
+    interval) and halves its rate, at most once per pause so a volley of 429s
+    from calls already in flight counts as one signal; it then recovers
+    additively, back to nominal `recovery` seconds after a halving from nominal.
     """
 
     def __init__(
@@ -87,27 +94,36 @@ class TokenBucket:
         rate_per_minute: float,
         burst: float | None = None,
         *,
+        recovery: float = 30.0,
+        floor: float = 1 / 16,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         self.rate = rate_per_minute / 60.0
         self.nominal_rate = self.rate
+        self.min_rate = self.nominal_rate * floor
+        self.increase = self.nominal_rate / 2 / max(recovery, 1e-9)
+        """Calls/s regained per second without a 429 (half the nominal in `recovery` s)."""
         self.capacity = float(burst if burst is not None else max(1.0, self.rate))
         self.tokens = self.capacity
+        self.halvings = 0
         self._clock = clock
         self._sleep = sleep
         self._last = clock()
         self._paused_until = 0.0
+        self._calm_from = 0.0
         self._gate = PriorityGate()
 
     def _refill(self) -> None:
         now = self._clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self.rate < self.nominal_rate:
-            self.rate = min(self.nominal_rate, self.rate * 1.01)
+        elapsed = max(0.0, now - self._last)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
+        self._last = max(self._last, now)
+        if self.rate < self.nominal_rate and now > self._calm_from:
+            calm = min(elapsed, now - self._calm_from)
+            self.rate = min(self.nominal_rate, self.rate + calm * self.increase)
 
-    async def acquire(self, cost: int = 1) -> None:
+    async def acquire(self, cost: int = 1, key: str = "") -> None:
         await self._gate.acquire(CALL_PRIORITY.get())
         try:
             while True:
@@ -116,15 +132,61 @@ class TokenBucket:
                     await self._sleep(self._paused_until - now)
                     continue
                 self._refill()
-                if self.tokens >= cost:
-                    self.tokens -= cost
+                if self.tokens >= cost - 1e-9:  # float dust must not stall a waiter
+                    self.tokens = max(0.0, self.tokens - cost)
                     return
                 await self._sleep((cost - self.tokens) / self.rate)
         finally:
             self._gate.release()
 
-    def penalize(self, retry_after: float | None = None) -> None:
+    def penalize(self, retry_after: float | None = None, key: str = "") -> None:
+        self._refill()
+        now = self._clock()
         pause = retry_after if retry_after is not None else 1.0 / max(self.rate, 1e-6)
-        self._paused_until = max(self._paused_until, self._clock() + pause)
-        self.rate = max(self.nominal_rate / 8, self.rate / 2)
-        self.tokens = 0.0
+        if now >= self._calm_from:  # one halving per 429 volley
+            self.rate = max(self.min_rate, self.rate / 2)
+            self.halvings += 1
+        self._paused_until = max(self._paused_until, now + pause)
+        self._calm_from = max(self._calm_from, self._paused_until)
+        self.tokens = 0.0  # and none accrue during the pause: resume at the new pace
+        self._last = max(self._last, self._paused_until)
+
+
+class KeyedLimiter:
+    """One adaptive `TokenBucket` per key (R1: per service family), in this process.
+
+    `limits` maps a key to (calls per second, burst); other keys get `default`.
+    Issue 11 swaps this for a Redis-shared limiter behind the same protocol.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, tuple[float, float]] | None = None,
+        default: tuple[float, float] = (100.0, 200.0),
+        *,
+        recovery: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self.limits = dict(limits or {})
+        self.default = default
+        self._recovery = recovery
+        self._clock = clock
+        self._sleep = sleep
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def bucket(self, key: str = "") -> TokenBucket:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            per_second, burst = self.limits.get(key, self.default)
+            bucket = self.buckets[key] = TokenBucket(
+                per_second * 60.0, burst, recovery=self._recovery, clock=self._clock,
+                sleep=self._sleep,
+            )  # fmt: skip
+        return bucket
+
+    async def acquire(self, cost: int = 1, key: str = "") -> None:
+        await self.bucket(key).acquire(cost)
+
+    def penalize(self, retry_after: float | None = None, key: str = "") -> None:
+        self.bucket(key).penalize(retry_after)

@@ -73,8 +73,9 @@ class EngineConfig(BaseModel):
     """A job still PLANNING this long after its planner's last sign of life is FAILED."""
     activity_batch: int = Field(500, ge=1)
     activity_timeout: float = Field(600.0, gt=0)
-    activity_min_interval: float = Field(0.05, ge=0)
-    activity_max_interval: float = Field(2.0, gt=0)
+    activity_min_interval: float | None = Field(None, ge=0)
+    activity_max_interval: float | None = Field(None, gt=0)
+    """Poll pacing; None: the backend's own (`poll_intervals`, e.g. R1's 1 s to 5 s)."""
     simulated: bool = False
 
 

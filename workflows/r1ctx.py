@@ -1,96 +1,90 @@
 """What every R1 phase shares: the client from the engine's resources, API call
 metering into the job's metrics, activity waits and find-or-create.
 
-Calls are metered through httpx event hooks and a context variable: each
-executor run counts the HTTP attempts (and 429s) made from its own task, so
-concurrent cells of different jobs never mix their figures.
+Calls are counted by the client's one meter (`workflows.r1.meter`, httpx event
+hooks): each executor run opens a scope, so it counts the HTTP attempts (and
+429s) made from its own task and concurrent cells of different jobs never mix
+their figures. The activity poller's calls are charged to the jobs whose
+activities each poll asked about (`JobAccount`), as are the activities waited on,
+so a job's metrics give its polls per activity.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import httpx
 
+from engine.activities import POLL_ACCOUNT, PollCost
 from engine.errors import PermanentError
 from workflows.provenance import found_action, job_tag, taggable
 from workflows.r1 import Accepted, R1ActivityFailed, R1Client, raise_for_activity
+from workflows.r1.meter import Tally, metering
 
+__all__ = ["JobAccount", "Tally", "client_of", "metered", "metering", "polls_per_activity"]
 
-@dataclass
-class Meter:
-    calls: int = 0
-    rate_limited: int = 0
-
-
-_meter: ContextVar[Meter | None] = ContextVar("phasegrid_r1_meter", default=None)
-_HOOKED = "_phasegrid_metered"
-
-
-async def _on_request(request: httpx.Request) -> None:
-    meter = _meter.get()
-    if meter is not None:
-        meter.calls += 1
-
-
-async def _on_response(response: httpx.Response) -> None:
-    meter = _meter.get()
-    if meter is not None and response.status_code == 429:
-        meter.rate_limited += 1
-
-
-def install_meter(client: R1Client) -> None:
-    """Add the metering hooks to the client's httpx client (once)."""
-    http = client.http
-    if getattr(http, _HOOKED, False):
-        return
-    hooks = {k: list(v) for k, v in http.event_hooks.items()}
-    hooks.setdefault("request", []).append(_on_request)
-    hooks.setdefault("response", []).append(_on_response)
-    http.event_hooks = hooks
-    setattr(http, _HOOKED, True)
+Meter = Tally  # the name callers used before the meter was one
 
 
 def client_of(resources: Any) -> R1Client:
     client = resources.get("r1") if hasattr(resources, "get") else None
     if client is None:
         raise PermanentError("no R1 client configured (resources['r1'])")
-    install_meter(client)
     return client
 
 
+class JobAccount:
+    """A job's account for the activity poller (see `engine.activities.POLL_ACCOUNT`)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.key = str(ctx.job_id)
+
+    def charge(self, cost: PollCost) -> None:
+        ctx = self.ctx
+        if cost.calls:
+            ctx.incr("r1_calls", cost.calls)
+            ctx.incr("r1_calls:activity_poller", cost.calls)
+        if cost.polls:
+            ctx.incr("activity_polls", cost.polls)
+        if cost.activities:
+            ctx.incr("activities", cost.activities)
+        for _ in range(cost.rate_limited):
+            ctx.rate_limited(None)
+
+
+def polls_per_activity(metrics: dict[str, Any]) -> float | None:
+    """Activity queries per activity waited on (None before any activity)."""
+    activities = float(metrics.get("activities", 0) or 0)
+    if not activities:
+        return None
+    return round(float(metrics.get("activity_polls", 0) or 0) / activities, 3)
+
+
 @contextmanager
-def metered(ctx: Any) -> Iterator[Meter]:
-    """Count this task's R1 calls and 429s into the job's metrics."""
-    with metering() as meter:
-        try:
-            yield meter
-        finally:
-            report(ctx, meter)
-
-
-def report(ctx: Any, meter: Meter) -> None:
-    if meter.calls:
-        ctx.incr("r1_calls", meter.calls)
-        ctx.incr(f"r1_calls:{ctx.phase.id}", meter.calls)
-    for _ in range(meter.rate_limited):
-        ctx.rate_limited(None)
-
-
-@contextmanager
-def metering() -> Iterator[Meter]:
-    """Count calls without a phase context (inventory, audit)."""
-    meter = Meter()
-    token = _meter.set(meter)
+def metered(ctx: Any) -> Iterator[Tally]:
+    """Count this task's R1 calls and 429s into the job's metrics; the engine
+    re-runs the phase on ambiguous failures, so the transport does not."""
+    token = POLL_ACCOUNT.set(JobAccount(ctx))
     try:
-        yield meter
+        with metering(caller_retries=True) as tally:
+            try:
+                yield tally
+            finally:
+                report(ctx, tally)
     finally:
-        _meter.reset(token)
+        POLL_ACCOUNT.reset(token)
+
+
+def report(ctx: Any, tally: Tally) -> None:
+    if tally.calls:
+        ctx.incr("r1_calls", tally.calls)
+        ctx.incr(f"r1_calls:{ctx.phase.id}", tally.calls)
+    for _ in range(tally.rate_limited):
+        ctx.rate_limited(None)
 
 
 async def wait(ctx: Any, client: R1Client, accepted: Accepted) -> None:

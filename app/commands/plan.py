@@ -36,6 +36,7 @@ from engine.backoff import retrying
 from engine.bounds import MAX_INPUT_BYTES
 from engine.errors import InputError
 from engine.models import JobStatus, JobView, Plan
+from workflows.r1ctx import polls_per_activity
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -175,6 +176,8 @@ def progress_line(view: JobView) -> str:
     calls = int(view.metrics.get("r1_calls", 0) or 0)
     limited = int(view.metrics.get("rate_limited", 0) or 0)
     eta = f" ETA {view.eta_seconds:.0f}s" if view.eta_seconds is not None else ""
+    ppa = polls_per_activity(view.metrics)
+    eta += f", {ppa:g} polls/activity" if ppa is not None else ""
     return (
         f"[{view.elapsed or 0:6.1f}s] {view.status.value:<9} {done}/{view.units_total} units"
         f" ({u.get('failed', 0) + u.get('blocked', 0)} failed)"
@@ -200,6 +203,9 @@ async def summary(rt: Runtime, view: JobView, started: float) -> dict[str, Any]:
         "resources": {k: dict(v) for k, v in resources.items()},
         "r1_calls": int(view.metrics.get("r1_calls", 0) or stats.get("total_calls", 0)),
         "rate_limited": int(view.metrics.get("rate_limited", 0) or stats.get("rate_limited", 0)),
+        "activities": int(view.metrics.get("activities", 0) or 0),
+        "activity_polls": int(view.metrics.get("activity_polls", 0) or 0),
+        "polls_per_activity": polls_per_activity(view.metrics),
         "duration_s": round(time.monotonic() - started, 3),
         "error": view.error,
     }

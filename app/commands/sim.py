@@ -33,7 +33,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--snapshot", default=None, help="JSON tenant snapshot to start from")
     p.add_argument("--time-scale", type=float, default=1.0, help="multiplies every duration")
-    p.add_argument("--rate-limit", type=int, default=2000, help="calls per minute per tenant")
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=100.0,
+        help="calls returned per second to each tenant x service bucket (R1: 100)",
+    )
+    p.add_argument("--rate-burst", type=int, default=200, help="bucket size (R1: 200)")
     p.add_argument("--no-retry-after", action="store_true", help="omit Retry-After on 429")
     p.add_argument("--extra-ap-serials", default="", help="comma-separated serials to add")
     p.add_argument(
@@ -63,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
             state_file=args.state,
             snapshot_file=args.snapshot,
             time_scale=args.time_scale,
-            rate_limit_per_minute=args.rate_limit,
+            rate_limit_per_second=args.rate_limit,
+            rate_limit_burst=args.rate_burst,
             retry_after_header=not args.no_retry_after,
             extra_ap_serials=[s for s in args.extra_ap_serials.split(",") if s.strip()],
             record_file=args.record,

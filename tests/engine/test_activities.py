@@ -73,17 +73,6 @@ async def test_timeout_raises_a_transient_error():
         tg.cancel_scope.cancel()
 
 
-def test_interval_tightens_when_few_remain():
-    tracker = ActivityTracker(Backend(), batch_size=500, min_interval=0.05, max_interval=2.0)
-    intervals = []
-    for n in (1, 10, 1000, 5000):
-        tracker._waiters = {str(i): [] for i in range(n)}
-        intervals.append(tracker.interval())
-    assert intervals == sorted(intervals)
-    assert intervals[0] == pytest.approx(0.05)
-    assert intervals[-1] == 2.0
-
-
 async def test_token_bucket_waits_for_tokens_and_backs_off_on_429():
     now = [0.0]
     slept: list[float] = []

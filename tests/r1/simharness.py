@@ -38,6 +38,7 @@ class SimTarget:
             kwargs.setdefault("transport", httpx.ASGITransport(app=self.sim.app))
             if self.clock is not None:
                 kwargs.setdefault("sleep", ClockSleep(self.clock))
+                kwargs.setdefault("clock", self.clock.now)  # the rate limiter's and tokens' time
         kwargs.setdefault("seed", 1)
         return R1Client(config, **kwargs)
 

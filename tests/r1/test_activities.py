@@ -54,7 +54,7 @@ class FakeActivities:
 
     def query(self, request: httpx.Request) -> httpx.Response:
         body = body_of(request)
-        ids = body["filters"]["id"]
+        ids = body["filters"]["requestId"]
         assert len(ids) <= 500 and body["pageSize"] <= 500
         self.batch_sizes.append(len(ids))
         self.polls += 1

@@ -21,10 +21,10 @@ class RecordingLimiter(NoRateLimit):
         self.acquired = 0
         self.penalties: list[float | None] = []
 
-    async def acquire(self, cost: int = 1) -> None:
+    async def acquire(self, cost: int = 1, key: str = "") -> None:
         self.acquired += 1
 
-    def penalize(self, retry_after: float | None = None) -> None:
+    def penalize(self, retry_after: float | None = None, key: str = "") -> None:
         self.penalties.append(retry_after)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import PermanentError, TransientError
+from engine.limits import NoRateLimit
 from workflows.r1 import (
     R1ActivityFailed,
     R1ActivityFailedTransient,
@@ -88,7 +89,8 @@ async def test_429_backoff_then_success(header: bool) -> None:
 
 async def test_429_bounded_attempts() -> None:
     target = custom(rate_limit_per_minute=1, rate_limit_burst=2)  # the token call + one
-    async with target.client(retry=RetryPolicy(attempts=3, base=0.0, max_retry_after=0.0)) as r1:
+    retry = RetryPolicy(attempts=3, base=0.0, max_retry_after=0.0)
+    async with target.client(retry=retry, rate_limiter=NoRateLimit()) as r1:
         await r1.get_venue(target.sim.venue_id)
         with pytest.raises(R1RateLimited) as info:  # zero backoff: the bucket never refills
             await r1.get_venue(target.sim.venue_id)

@@ -70,13 +70,14 @@ async def test_bulk_query(sim_client: httpx.AsyncClient, sim_headers: dict) -> N
         r = await sim_client.post("/identityGroups", json={"name": f"g{i}"}, headers=sim_headers)
         rids.append(r.json()["requestId"])
     r = await sim_client.post("/activities/query", headers=sim_headers, json={
-        "filters": {"id": [*rids, "unknown-id"]}, "page": 1, "pageSize": 500})
+        "filters": {"requestId": [*rids, "unknown-id"]}, "page": 1, "pageSize": 500})
     body = r.json()
     assert body["totalCount"] == 5 and body["page"] == 1
-    assert {a["id"] for a in body["data"]} == set(rids)
+    assert {a["requestId"] for a in body["data"]} == set(rids)
+    assert not any("id" in a for a in body["data"])  # ActivityDto has requestId, no id
     assert {a["status"] for a in body["data"]} == {"SUCCESS"}
     r = await sim_client.post("/activities/query", headers=sim_headers,
-                              json={"filters": {"id": rids}, "pageSize": 501})
+                              json={"filters": {"requestId": rids}, "pageSize": 501})
     assert r.status_code == 400
 
 

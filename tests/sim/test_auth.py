@@ -7,6 +7,7 @@ import base64
 import httpx
 import pytest
 
+from tests.fixtures_sim import sim_client_for
 from tests.sim.helpers import TOKEN_FORM, token
 from workflows.sim import ManualClock, SimConfig, Simulator
 
@@ -38,11 +39,15 @@ async def test_bad_credentials_401(sim_client: httpx.AsyncClient, tenant: str,
     assert "sim-secret" not in r.text
 
 
-async def test_basic_auth_credentials(sim_client: httpx.AsyncClient) -> None:
+async def test_credentials_go_in_the_documented_form_not_a_basic_header() -> None:
+    """R1's token endpoint takes client_id/client_secret in the form body; a Basic
+    header alone is refused (contract guard off: this request breaks it on purpose)."""
+    sim = Simulator(SimConfig(contract="off"), clock=ManualClock())
+    client = sim_client_for(sim)
     basic = base64.b64encode(b"sim-client:sim-secret").decode()
-    r = await sim_client.post("/oauth2/token/sim-tenant", data={"grant_type": "client_credentials"},
-                              headers={"Authorization": f"Basic {basic}"})
-    assert r.status_code == 200
+    r = await client.post("/oauth2/token/sim-tenant", data={"grant_type": "client_credentials"},
+                          headers={"Authorization": f"Basic {basic}"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer sim.unknown", "Basic abc"])

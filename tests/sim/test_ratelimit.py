@@ -19,10 +19,10 @@ async def test_429_when_the_bucket_is_empty(retry_after: bool) -> None:
                     clock=clock)
     client = sim_client_for(sim)
     headers = await token(client)  # the token call counts against the bucket too
-    codes = [(await client.post("/venues/query", json={}, headers=headers)).status_code
+    codes = [(await client.get(f"/venues/{sim.venue_id}", headers=headers)).status_code
              for _ in range(60)]
     assert codes.count(200) == 59 and codes[-1] == 429
-    r = await client.post("/venues/query", json={}, headers=headers)
+    r = await client.get(f"/venues/{sim.venue_id}", headers=headers)
     assert r.status_code == 429
     assert r.json()["message"]
     if retry_after:
@@ -30,8 +30,8 @@ async def test_429_when_the_bucket_is_empty(retry_after: bool) -> None:
     else:
         assert "Retry-After" not in r.headers
     clock.advance(1.0)  # one call per second refills
-    assert (await client.post("/venues/query", json={}, headers=headers)).status_code == 200
-    assert (await client.post("/venues/query", json={}, headers=headers)).status_code == 429
+    assert (await client.get(f"/venues/{sim.venue_id}", headers=headers)).status_code == 200
+    assert (await client.get(f"/venues/{sim.venue_id}", headers=headers)).status_code == 429
     stats = sim.stats()
     assert stats["rate_limited"] == 3
     assert stats["responses_by_status"]["429"] == 3
@@ -66,12 +66,29 @@ def test_tenants_have_separate_buckets() -> None:
     assert limiter.acquire("b", 0.0) is None
 
 
-async def test_default_bucket_over_http() -> None:
-    """2,000 calls/min by default: call 2,001 within the same instant gets 429."""
-    sim = Simulator(SimConfig(), clock=ManualClock())
+async def test_default_buckets_over_http_are_per_service_family() -> None:
+    """R1's documented bucket (Wi-Fi and Venue: 200 calls, 100 returned per second),
+    one per tenant and service: call 201 to the Venue service within one instant
+    gets 429 while the Wi-Fi service still answers; a second later 100 more pass."""
+    clock = ManualClock()
+    sim = Simulator(SimConfig(), clock=clock)
     client = sim_client_for(sim)
-    headers = await token(client)
-    statuses = [(await client.post("/venues/query", json={}, headers=headers)).status_code
-                for _ in range(2000)]
-    assert statuses.count(200) == 1999 and statuses[-1] == 429
-    assert sim.stats()["rate_limited"] == 1
+    headers = await token(client)  # the token endpoint has its own bucket
+    venue = f"/venues/{sim.venue_id}"
+    statuses = [(await client.get(venue, headers=headers)).status_code for _ in range(201)]
+    assert statuses.count(200) == 200 and statuses[-1] == 429
+    wifi = await client.get("/wifiNetworks/nope", headers=headers)
+    assert wifi.status_code == 404  # answered (not 429): another service's bucket
+    clock.advance(1.0)
+    statuses = [(await client.get(venue, headers=headers)).status_code for _ in range(101)]
+    assert statuses.count(200) == 100 and statuses[-1] == 429
+    assert sim.stats()["rate_limited"] == 2
+
+
+def test_family_limits_are_configurable() -> None:
+    sim = Simulator(SimConfig(rate_limit_families={"dpsk_service": (1.0, 2)}))
+    limiter = sim.limiter
+    route = "POST /dpskServices/query"
+    assert [limiter.acquire("t", 0.0, route) for _ in range(2)] == [None, None]
+    assert limiter.acquire("t", 0.0, route) == pytest.approx(1.0)
+    assert limiter.acquire("t", 0.0, "POST /wifiNetworks") is None

@@ -1,18 +1,23 @@
-"""OAuth2 client-credentials token cache for R1.
+"""OAuth2 client-credentials auth for R1, as an `httpx.Auth`.
 
-One token per client, fetched lazily under a lock (so a burst of callers
-triggers one token request), refreshed `margin` seconds before expiry, or at
-half-life when the TTL is too short for that margin. The token is held as a
-`SecretStr` so no repr ever shows it.
+`TokenManager`: one token per client, fetched lazily under a lock (so a burst
+of callers triggers one token request), refreshed `margin` seconds before
+expiry, or at half-life when the TTL is too short for that margin. The token is
+held as a `SecretStr` so no repr ever shows it.
+
+`R1Auth`: the auth flow httpx runs for every authenticated request: bearer
+token, the MSP tenant header, and one refresh-and-resend after a 401 (the
+token may have been revoked or expired early); a second 401 is the answer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
+import httpx
 from pydantic import SecretStr
 
 TokenFetcher = Callable[[], Awaitable[tuple[str, float]]]
@@ -92,3 +97,37 @@ class TokenManager:
         """Drop the token if it is still the one the server just rejected."""
         if self._token is not None and self._token.value.get_secret_value() == value:
             self._token = None
+
+
+MSP_HEADER = "x-rks-tenantid"
+
+
+class R1Auth(httpx.Auth):
+    """Bearer token + MSP tenant header + refresh once on 401 (httpx auth flow)."""
+
+    def __init__(self, tokens: TokenManager, msp_tenant: str | None = None) -> None:
+        self.tokens = tokens
+        self.msp_tenant = msp_tenant
+
+    def __repr__(self) -> str:
+        return f"R1Auth(msp_tenant={self.msp_tenant!r})"
+
+    async def _sign(self, request: httpx.Request) -> str:
+        token = await self.tokens.get()
+        request.headers["Authorization"] = f"Bearer {token}"
+        if self.msp_tenant:
+            request.headers[MSP_HEADER] = self.msp_tenant
+        return token
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self._sign(request)
+        response = yield request
+        if response.status_code == 401:
+            self.tokens.invalidate(token)
+            await self._sign(request)
+            yield request
+
+    def sync_auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        raise RuntimeError("R1Auth is async only")

@@ -44,15 +44,15 @@ class Timeouts(BaseModel):
     pool: float = 30.0
 
     def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(
-            connect=self.connect, read=self.read, write=self.write, pool=self.pool
-        )
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
 
 
 class RetryPolicy(BaseModel):
     """Bounded attempts, exponential backoff with full jitter, Retry-After honoured.
 
-    `attempts` counts every try including the first. With a Retry-After the
+    `attempts` counts every try of one call including the first. Which failures
+    the transport retries at all is in `R1Transport`'s docstring (inside an engine
+    phase only 429s and connect errors; the phase retry owns the rest). With a Retry-After the
     delay is that value (capped by `max_retry_after`) plus up to `base` of
     jitter, so a crowd told "come back in 2 s" does not return in lockstep.
     """
@@ -97,6 +97,27 @@ class R1Config(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     refresh_margin: float = Field(default=300.0, ge=0)
     """Refresh the token this many seconds before expiry (half-life if the TTL is short)."""
+    rate_limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    """Per service family (`workflows.r1.services`): (calls per R1 second, burst).
+    Unlisted families start from the documented 100/s with bursts of 200."""
+    poll_intervals: tuple[float, float] = (1.0, 5.0)
+    """Activity polling: first pause and the cap it backs off to (R1 seconds)."""
+    time_scale: float = Field(default=1.0, gt=0)
+    """Our seconds per R1 second: a simulator run with `--time-scale 0.01` is R1 at
+    100x, so the rate budget is 100x and the poll intervals 1/100 (a scaled
+    rehearsal then measures R1's limits, not our budget)."""
+
+    def scaled(self, r1_seconds: float) -> float:
+        return r1_seconds * self.time_scale
+
+    def family_limits(self) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
+        """(per-family, default) limits in our seconds: (calls per second, burst)."""
+        from workflows.r1.services import DEFAULT_LIMIT
+
+        def ours(limit: tuple[float, float]) -> tuple[float, float]:
+            return (limit[0] / self.time_scale, limit[1])
+
+        return {k: ours(v) for k, v in self.rate_limits.items()}, ours(DEFAULT_LIMIT)
 
     @field_validator("region", mode="before")
     @classmethod

@@ -1,13 +1,23 @@
-"""The one place R1 HTTP calls go through: auth, rate limiting, retries, stats, logs.
+"""The one place R1 HTTP calls go through, in layers as httpx has them.
 
-Each attempt: wait for the tenant rate limiter, attach the bearer token, send
-with explicit timeouts. 429 -> penalize the limiter and back off (Retry-After
-if present); 5xx/408/network/timeout -> back off with full jitter; 401 ->
-refresh the token once and retry; other 4xx -> raise a permanent error at once.
-Attempts are bounded by the retry policy; then the last typed error is raised.
-Creates (non-query POSTs) are not blindly re-sent after an ambiguous failure
-(see `RetryPolicy.retry_unsafe_writes`): they raise a transient error and the
-engine re-runs the phase, whose find-then-create sees a write that landed.
+- **Auth** (`R1Auth`, an `httpx.Auth` given to the client): bearer token, MSP
+  tenant header, one refresh-and-resend after a 401.
+- **Meter** (`CallMeter`, `event_hooks=` given at construction): counts every
+  attempt into the client's `R1Stats` and the caller's scope (`metering()`).
+- **Rate limit** (`engine.limits.RateLimiter`, keyed by service family): waits
+  before each attempt; a 429 halves that family's rate (AIMD, Retry-After
+  honoured). `documented_limiter(config)` starts from R1's documented limits.
+- **Retries** (here, `send`), one owner per failure:
+  * always here: a 429 (wait, resend) and a failure before the request left
+    (connect error, pool timeout): R1 never saw it;
+  * 5xx, 408, read timeouts, dropped connections (ambiguous: R1 may have acted):
+    here only when no caller retries (plan-time reads, audit, scripts) and the
+    call is idempotent; inside an engine phase or the activity poller
+    (`metering(caller_retries=True)`) they raise at once and the phase re-runs
+    (its find-then-create sees a write that landed) or the poller polls again.
+  Bound per call: `RetryPolicy.attempts` tries (+1 resend after a 401). Bound
+  per cell for a failing call: the engine's `max_attempts` tries (was
+  attempts x max_attempts = 30); 429s are waits, bounded by time in the engine.
 
 Logs name the route template, status and timing only: never headers, form or
 multipart bodies; JSON bodies are logged at DEBUG with secret-looking keys
@@ -21,17 +31,15 @@ import logging
 import random
 import re
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Container, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 import httpx
 
-from engine.limits import NoRateLimit, RateLimiter
-from workflows.r1.auth import TokenManager
+from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter
+from workflows.r1.auth import MSP_HEADER, R1Auth, TokenManager
 from workflows.r1.config import R1Config
 from workflows.r1.errors import (
     R1AuthError,
@@ -40,7 +48,11 @@ from workflows.r1.errors import (
     R1TransientError,
     error_for_status,
 )
+from workflows.r1.meter import ROUTE, CallMeter, R1Stats, caller_retries
 from workflows.r1.models import Accepted
+from workflows.r1.services import family_of
+
+__all__ = ["MSP_HEADER", "R1Stats", "R1Transport", "documented_limiter", "expand", "redact"]
 
 log = logging.getLogger("phasegrid.r1")
 
@@ -49,7 +61,6 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 Sleep = Callable[[float], Awaitable[None]]
 TOKEN_ROUTE = "/oauth2/token/{tenantId}"
-MSP_HEADER = "x-rks-tenantid"
 _SECRET_KEY = re.compile(r"pass(word|phrase)|secret|token|authorization|psk", re.IGNORECASE)
 REDACTED = "***"
 
@@ -89,33 +100,17 @@ def expand(route: str, path: Mapping[str, Any] | None) -> str:
     return route.format(**{k: quote(str(v), safe="") for k, v in path.items()})
 
 
-@dataclass
-class R1Stats:
-    """Counters the job reports as "API calls and 429s"."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    """Attempts sent, keyed "METHOD /route/{template}"."""
-    statuses: Counter[int] = field(default_factory=Counter)
-    rate_limited: int = 0
-    retries: int = 0
-    network_errors: int = 0
-    failures: int = 0
-    """Calls that raised after their last attempt (or a permanent error)."""
-
-    @property
-    def total_calls(self) -> int:
-        return sum(self.calls.values())
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "total_calls": self.total_calls,
-            "calls": dict(self.calls),
-            "statuses": {str(k): v for k, v in self.statuses.items()},
-            "rate_limited": self.rate_limited,
-            "retries": self.retries,
-            "network_errors": self.network_errors,
-            "failures": self.failures,
-        }
+def documented_limiter(
+    config: R1Config,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Sleep | None = None,
+) -> KeyedLimiter:
+    """An in-process AIMD limiter per service family, from the documented limits."""
+    limits, default = config.family_limits()
+    return KeyedLimiter(
+        limits, default, recovery=config.scaled(30.0), clock=clock, sleep=sleep or anyio.sleep
+    )
 
 
 class R1Transport:
@@ -132,18 +127,27 @@ class R1Transport:
         sleep: Sleep | None = None,
         clock: Callable[[], float] = time.monotonic,
         attempt_timeout: float | None = 120.0,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
     ) -> None:
         self.config = config
-        self.limiter: RateLimiter = rate_limiter or NoRateLimit()
         self.rng = rng or random.Random(seed)
         self.sleep: Sleep = sleep or anyio.sleep
-        self.stats = R1Stats()
+        self.limiter: RateLimiter = rate_limiter or NoRateLimit()
+        """Bring one: `documented_limiter(config)` (what `app.runtime` gives the
+        client) or a shared one; none means the server's 429s alone pace us."""
+        self.meter = CallMeter()
+        self.stats: R1Stats = self.meter.stats
         self.attempt_timeout = attempt_timeout
         """Overall cap per attempt: httpx timeouts do not apply to in-process ASGI."""
-        self.auth = TokenManager(self._fetch_token, margin=config.refresh_margin, clock=clock)
+        self.tokens = TokenManager(self._fetch_token, margin=config.refresh_margin, clock=clock)
+        hooks = self.meter.hooks
+        for name, extra in (event_hooks or {}).items():
+            hooks.setdefault(name, []).extend(extra)
         self.http = httpx.AsyncClient(
             base_url=config.api_base,
             transport=transport,
+            auth=R1Auth(self.tokens, config.msp_customer_tenant),
+            event_hooks=hooks,
             timeout=config.timeouts.to_httpx(),
             limits=httpx.Limits(
                 max_connections=config.max_connections,
@@ -152,6 +156,11 @@ class R1Transport:
             headers={"Accept": "application/json", "User-Agent": "phasegrid-r1/0.1"},
             follow_redirects=False,
         )
+
+    @property
+    def auth(self) -> TokenManager:
+        """The token cache (kept under its old name for callers and tests)."""
+        return self.tokens
 
     def __repr__(self) -> str:
         c = self.config
@@ -175,14 +184,16 @@ class R1Transport:
             "client_id": cfg.client_id,
             "client_secret": cfg.client_secret.get_secret_value(),
         }
-        resp = await self.send("POST", TOKEN_ROUTE, path={"tenantId": cfg.tenant_id}, data=form,
-                               authenticated=False)
+        resp = await self.send(
+            "POST", TOKEN_ROUTE, path={"tenantId": cfg.tenant_id}, data=form, authenticated=False
+        )
         try:
             body = resp.json()
             return str(body["access_token"]), float(body.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):
-            raise R1AuthError("token endpoint answered without an access_token",
-                              status=resp.status_code) from None
+            raise R1AuthError(
+                "token endpoint answered without an access_token", status=resp.status_code
+            ) from None
 
     # -- sending -------------------------------------------------------------
 
@@ -207,63 +218,60 @@ class R1Transport:
         decides whether ambiguous failures (5xx, timeouts, drops) are retried.
         """
         key = f"{method} {route}"
+        family = family_of(key)
         url = expand(route, path)
         policy = self.config.retry
         if idempotent is None:
             idempotent = method != "POST" or route.endswith("/query") or not authenticated
-        may_repeat = idempotent or policy.retry_unsafe_writes
-        refreshed = False
+        ambiguous_here = (idempotent or policy.retry_unsafe_writes) and not caller_retries()
         attempt = 0
         if json is not None and log.isEnabledFor(logging.DEBUG):
             log.debug("%s body %s", key, redact(json))
         while True:
             attempt += 1
-            headers: dict[str, str] = {}
-            token = None
-            if authenticated:
-                token = await self.auth.get()
-                headers["Authorization"] = f"Bearer {token}"
-                if self.config.msp_customer_tenant:
-                    headers[MSP_HEADER] = self.config.msp_customer_tenant
-            await self.limiter.acquire()
-            self.stats.calls[key] += 1
+            await self.limiter.acquire(key=family)
             started = time.monotonic()
             try:
                 with anyio.fail_after(self.attempt_timeout):
                     resp = await self.http.request(
                         method, url, json=json, params=params, data=data, files=files,
-                        headers=headers,
-                    )
+                        auth=httpx.USE_CLIENT_DEFAULT if authenticated else None,
+                        extensions={ROUTE: key},
+                    )  # fmt: skip
             except (httpx.TransportError, TimeoutError) as exc:
                 self.stats.network_errors += 1
-                kind = "timeout" if isinstance(exc, httpx.TimeoutException | TimeoutError) \
+                kind = (
+                    "timeout"
+                    if isinstance(exc, httpx.TimeoutException | TimeoutError)
                     else "network error"
+                )
                 err: R1Error = R1TransientError(f"{kind} on {key} ({type(exc).__name__})")
                 log.debug("%s -> %s (attempt %d)", key, kind, attempt)
-                if not may_repeat and not isinstance(exc, _NOT_SENT):
+                if not ambiguous_here and not isinstance(exc, _NOT_SENT):
                     self.stats.failures += 1
                     raise err from None
             else:
                 status = resp.status_code
-                self.stats.statuses[status] += 1
-                log.debug("%s -> %d (%.0f ms, attempt %d)", key, status,
-                          (time.monotonic() - started) * 1000, attempt)
+                log.debug(
+                    "%s -> %d (%.0f ms, attempt %d)",
+                    key,
+                    status,
+                    (time.monotonic() - started) * 1000,
+                    attempt,
+                )
                 if status < 300 or status in accept:
                     return resp
-                if status == 401 and authenticated and not refreshed:
-                    refreshed = True  # the token may have been revoked/expired early
-                    self.auth.invalidate(token or "")
-                    attempt -= 1
-                    continue
                 err = self._error(resp, key)
                 if isinstance(err, R1RateLimited):
-                    self.stats.rate_limited += 1
-                    self.limiter.penalize(err.retry_after)
-                elif not isinstance(err, R1TransientError) or not may_repeat:
+                    self.limiter.penalize(err.retry_after, key=family)
+                elif not isinstance(err, R1TransientError) or not ambiguous_here:
                     self.stats.failures += 1
                     if not authenticated and not isinstance(err, R1TransientError):
-                        raise R1AuthError("token request rejected: check client id/secret",
-                                          status=status, code=err.code) from None
+                        raise R1AuthError(
+                            "token request rejected: check client id/secret",
+                            status=status,
+                            code=err.code,
+                        ) from None
                     raise err
             if attempt >= policy.attempts:
                 self.stats.failures += 1

@@ -99,8 +99,7 @@ class ActivityBook:
 
     def to_json(self, activity: Activity, now: float) -> dict[str, Any]:
         status = activity.status_at(now)
-        body: dict[str, Any] = {
-            "id": activity.id,
+        body: dict[str, Any] = {  # activities_api ActivityDto: `requestId`, no `id`
             "requestId": activity.id,
             "tenantId": self.tenant_id,
             "useCase": activity.use_case,

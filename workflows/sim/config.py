@@ -166,9 +166,16 @@ class SimConfig(BaseModel):
     client_secret: str = "sim-secret"
     token_ttl: float = Field(7200.0, gt=0)
     """Seconds a token lives (sim clock, not scaled by time_scale)."""
-    rate_limit_per_minute: int = Field(2000, ge=1)
-    rate_limit_burst: int | None = None
-    """Bucket capacity; default: one minute's worth of calls."""
+    rate_limit_per_second: float = Field(100.0, gt=0)
+    """Calls returned to each bucket (tenant x service family) per second: R1's
+    documented figure for Wi-Fi and Venue, our default for the others."""
+    rate_limit_burst: int | None = Field(None, ge=1)
+    """Bucket capacity; default 200 (documented), or one minute's worth of calls
+    with `rate_limit_per_minute`."""
+    rate_limit_families: dict[str, tuple[float, int]] = Field(default_factory=dict)
+    """Per service family (`workflows.r1.services`): (calls per second, burst)."""
+    rate_limit_per_minute: int | None = Field(None, ge=1)
+    """The older model: ONE bucket per tenant for every service, this many per minute."""
     retry_after_header: bool = True
     time_scale: float = Field(1.0, gt=0)
     faults: FaultConfig = Field(default_factory=FaultConfig)

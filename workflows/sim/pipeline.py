@@ -156,7 +156,7 @@ async def _run(
             return _error(401, "Missing, unknown or expired bearer token")
         tenant = request.headers.get("x-rks-tenantid") or token.tenant_id
     if not private:
-        wait = sim.limiter.acquire(tenant, now)
+        wait = sim.limiter.acquire(tenant, now, key)
         if wait is not None:
             stats.rate_limited += 1
             headers = (

@@ -20,7 +20,7 @@ from workflows.sim.auth import TokenIssuer
 from workflows.sim.clock import Clock, MonotonicClock
 from workflows.sim.config import FaultConfig, SimConfig
 from workflows.sim.faults import FaultInjector
-from workflows.sim.ratelimit import RateLimiter
+from workflows.sim.ratelimit import rate_limiter_for
 from workflows.sim.seed import load_snapshot, read_json, seed_venue, write_json
 from workflows.sim.stats import SimStats
 from workflows.sim.store import Store
@@ -53,7 +53,7 @@ class Simulator:
             cfg.token_ttl,
             random.Random(f"{seed}:tokens"),
         )
-        self.limiter = RateLimiter(cfg.rate_limit_per_minute, cfg.time_scale, cfg.rate_limit_burst)
+        self.limiter = rate_limiter_for(cfg)
         self.stats_counters = SimStats()
         self.contract_violations: list[Violation] = []
         self.store = Store(cfg.max_ssids_per_ap_group, cfg.max_networks_per_pool)

@@ -180,7 +180,8 @@ CORRECTIONS: list[tuple[str, str, Any, str]] = [
         "/properties/filters/additionalProperties",
         {},
         "Java Map<String, Object> rendered as {type: object}: R1 takes a list of "
-        "values per filter (e.g. {id: [...]}).",
+        "values per filter, keyed by an ActivityDto field (e.g. {requestId: [...]}; "
+        "the DTO has no `id`).",
     ),
     (
         "op:POST /venues/query",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from pydantic import BaseModel, Field, ValidationError
@@ -23,9 +22,18 @@ MAX_ACTIVITY_PAGE = 500
 
 
 class ActivityQuery(BaseModel):
-    filters: dict[str, list[str]] = Field(default_factory=dict)
+    """activities_api `QueryData`: `filters` is an untyped map; R1 takes a list of
+    values per key and ignores keys it does not know (so does the simulator)."""
+
+    filters: dict[str, Any] = Field(default_factory=dict)
     page: int = Field(1, ge=1)
     pageSize: int = Field(100, ge=1, le=MAX_ACTIVITY_PAGE)
+
+    def values(self, key: str) -> list[str] | None:
+        value = self.filters.get(key)
+        if value is None:
+            return None
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -41,14 +49,7 @@ async def _credentials(request: Request) -> dict[str, str]:
             form = {}
     else:
         form = {k: v[0] for k, v in parse_qs(raw).items()}
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "basic" and "client_id" not in form:
-        try:
-            cid, _, secret = base64.b64decode(value).decode().partition(":")
-            form.update(client_id=cid, client_secret=secret)
-        except ValueError:
-            pass
-    return form
+    return form  # the documented form carries the credentials: no Basic header fallback
 
 
 def routes(sim: Simulator) -> list[Route]:
@@ -66,21 +67,21 @@ def routes(sim: Simulator) -> list[Route]:
         return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": ttl})
 
     async def get_activity(ctx: Ctx) -> Response:
-        activity = sim.activities.lookup(ctx.params["requestId"], sim.now())
+        activity = sim.activities.lookup(ctx.params["activityId"], sim.now())
         if activity is None:
-            raise not_found("Activity", ctx.params["requestId"])
+            raise not_found("Activity", ctx.params["activityId"])
         return JSONResponse(sim.activities.to_json(activity, sim.now()))
 
     async def query_activities(ctx: Ctx) -> Response:
         spec = await ctx.model(ActivityQuery)
         now = sim.now()
         book = sim.activities
-        ids = spec.filters.get("id") or spec.filters.get("requestId")
+        ids = spec.values("requestId")
         if ids is not None:
             rows = book.many(dict.fromkeys(ids), now)
         else:
             rows = [a for a in book.by_id.values() if now >= a.visible_at]
-        statuses = spec.filters.get("status")
+        statuses = spec.values("status")
         if statuses:
             rows = [a for a in rows if a.status_at(now) in statuses]
         start = (spec.page - 1) * spec.pageSize
@@ -90,7 +91,7 @@ def routes(sim: Simulator) -> list[Route]:
     return [
         api_route(sim, "POST", "/oauth2/token/{tenantId}", token, auth=False),
         api_route(sim, "POST", "/activities/query", query_activities),
-        api_route(sim, "GET", "/activities/{requestId}", get_activity),
+        api_route(sim, "GET", "/activities/{activityId}", get_activity),
         *private_routes(sim),
     ]
 
