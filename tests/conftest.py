@@ -28,7 +28,7 @@ _counter = itertools.count()
 # contract and logs them here; `_no_contract_violations` fails the test that
 # made one. See workflows/sim/contract_guard.py.
 CONTRACT_LOG = Path(tempfile.gettempdir()) / f"phasegrid-contract-{os.getpid()}.jsonl"
-os.environ.setdefault("PHASEGRID_SIM_CONTRACT", "record")  # TODO(issue 10): enforce
+os.environ["PHASEGRID_SIM_CONTRACT"] = "enforce"
 os.environ["PHASEGRID_SIM_CONTRACT_LOG"] = str(CONTRACT_LOG)
 CONTRACT_LOG.unlink(missing_ok=True)
 

@@ -83,7 +83,8 @@ async def test_activity_waits_hold_no_slot_and_are_polled_in_bulk(redis, prefix)
     assert view.status == JobStatus.COMPLETED
     assert rec.max_in_flight <= 3
     assert max(backend.queries) <= Backend.max_batch  # batches capped at the backend's max
-    assert sum(backend.queries) < 40 * 5  # bulk: far fewer ids polled than one loop per waiter
+    # bulk: with 40 waiting, polls carry full batches rather than one id per waiter
+    assert Backend.max_batch in backend.queries
 
 
 async def test_transient_errors_retry_with_bounded_backoff(redis, prefix):

@@ -94,7 +94,8 @@ async def test_unknown_ids_404(sim: Simulator, sim_client: httpx.AsyncClient,
                         ("DELETE", "/dpskServices/nope"), ("GET", "/venues/nope"),
                         ("POST", "/identityGroups/nope/dpskServices"),
                         ("PUT", f"/venues/{sim.venue_id}/apGroups/nope/aps/123")]:
-        body = {"name": "x"} if method == "POST" else None  # DELETE/GET/PUT here take none
+        pool = {"name": "x", "passphraseFormat": "KEYBOARD_FRIENDLY", "passphraseLength": 12}
+        body = pool if method == "POST" else None  # DELETE/GET/PUT here take none
         r = await sim_client.request(method, url, headers=sim_headers, json=body)
         assert r.status_code == 404, (method, url)
         assert r.json()["errors"][0]["message"]

@@ -132,6 +132,7 @@ async def test_targeted_lost_rule_applies_the_write_and_descriptions_follow_the_
     sim: Simulator, sim_client: httpx.AsyncClient, sim_headers: dict
 ) -> None:
     c, h = sim_client, sim_headers
+    sim.config.contract = "off"  # sends descriptions the documents reject, on purpose
     sim.faults = FaultConfig(rules=[FaultRule(action="lost", route="^POST /wifiNetworks$",
                                               match="ghost", times=1)])  # fmt: skip
     body = {"name": "ghost", "type": "dpsk", "wlan": {"ssid": "gg"}, "description": "tag x",

@@ -30,8 +30,8 @@ def _walkthrough(client: httpx.Client) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert a.json()["status"] == "SUCCESS"
-    found = client.post("/identityGroups/query", headers=h,
-                        json={"filters": {"name": ["unit-101"]}}).json()
+    found = client.post("/identityGroups/query", headers=h, params={"page": 0, "size": 10},
+                        json={"keyword": "unit-101"}).json()
     assert found["totalElements"] == 1 and found["content"][0]["id"] == r.json()["id"]
     stats = client.get("/_sim/stats").json()
     assert stats["resources"]["identityGroups"] == 1
