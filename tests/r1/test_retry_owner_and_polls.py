@@ -16,22 +16,39 @@ pytestmark = pytest.mark.anyio
 ROUTE = "POST /venues/apGroups/query"
 
 
-async def test_a_failing_call_costs_at_most_the_engines_attempts_per_cell(redis, prefix):
-    """A lookup answering 503 forever: the cell fails after the engine's 5 attempts
-    with 5 HTTP tries in all (the transport retried none; it used to be 6 x 5 = 30)."""
+async def _tries_until_the_cell_fails(redis, prefix, route: str, rule: str) -> tuple[int, int]:
     us = units(1)
     sim = sim_for(us)
     async with rig(redis, prefix, sim) as r:
         plan = await r.plan("per_unit_dpsk", us)
-        before = sim.stats()["requests"].get(ROUTE, 0)
-        sim.faults = FaultConfig(rules=[FaultRule(action="http_503", route="apGroups/query")])
+        before = sim.stats()["requests"].get(route, 0)
+        sim.faults = FaultConfig(rules=[FaultRule(action="http_503", route=rule)])
         await r.engine.confirm(plan.job_id, plan.digest)
         view = await r.engine.wait(plan.job_id, timeout=60)
-        tries = sim.stats()["requests"][ROUTE] - before
+        tries = sim.stats()["requests"][route] - before
         detail = await r.engine.unit(plan.job_id, us[0].key)
     assert view.status in (JobStatus.FAILED, JobStatus.PARTIAL)
     assert view.units_by_state["failed"] == 1
-    assert len(detail.attempts["ap_group"]) == 5  # the engine's RetryPolicy.max_attempts
+    return tries, len(detail.attempts["ap_group"])
+
+
+async def test_a_failing_lookup_costs_in_phase_tries_times_the_engines_attempts(redis, prefix):
+    """A lookup answering 503 forever: safe to repeat, so the transport tries it 3 times
+    per phase attempt; the cell fails after the engine's 5 attempts: 15 HTTP tries in all
+    (it used to be 6 x 5 = 30)."""
+    tries, attempts = await _tries_until_the_cell_fails(
+        redis, prefix, ROUTE, "^POST /venues/apGroups/query$"
+    )
+    assert attempts == 5  # the engine's RetryPolicy.max_attempts
+    assert tries == 3 * 5  # R1 RetryPolicy.in_phase_attempts x max_attempts
+
+
+async def test_a_failing_create_is_retried_by_the_phase_alone(redis, prefix):
+    """A create answering 503 forever is never re-sent blindly: one try per phase
+    attempt, whose find-then-create would see a write that landed."""
+    route = "POST /venues/{venueId}/apGroups"
+    tries, attempts = await _tries_until_the_cell_fails(redis, prefix, route, "^" + route + "$")
+    assert attempts == 5
     assert tries == 5
 
 

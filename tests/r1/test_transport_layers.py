@@ -75,21 +75,25 @@ async def test_one_meter_counts_each_attempt_once(mock_r1: MockR1, make_client) 
 async def test_caller_retried_scope_leaves_ambiguous_failures_to_the_caller(
     mock_r1: MockR1, make_client, sleeps: Sleeps
 ) -> None:
-    """Inside an engine phase (or the poller) a 5xx or read timeout raises after one
-    try: the phase re-runs. 429s and connect errors (R1 never saw the call) are
-    still retried here."""
-    mock_r1.queue("GET", "/venues/v1", httpx.Response(503), httpx.ReadTimeout("slow"),
-                  httpx.Response(429), httpx.ConnectError("refused"), OK)  # fmt: skip
+    """Inside an engine phase (or the poller) an idempotent call is tried at most
+    `in_phase_attempts` (3) times after 5xx / read timeouts, then the phase re-runs;
+    a create raises after one try. 429s and connect errors (R1 never saw the call)
+    are retried here and do not count."""
+    mock_r1.queue("GET", "/venues/v1", httpx.Response(503), httpx.Response(429),
+                  httpx.ReadTimeout("slow"), httpx.Response(503), OK)  # fmt: skip
+    mock_r1.queue("POST", "/identityGroups", httpx.Response(503))
     async with make_client() as r1:
         with metering(caller_retries=True):
             with pytest.raises(R1TransientError) as info:
                 await r1.get_venue("v1")
             assert info.value.status == 503
-            with pytest.raises(R1TransientError, match="timeout"):
-                await r1.get_venue("v1")
-            assert (await r1.get_venue("v1")).id == "v1"  # after a 429 and a refused connect
-        assert r1.stats.retries == 2
-    assert len(mock_r1.calls("GET", "/venues/v1")) == 5
+            with pytest.raises(R1TransientError) as info:
+                await r1.create_identity_group("unit-1")
+            assert info.value.status == 503
+            assert (await r1.get_venue("v1")).id == "v1"
+        assert r1.stats.retries == 3
+    assert len(mock_r1.calls("GET", "/venues/v1")) == 5  # 503, 429, timeout, 503 | OK
+    assert len(mock_r1.calls("POST", "/identityGroups")) == 1
 
 
 async def test_429s_are_bounded_by_the_policy_inside_a_phase_too(

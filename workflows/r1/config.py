@@ -52,8 +52,8 @@ class RetryPolicy(BaseModel):
 
     `attempts` counts every try of one call including the first. Which failures
     the transport retries at all is in `R1Transport`'s docstring (inside an engine
-    phase only 429s and connect errors; the phase retry owns the rest). With a Retry-After the
-    delay is that value (capped by `max_retry_after`) plus up to `base` of
+    phase: 429s, connect errors, and idempotent calls up to `in_phase_attempts`).
+    With a Retry-After the delay is that value (capped by `max_retry_after`) plus up to `base` of
     jitter, so a crowd told "come back in 2 s" does not return in lockstep.
     """
 
@@ -63,6 +63,9 @@ class RetryPolicy(BaseModel):
     base: float = Field(default=0.5, ge=0)
     cap: float = Field(default=30.0, ge=0)
     max_retry_after: float = Field(default=120.0, ge=0)
+    in_phase_attempts: int = Field(default=3, ge=1)
+    """Tries of an idempotent call, inside an engine phase, after ambiguous failures
+    (5xx, timeouts, drops): safe to repeat, and cheaper than re-running the phase."""
     retry_unsafe_writes: bool = False
     """Also retry creates (POST) after a 5xx, timeout or dropped connection. Off by
     default: the first try may have been applied, and a blind re-send then FAILs

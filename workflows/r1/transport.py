@@ -11,13 +11,16 @@
   * always here: a 429 (wait, resend) and a failure before the request left
     (connect error, pool timeout): R1 never saw it;
   * 5xx, 408, read timeouts, dropped connections (ambiguous: R1 may have acted):
-    here only when no caller retries (plan-time reads, audit, scripts) and the
-    call is idempotent; inside an engine phase or the activity poller
-    (`metering(caller_retries=True)`) they raise at once and the phase re-runs
-    (its find-then-create sees a write that landed) or the poller polls again.
-  Bound per call: `RetryPolicy.attempts` tries (+1 resend after a 401). Bound
-  per cell for a failing call: the engine's `max_attempts` tries (was
-  attempts x max_attempts = 30); 429s are waits, bounded by time in the engine.
+    for an idempotent call (reads, queries, PUT, DELETE) here, up to
+    `RetryPolicy.attempts` tries when no caller retries (plan-time reads, audit,
+    scripts) and `RetryPolicy.in_phase_attempts` inside an engine phase or the
+    poller (`metering(caller_retries=True)`): repeating them is safe and keeps a
+    phase of many calls from failing on one blip. A create (POST) raises at once
+    there, and the phase re-runs: its find-then-create sees a write that landed.
+  Bound per call: `RetryPolicy.attempts` tries (+1 resend after a 401). Bound per
+  cell for a call that keeps failing: `in_phase_attempts` x the engine's
+  `max_attempts` for an idempotent call (3 x 5 = 15; was 6 x 5 = 30), `max_attempts`
+  for a create; 429s are waits, bounded by time in the engine.
 
 Logs name the route template, status and timing only: never headers, form or
 multipart bodies; JSON bodies are logged at DEBUG with secret-looking keys
@@ -223,8 +226,10 @@ class R1Transport:
         policy = self.config.retry
         if idempotent is None:
             idempotent = method != "POST" or route.endswith("/query") or not authenticated
-        ambiguous_here = (idempotent or policy.retry_unsafe_writes) and not caller_retries()
-        attempt = 0
+        in_phase = caller_retries()
+        ambiguous_here = idempotent if in_phase else idempotent or policy.retry_unsafe_writes
+        ambiguous_limit = policy.in_phase_attempts if in_phase else policy.attempts
+        attempt = ambiguous = 0
         if json is not None and log.isEnabledFor(logging.DEBUG):
             log.debug("%s body %s", key, redact(json))
         while True:
@@ -247,9 +252,11 @@ class R1Transport:
                 )
                 err: R1Error = R1TransientError(f"{kind} on {key} ({type(exc).__name__})")
                 log.debug("%s -> %s (attempt %d)", key, kind, attempt)
-                if not ambiguous_here and not isinstance(exc, _NOT_SENT):
-                    self.stats.failures += 1
-                    raise err from None
+                if not isinstance(exc, _NOT_SENT):
+                    ambiguous += 1
+                    if not ambiguous_here or ambiguous >= ambiguous_limit:
+                        self.stats.failures += 1
+                        raise err from None
             else:
                 status = resp.status_code
                 log.debug(
@@ -264,7 +271,11 @@ class R1Transport:
                 err = self._error(resp, key)
                 if isinstance(err, R1RateLimited):
                     self.limiter.penalize(err.retry_after, key=family)
-                elif not isinstance(err, R1TransientError) or not ambiguous_here:
+                elif (
+                    not isinstance(err, R1TransientError)
+                    or not ambiguous_here
+                    or (ambiguous := ambiguous + 1) >= ambiguous_limit
+                ):
                     self.stats.failures += 1
                     if not authenticated and not isinstance(err, R1TransientError):
                         raise R1AuthError(

@@ -102,7 +102,10 @@ class ContractGuard:
         if mode == "off" and not self.sim.config.record_file:
             await self.app(scope, receive, send)
             return
-        raw, replay = await _buffer(receive)
+        raw, replay, gone = await _buffer(receive)
+        if gone:  # a client killed mid-request sent nothing R1 would judge
+            await self.app(scope, replay, send)
+            return
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         content_type = headers.get("content-type")
         method = scope["method"]
@@ -230,11 +233,15 @@ async def _json(send: Send, status: int, payload: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
+async def _buffer(receive: Receive) -> tuple[bytes, Receive, bool]:
+    """The whole request body, a `receive` that replays it, and whether the client
+    went away before sending all of it (killed mid-request: nothing to judge)."""
     parts: list[bytes] = []
+    gone = False
     while True:
         message = await receive()
         if message["type"] != "http.request":
+            gone = message["type"] == "http.disconnect"
             break
         parts.append(message.get("body", b""))
         if not message.get("more_body"):
@@ -246,7 +253,9 @@ async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
         nonlocal sent
         if not sent:
             sent = True
+            if gone:
+                return {"type": "http.disconnect"}
             return {"type": "http.request", "body": raw, "more_body": False}
         return await receive()
 
-    return raw, replay
+    return raw, replay, gone
