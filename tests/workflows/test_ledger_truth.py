@@ -47,15 +47,16 @@ async def test_preexisting_ap_group_found_after_503s_is_reused_and_survives_clea
     async with rig(redis, prefix, sim) as r:
         plan = await r.plan("per_unit_dpsk", [unit])
         assert plan.units[0].phases["ap_group"].action == "reuse"
-        # the run's first AP-group lookup fails (the phase, not the client, retries it)
+        # the run's first AP-group lookups fail (3 transport tries: the phase's first
+        # attempt fails and the phase retries)
         sim.faults = FaultConfig(rules=[FaultRule(action="http_503", route="apGroups/query",
-                                                  times=1)])  # fmt: skip
+                                                  times=3)])  # fmt: skip
         await r.engine.confirm(plan.job_id, plan.digest)
         view = await r.engine.wait(plan.job_id, timeout=60)
         assert view.status == JobStatus.COMPLETED
         detail = await r.engine.unit(plan.job_id, "5001")
         assert len(detail.attempts["ap_group"]) == 1  # one failed try, then found it
-        assert r.stats()["faults_injected"] == {"http_503": 1}
+        assert r.stats()["faults_injected"] == {"http_503": 3}
         ledger = await r.engine.ledger(plan.job_id)
         groups = [(e.id, e.action) for e in ledger if e.resource == "ap_group"]
         assert groups == [("apg-operator", "reused")]
@@ -106,13 +107,14 @@ async def test_activation_found_on_a_retry_is_unknown_and_kept_with_its_network(
     sim = sim_for([unit])
     async with rig(redis, prefix, sim) as r:
         plan = await r.plan("per_unit_psk", [unit])
-        # the activation is applied but its answer lost: the phase (not the client) retries
+        # the activation is applied but every answer of the phase's first attempt is lost
+        # (the transport tries an idempotent PUT 3 times): the phase re-runs and finds it
         route = "^PUT /venues/{venueId}/wifiNetworks/{networkId}/apGroups/{apGroupId}$"
-        sim.faults = FaultConfig(rules=[FaultRule(action="lost", route=route, times=1)])
+        sim.faults = FaultConfig(rules=[FaultRule(action="lost", route=route, times=3)])
         await r.engine.confirm(plan.job_id, plan.digest)
         view = await r.engine.wait(plan.job_id, timeout=60)
         assert view.status == JobStatus.COMPLETED
-        assert r.stats()["faults_injected"] == {"lost_response": 1}
+        assert r.stats()["faults_injected"] == {"lost_response": 3}
         got = await actions(r, plan.job_id, "301")
         assert got["activation"] == ["unknown"]
         assert got["network"] == got["ap_group"] == ["created"]

@@ -84,7 +84,7 @@ class R1ActivityBackend:
         waiting, not to the task that started the poller); failures are the
         poller's to retry (it polls again), so they come back as None."""
         results: dict[str, ActivityResult] | None
-        with metering(caller_retries=True) as tally:
+        with metering(caller_retries=True, retry_idempotent=False) as tally:
             try:
                 results = await self.query(ids)
             except R1Error:

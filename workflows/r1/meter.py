@@ -69,20 +69,22 @@ class Scope:
     tally: Tally
     caller_retries: bool
     """True: the caller re-runs failed calls; the transport retries only what never
-    reached R1 (connect errors) and 429s."""
+    reached R1 (connect errors), 429s, and idempotent calls a few times."""
+    retry_idempotent: bool = True
+    """False: not even idempotent calls (the poller polls again anyway)."""
 
 
 _scope: ContextVar[Scope | None] = ContextVar("phasegrid_r1_scope", default=None)
 
 
 @contextmanager
-def metering(*, caller_retries: bool = False) -> Iterator[Tally]:
+def metering(*, caller_retries: bool = False, retry_idempotent: bool = True) -> Iterator[Tally]:
     """Count this task's R1 calls (and its children's) into a fresh `Tally`.
 
     Replaces any enclosing scope: a poller started from a phase's task does not
     count into that phase."""
     tally = Tally()
-    token = _scope.set(Scope(tally, caller_retries))
+    token = _scope.set(Scope(tally, caller_retries, retry_idempotent))
     try:
         yield tally
     finally:
@@ -92,6 +94,11 @@ def metering(*, caller_retries: bool = False) -> Iterator[Tally]:
 def caller_retries() -> bool:
     scope = _scope.get()
     return scope is not None and scope.caller_retries
+
+
+def retry_idempotent() -> bool:
+    scope = _scope.get()
+    return scope is None or scope.retry_idempotent
 
 
 class CallMeter:

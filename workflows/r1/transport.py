@@ -51,7 +51,7 @@ from workflows.r1.errors import (
     R1TransientError,
     error_for_status,
 )
-from workflows.r1.meter import ROUTE, CallMeter, R1Stats, caller_retries
+from workflows.r1.meter import ROUTE, CallMeter, R1Stats, caller_retries, retry_idempotent
 from workflows.r1.models import Accepted
 from workflows.r1.services import family_of
 
@@ -227,7 +227,10 @@ class R1Transport:
         if idempotent is None:
             idempotent = method != "POST" or route.endswith("/query") or not authenticated
         in_phase = caller_retries()
-        ambiguous_here = idempotent if in_phase else idempotent or policy.retry_unsafe_writes
+        if in_phase:
+            ambiguous_here = idempotent and retry_idempotent()
+        else:
+            ambiguous_here = idempotent or policy.retry_unsafe_writes
         ambiguous_limit = policy.in_phase_attempts if in_phase else policy.attempts
         attempt = ambiguous = 0
         if json is not None and log.isEnabledFor(logging.DEBUG):
