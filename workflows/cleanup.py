@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.context import PhaseContext, PlanContext
+from engine.errors import TransientError
 from engine.models import PhasePlan
 from engine.spec import PhaseSpec, WorkflowSpec
 from workflows.cleanup_select import cleanup_from_ledger, kept_line
@@ -242,16 +243,34 @@ class DeleteIdentities(R1Phase):
     identity stays (and so does its group: R1 refuses to delete it)."""
 
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        """Every group gets its turn in every attempt: a transient failure on one
+        group is raised after the others are done, so the retry budget is spent
+        per group, not by whichever group comes first."""
+        failed: list[tuple[str, TransientError]] = []
         for group_id, phrase_ids in identities_by_group(ctx.options).items():
-            if await client.get_identity_group(group_id) is None:
-                continue
-            ours = [i.id for i in await client.list_identities(group_id)
-                    if i.dpsk_guid in phrase_ids]  # fmt: skip
-            for start in range(0, len(ours), DELETE_CHUNK):
-                chunk = ours[start : start + DELETE_CHUNK]
-                await wait(ctx, client, await client.delete_identities(group_id, chunk))
-                ctx.log(f"deleted {start + len(chunk)}/{len(ours)} identities of {group_id}")
-            ctx.incr("identities_deleted", len(ours))
+            try:
+                await self._delete_ours(ctx, client, group_id, phrase_ids)
+            except TransientError as exc:
+                failed.append((group_id, exc))
+        if failed:
+            group_id, exc = failed[0]
+            raise TransientError(
+                f"identities of {len(failed)} group(s) not deleted yet "
+                f"(first: {group_id}: {exc})"
+            )
+
+    async def _delete_ours(
+        self, ctx: PhaseContext, client: R1Client, group_id: str, phrase_ids: set[str]
+    ) -> None:
+        if await client.get_identity_group(group_id) is None:
+            return
+        ours = [i.id for i in await client.list_identities(group_id)
+                if i.dpsk_guid in phrase_ids]  # fmt: skip
+        for start in range(0, len(ours), DELETE_CHUNK):
+            chunk = ours[start : start + DELETE_CHUNK]
+            await wait(ctx, client, await client.delete_identities(group_id, chunk))
+            ctx.log(f"deleted {start + len(chunk)}/{len(ours)} identities of {group_id}")
+        ctx.incr("identities_deleted", len(ours))
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         groups = identities_by_group(ctx.options)

@@ -95,3 +95,27 @@ async def test_venue_cleanup_deletes_dpsk_identities_before_groups(redis, prefix
         assert done.status == JobStatus.COMPLETED, done
         counts = sim.store.counts()
         assert counts["identities"] == counts["identityGroups"] == counts["dpskServices"] == 0
+
+
+@pytest.mark.anyio
+async def test_one_groups_failing_identity_delete_does_not_stop_the_others(redis, prefix) -> None:
+    """A group whose identity delete fails every try (5 attempts x 3 transport tries)
+    fails the phase, but only after every other group's identities are gone: the
+    retry budget is spent per group, not by whichever group comes first."""
+    from workflows.sim import FaultConfig, FaultRule
+
+    us = units(3)
+    sim = sim_for(us)
+    async with rig(redis, prefix, sim) as r:
+        plan = await r.plan("per_unit_dpsk", us)
+        await r.engine.confirm(plan.job_id, plan.digest)
+        assert (await r.engine.wait(plan.job_id, timeout=60)).status == JobStatus.COMPLETED
+        stuck = sim.store.identity_by_name["101-IDG"]  # the first group the phase visits
+        route = "^DELETE /identityGroups/{groupId}/identities$"
+        sim.faults = FaultConfig(rules=[FaultRule(action="http_503", route=route, match=stuck)])
+        cleanup = await r.engine.cleanup(plan.job_id)
+        await r.engine.confirm(cleanup.job_id, cleanup.digest, confirm_text="Sim Venue")
+        done = await r.engine.wait(cleanup.job_id, timeout=120)
+    assert done.status != JobStatus.COMPLETED
+    left = {i.groupId for i in sim.store.identities.values()}
+    assert left == {stuck}  # 102's and 103's identities went in the first attempt
