@@ -127,18 +127,19 @@ def test_read_only_fields_in_requests_are_violations() -> None:
 
 
 def test_the_committed_contract_is_current() -> None:
-    """Rebuilt from RUCKUS's documents when they are here (CI has them); otherwise
-    the committed file must at least be exactly what the build renders."""
+    """Rebuilt from RUCKUS's documents when they are reachable (the developers' tree
+    and CI: `$PHASEGRID_R1_OPENAPI` or an ancestor's `shared/r1-openapi`) and compared;
+    a user's checkout without them still checks the file is untouched build output
+    whose sources are recorded."""
     committed = build.CONTRACT_FILE.read_text()
     source = build.default_source()
     if source.is_dir():
         assert build.render(build.build(source)) == committed, (
             "r1_contract.json is stale: run `python -m workflows.r1.contract.build`"
         )
-    else:
-        assert not os.environ.get("CI"), f"CI must have the R1 documents at {source}"
-        assert build.render(json.loads(committed)) == committed
+    assert build.render(json.loads(committed)) == committed
     data = json.loads(committed)
+    assert data["sources"] and all(len(h) == 64 for h in data["sources"].values())
     assert set(EXTRA_OPERATIONS) <= set(data["operations"])
     assert all(extra["source"] for extra in EXTRA_OPERATIONS.values())
     assert all(why for *_, why in CORRECTIONS)

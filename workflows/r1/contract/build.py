@@ -2,11 +2,12 @@
 
     python -m workflows.r1.contract.build [--source DIR] [--check]
 
-Reads `DIR/*.yaml` (default: `$PHASEGRID_R1_OPENAPI`, else `../shared/r1-openapi`
-beside the project) and writes `r1_contract.json` next to this file: the
-operations phasegrid calls, their parameters and request/response schemas as
-JSON Schema 2020-12, no prose. `--check` exits 1 if the committed file is not
-what the documents give (CI runs it through the test suite).
+Reads `DIR/*.yaml` (default: `$PHASEGRID_R1_OPENAPI`, else the nearest
+`shared/r1-openapi` beside the project or an ancestor) and writes
+`r1_contract.json` next to this file: the operations phasegrid calls, their
+parameters and request/response schemas as JSON Schema 2020-12, no prose.
+`--check` exits 1 if the committed file is not what the documents give (CI runs
+it through the test suite).
 
 What the build changes, deliberately, and only this:
 - OpenAPI 3.0 dialect -> JSON Schema: `nullable`, boolean `exclusiveMinimum`,
@@ -60,8 +61,16 @@ _JSON_TYPES = (
 
 
 def default_source() -> Path:
+    """`$PHASEGRID_R1_OPENAPI`, else the nearest `shared/r1-openapi` beside the
+    project or one of its ancestors (the developers' tree; CI clones within it)."""
     env = os.environ.get("PHASEGRID_R1_OPENAPI")
-    return Path(env) if env else PROJECT.parent / "shared" / "r1-openapi"
+    if env:
+        return Path(env)
+    for folder in PROJECT.parents:
+        candidate = folder / "shared" / "r1-openapi"
+        if candidate.is_dir():
+            return candidate
+    return PROJECT.parent / "shared" / "r1-openapi"
 
 
 def service_of(filename: str) -> str:
