@@ -57,9 +57,9 @@ def run_check(args: argparse.Namespace) -> int:
 async def _check(config: Any, venue: str | None) -> int:
     import httpx
 
+    from workflows.r1.auth import R1Auth, TokenManager
     from workflows.r1.contract.validate import Contract
     from workflows.r1.preflight import ProbeResult, run_probes, table
-    from workflows.r1.transport import MSP_HEADER
 
     contract = Contract.load()
     base = config.api_base
@@ -93,9 +93,12 @@ async def _check(config: Any, venue: str | None) -> int:
         if not token_result.ok or not isinstance(body, dict) or "access_token" not in body:
             print(table([token_result]))
             return EXIT_FAILED
-        client.headers["Authorization"] = f"Bearer {body['access_token']}"
-        if config.msp_customer_tenant:
-            client.headers[MSP_HEADER] = config.msp_customer_tenant
+        token = str(body["access_token"])
+
+        async def issued() -> tuple[str, float]:  # the token just checked; a 401 re-asks
+            return token, float(body.get("expires_in") or 3600)
+
+        client.auth = R1Auth(TokenManager(issued), config.msp_customer_tenant)
         results = [token_result, *await run_probes(client, venue, contract=contract)]
     print(table(results))
     bad = [r for r in results if not r.ok]
