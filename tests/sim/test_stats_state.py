@@ -89,6 +89,11 @@ async def test_state_file_round_trip(tmp_path: Path) -> None:
     assert again.store.networks[nid].dpskServiceId == pid
     assert again.store.ssid_count(ag["id"]) == 1
     assert again.store.pools[pid].by_value == sim.store.pools[pid].by_value
+    # identities are state too: one deleted behind a passphrase stays deleted
+    assert set(again.store.identities) == set(sim.store.identities) != set()
+    sim.store.delete_identities(gid, list(sim.store.identities))
+    sim.save()
+    assert not Simulator(SimConfig(state_file=str(state))).store.identities
     # a snapshot in the same format seeds a tenant without being written back
     snap = Simulator(SimConfig(snapshot_file=str(state)))
     assert snap.stats()["resources"]["passphrases"] == 1

@@ -89,6 +89,8 @@ def load_snapshot(store: Store, data: dict[str, Any], new_id: Callable[[], str])
         by_pool.setdefault(ph["poolId"], []).append(Passphrase.from_json(ph))
     for pool_id, items in by_pool.items():
         store.add_passphrases(pool_id, items)
+    if "identities" in data:  # older state files: one identity per passphrase, as loaded
+        store.restore_identities(data["identities"])
     for a in data.get("activations") or []:
         store.activate(Activation.from_json(a))
 

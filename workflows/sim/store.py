@@ -411,4 +411,21 @@ class Store:
                 for p in self.pools.values()
                 for ph in p.passphrases.values()
             ],
+            "identities": [i.to_json() for i in self.identities.values()],
         }
+
+    def restore_identities(self, rows: list[dict[str, Any]]) -> None:
+        """Exactly the dumped identities (deleted ones stay deleted; those of deleted
+        passphrases stay), replacing the ones loading the passphrases re-created."""
+        for group in self.identity_groups.values():
+            group.identityIds.clear()
+        self.identities.clear()
+        for row in rows:
+            identity = Identity(
+                row["id"], row["groupId"], row["name"], row.get("dpskGuid"),
+                row.get("vlan"), row.get("createdAt"),
+            )  # fmt: skip
+            group = self.identity_groups.get(identity.groupId)
+            if group is not None:
+                self.identities[identity.id] = identity
+                group.identityIds.add(identity.id)
