@@ -358,13 +358,17 @@ class Store:
             pool.passphrases[p.id] = p
             pool.by_value[p.passphrase] = p.id
             if group is not None:  # R1 keeps one identity per passphrase
-                identity = Identity(
+                self._keep(Identity(
                     str(uuid.uuid5(uuid.NAMESPACE_URL, f"dpsk:{p.id}")), group.id,
                     p.username or p.id, p.id, p.vlanId, p.createdDate or None,
-                )  # fmt: skip
-                self.identities[identity.id] = identity
-                group.identityIds.add(identity.id)
+                ))  # fmt: skip
         self.passphrase_count += len(items)
+
+    def _keep(self, identity: Identity) -> None:
+        group = self.identity_groups.get(identity.groupId)
+        if group is not None:
+            self.identities[identity.id] = identity
+            group.identityIds.add(identity.id)
 
     def delete_identities(self, group_id: str, ids: list[str]) -> None:
         """All or nothing; a passphrase's deletion leaves its identity (as R1 does)."""
@@ -421,11 +425,7 @@ class Store:
             group.identityIds.clear()
         self.identities.clear()
         for row in rows:
-            identity = Identity(
+            self._keep(Identity(
                 row["id"], row["groupId"], row["name"], row.get("dpskGuid"),
                 row.get("vlan"), row.get("createdAt"),
-            )  # fmt: skip
-            group = self.identity_groups.get(identity.groupId)
-            if group is not None:
-                self.identities[identity.id] = identity
-                group.identityIds.add(identity.id)
+            ))  # fmt: skip
