@@ -255,8 +255,7 @@ class DeleteIdentities(R1Phase):
         if failed:
             group_id, exc = failed[0]
             raise TransientError(
-                f"identities of {len(failed)} group(s) not deleted yet "
-                f"(first: {group_id}: {exc})"
+                f"identities of {len(failed)} group(s) not deleted yet (first: {group_id}: {exc})"
             )
 
     async def _delete_ours(

@@ -48,8 +48,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         choices=["off", "record", "enforce"],
         help="hold calls to R1's documents (default: $PHASEGRID_SIM_CONTRACT, else record)",
     )
-    p.add_argument("--record", default=None, metavar="FILE",
-                   help="append every request (secrets masked) to FILE as JSON lines")
+    p.add_argument(
+        "--record",
+        default=None,
+        metavar="FILE",
+        help="append every request (secrets masked) to FILE as JSON lines",
+    )
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=run)
     return p

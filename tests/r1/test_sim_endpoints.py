@@ -62,7 +62,8 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         nets = await r1.list_wifi_networks(filters={"name": "net-101"})
         assert nets[0].effective_ssid == "Unit 101" and nets[0].type == "dpsk"
         assert nets[0].model_extra["venueApGroups"] == [
-            {"venueId": venue_id, "isAllApGroups": False, "apGroupIds": [group.id]}]
+            {"venueId": venue_id, "isAllApGroups": False, "apGroupIds": [group.id]}
+        ]
 
         await h.ok(
             await r1.create_passphrase(

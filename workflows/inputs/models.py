@@ -44,9 +44,7 @@ class SecurityType(StrEnum):
     @property
     def r1_wlan_security(self) -> str:
         """The R1 `wlan.wlanSecurity` value (wifi_api PskWifiWlan enum)."""
-        return {"WPA2": "WPA2Personal", "WPA3": "WPA3", "WPA2/WPA3": "WPA23Mixed"}[
-            self.value
-        ]
+        return {"WPA2": "WPA2Personal", "WPA3": "WPA3", "WPA2/WPA3": "WPA23Mixed"}[self.value]
 
 
 _SECURITY_ALIASES = {

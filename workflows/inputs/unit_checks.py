@@ -115,8 +115,7 @@ def _identity(
 # -- R1's limits (Phase 0) ------------------------------------------------------
 
 DPSK_SECURITY_HINT = (
-    "R1's DPSK networks allow only WPA2 and WPA2/WPA3 (no WPA3): "
-    "run WPA3 units with per_unit_psk"
+    "R1's DPSK networks allow only WPA2 and WPA2/WPA3 (no WPA3): run WPA3 units with per_unit_psk"
 )
 
 

@@ -25,6 +25,7 @@ def _contract_mode_from_env() -> ContractMode:
         raise ValueError(f"{CONTRACT_ENV}={value!r}: expected off, record or enforce")
     return value  # type: ignore[return-value]
 
+
 FaultAction = Literal[
     "fail_permanent",  # the activity FAILs with a validation error
     "fail_transient",  # the activity FAILs with "Internal error, please retry"

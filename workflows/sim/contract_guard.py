@@ -138,8 +138,9 @@ class ContractGuard:
         except Exception:
             if start:  # the app broke the connection mid-answer: pass that on as it was
                 await send(start)
-                await send({"type": "http.response.body", "body": b"".join(chunks),
-                            "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
+                )
             raise
 
     async def _answer(self, method: str, path: str, start: Message, raw: bytes, send: Send) -> None:
@@ -188,8 +189,9 @@ IGNORED_BY_R1 = frozenset({"unevaluatedProperties", "parameter", "readOnly"})
 query parameters, and read-only fields sent in a request."""
 
 
-def rejected_query(method: str, path: str, query: dict, content_type: str | None,
-                   raw: bytes) -> str | None:
+def rejected_query(
+    method: str, path: str, query: dict, content_type: str | None, raw: bytes
+) -> str | None:
     """Why R1 would answer 400 to this query body (wrong types, enums, bounds), if it would.
 
     The simulator validates its writes with its own models; its queries take whatever
@@ -201,7 +203,8 @@ def rejected_query(method: str, path: str, query: dict, content_type: str | None
     if isinstance(body, str):
         return "Malformed JSON request body"
     found = [
-        v for v in Contract.load().check_request(method, path, query, content_type, body)
+        v
+        for v in Contract.load().check_request(method, path, query, content_type, body)
         if v.rule not in IGNORED_BY_R1 and v.where.startswith("request.body")
     ]
     if not found:

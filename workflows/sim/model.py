@@ -182,9 +182,7 @@ class Activation:
             "venueId": self.venueId,
             "networkId": self.networkId,
             "isAllApGroups": self.isAllApGroups,
-            "apGroups": [
-                {"apGroupId": g, **self.settings.get(g, {})} for g in self.apGroupIds
-            ],
+            "apGroups": [{"apGroupId": g, **self.settings.get(g, {})} for g in self.apGroupIds],
         }
 
     @classmethod

@@ -139,8 +139,13 @@ async def _rejected_query(request: Request) -> str | None:
     if request.method != "POST" or not request.url.path.endswith("/query"):
         return None
     query = parse_qs(request.url.query, keep_blank_values=True)
-    return rejected_query(request.method, request.url.path, query,
-                          request.headers.get("content-type"), await request.body())
+    return rejected_query(
+        request.method,
+        request.url.path,
+        query,
+        request.headers.get("content-type"),
+        await request.body(),
+    )
 
 
 async def _run(
