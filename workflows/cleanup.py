@@ -17,6 +17,8 @@ resource still exists first, so a re-run (or retry) deletes nothing twice.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from engine.context import PhaseContext, PlanContext
@@ -195,20 +197,54 @@ async def sort_out(
     return todo, notes
 
 
+async def for_each_owner(
+    what: str, owners: Mapping[str, Any], work: Callable[[str, Any], Awaitable[None]]
+) -> None:
+    """Run `work` for every owner (pool, group) in every attempt: a transient failure
+    on one is raised after the others are done, so the retry budget is spent per
+    owner, not by whichever comes first."""
+    failed: list[tuple[str, TransientError]] = []
+    for owner, items in owners.items():
+        try:
+            await work(owner, items)
+        except TransientError as exc:
+            failed.append((owner, exc))
+    if failed:
+        owner, exc = failed[0]
+        raise TransientError(
+            f"{what} of {len(failed)} owner(s) not deleted yet (first: {owner}: {exc})"
+        )
+
+
+async def delete_in_chunks(
+    ctx: PhaseContext,
+    client: R1Client,
+    what: str,
+    owner: str,
+    ids: Sequence[str],
+    delete: Callable[[list[str]], Awaitable[Any]],
+) -> None:
+    """Bulk deletes of up to `DELETE_CHUNK` ids, each waited for, with progress."""
+    for start in range(0, len(ids), DELETE_CHUNK):
+        chunk = list(ids[start : start + DELETE_CHUNK])
+        await wait(ctx, client, await delete(chunk))
+        ctx.log(f"deleted {start + len(chunk)}/{len(ids)} {what} of {owner}")
+    ctx.incr(f"{what}_deleted", len(ids))
+
+
 class DeletePassphrases(R1Phase):
     """Global: the job's passphrases, one bulk delete per pool and 1,000 ids."""
 
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
-        for pool_id, ids in ctx.options.passphrases.items():
+        async def pool(pool_id: str, ids: Any) -> None:
             if await client.get_dpsk_pool(pool_id) is None:
-                continue
+                return
             present = {p.id for p in await client.list_passphrases(pool_id)}
             todo = [i for i in ids if i in present]
-            for start in range(0, len(todo), DELETE_CHUNK):
-                chunk = todo[start : start + DELETE_CHUNK]
-                await wait(ctx, client, await client.delete_passphrases(pool_id, chunk))
-                ctx.log(f"deleted {start + len(chunk)}/{len(todo)} passphrases of {pool_id}")
-            ctx.incr("passphrases_deleted", len(todo))
+            deletes = functools.partial(client.delete_passphrases, pool_id)
+            await delete_in_chunks(ctx, client, "passphrases", pool_id, todo, deletes)
+
+        await for_each_owner("passphrases", ctx.options.passphrases, pool)
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         n = sum(len(v) for v in ctx.options.passphrases.values())
@@ -243,33 +279,15 @@ class DeleteIdentities(R1Phase):
     identity stays (and so does its group: R1 refuses to delete it)."""
 
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
-        """Every group gets its turn in every attempt: a transient failure on one
-        group is raised after the others are done, so the retry budget is spent
-        per group, not by whichever group comes first."""
-        failed: list[tuple[str, TransientError]] = []
-        for group_id, phrase_ids in identities_by_group(ctx.options).items():
-            try:
-                await self._delete_ours(ctx, client, group_id, phrase_ids)
-            except TransientError as exc:
-                failed.append((group_id, exc))
-        if failed:
-            group_id, exc = failed[0]
-            raise TransientError(
-                f"identities of {len(failed)} group(s) not deleted yet (first: {group_id}: {exc})"
-            )
+        async def group(group_id: str, phrase_ids: Any) -> None:
+            if await client.get_identity_group(group_id) is None:
+                return
+            ours = [i.id for i in await client.list_identities(group_id)
+                    if i.dpsk_guid in phrase_ids]  # fmt: skip
+            deletes = functools.partial(client.delete_identities, group_id)
+            await delete_in_chunks(ctx, client, "identities", group_id, ours, deletes)
 
-    async def _delete_ours(
-        self, ctx: PhaseContext, client: R1Client, group_id: str, phrase_ids: set[str]
-    ) -> None:
-        if await client.get_identity_group(group_id) is None:
-            return
-        ours = [i.id for i in await client.list_identities(group_id)
-                if i.dpsk_guid in phrase_ids]  # fmt: skip
-        for start in range(0, len(ours), DELETE_CHUNK):
-            chunk = ours[start : start + DELETE_CHUNK]
-            await wait(ctx, client, await client.delete_identities(group_id, chunk))
-            ctx.log(f"deleted {start + len(chunk)}/{len(ours)} identities of {group_id}")
-        ctx.incr("identities_deleted", len(ours))
+        await for_each_owner("identities", identities_by_group(ctx.options), group)
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         groups = identities_by_group(ctx.options)
