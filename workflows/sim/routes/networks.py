@@ -243,13 +243,18 @@ def routes(sim: Simulator) -> list[Route]:
 
         return accepted(sim.submit(ctx, "DeactivateWifiNetworkOnVenue", apply, obj="networkVenue"))
 
-    async def activate_group(ctx: Ctx) -> Response:
+    def group_activation(ctx: Ctx, network_check: Any) -> tuple[str, str, str]:
+        """The (venue, network, AP group) of a per-group activation route, each checked."""
         venue_id, network_id, group_id = (
             ctx.params[k] for k in ("venueId", "networkId", "apGroupId")
         )
         venue_known(venue_id)
-        known(network_id)
+        network_check(network_id)
         group_known(venue_id, group_id)
+        return venue_id, network_id, group_id
+
+    async def activate_group(ctx: Ctx) -> Response:
+        venue_id, network_id, group_id = group_activation(ctx, known)
         rid = sim.submit(
             ctx, "ActivateApGroupOnWifiNetwork",
             lambda: store.activate_group(venue_id, network_id, group_id), obj="networkApGroup",
@@ -257,12 +262,7 @@ def routes(sim: Simulator) -> list[Route]:
         return accepted(rid)
 
     async def deactivate_group(ctx: Ctx) -> Response:
-        venue_id, network_id, group_id = (
-            ctx.params[k] for k in ("venueId", "networkId", "apGroupId")
-        )
-        venue_known(venue_id)
-        network_or_404(network_id)
-        group_known(venue_id, group_id)
+        venue_id, network_id, group_id = group_activation(ctx, network_or_404)
         rid = sim.submit(
             ctx, "DeactivateApGroupOnWifiNetwork",
             lambda: store.deactivate_group(venue_id, network_id, group_id),
@@ -271,12 +271,7 @@ def routes(sim: Simulator) -> list[Route]:
         return accepted(rid)
 
     async def put_group_settings(ctx: Ctx) -> Response:
-        venue_id, network_id, group_id = (
-            ctx.params[k] for k in ("venueId", "networkId", "apGroupId")
-        )
-        venue_known(venue_id)
-        known(network_id)
-        group_known(venue_id, group_id)
+        venue_id, network_id, group_id = group_activation(ctx, known)
         body = await ctx.model(GroupSettings)
         settings = body.model_dump(exclude_none=True)
         rid = sim.submit(
