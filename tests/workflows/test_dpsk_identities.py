@@ -39,9 +39,8 @@ async def test_identity_per_passphrase_audit_and_cleanup_order(redis, prefix) ->
     sim = sim_for(us)
     group101, pool101 = seed_reused_unit(sim)
     async with rig(redis, prefix, sim) as r:
-        plan = await r.plan("per_unit_dpsk", us)
-        await r.engine.confirm(plan.job_id, plan.digest)
-        assert (await r.engine.wait(plan.job_id, timeout=60)).status == JobStatus.COMPLETED
+        plan, view = await r.run("per_unit_dpsk", us)
+        assert view.status == JobStatus.COMPLETED
         store = sim.store
         group102 = store.identity_by_name["102-IDG"]
         pool102 = store.pools[store.pool_by_name["102-DPSK"]]
@@ -82,9 +81,8 @@ async def test_venue_cleanup_deletes_dpsk_identities_before_groups(redis, prefix
     us = units(2)
     sim = sim_for(us)
     async with rig(redis, prefix, sim) as r:
-        plan = await r.plan("per_unit_dpsk", us)
-        await r.engine.confirm(plan.job_id, plan.digest)
-        assert (await r.engine.wait(plan.job_id, timeout=60)).status == JobStatus.COMPLETED
+        _plan, view = await r.run("per_unit_dpsk", us)
+        assert view.status == JobStatus.COMPLETED
         assert sim.store.counts()["identities"] > 0
         opts = {"venue": "Sim Venue", "name_pattern": "10*"}
         wipe = await r.plan("venue_cleanup", [], opts)
@@ -107,9 +105,8 @@ async def test_one_groups_failing_identity_delete_does_not_stop_the_others(redis
     us = units(3)
     sim = sim_for(us)
     async with rig(redis, prefix, sim) as r:
-        plan = await r.plan("per_unit_dpsk", us)
-        await r.engine.confirm(plan.job_id, plan.digest)
-        assert (await r.engine.wait(plan.job_id, timeout=60)).status == JobStatus.COMPLETED
+        plan, view = await r.run("per_unit_dpsk", us)
+        assert view.status == JobStatus.COMPLETED
         stuck = sim.store.identity_by_name["101-IDG"]  # the first group the phase visits
         route = "^DELETE /identityGroups/{groupId}/identities$"
         sim.faults = FaultConfig(rules=[FaultRule(action="http_503", route=route, match=stuck)])
