@@ -63,7 +63,10 @@ class Brain(CellRunner, CellBook):
         sleep: Callable[[float], Any] = anyio.sleep,
         rng: random.Random | None = None,
         ledger_seq: int = 0,
+        slots: anyio.CapacityLimiter | None = None,
     ) -> None:
+        """`slots`: an in-flight limit shared with other jobs (a worker's), else
+        one of `max_in_flight` for this job alone."""
         self.job_id = job_id
         self.phases = list(phases)
         self.unit_keys = list(unit_keys)
@@ -113,10 +116,11 @@ class Brain(CellRunner, CellBook):
         self.max_running_seen = 0
         self.transitions = 0
         self._changed = anyio.Event()
-        self._slots = anyio.CapacityLimiter(max(1, max_in_flight))
+        self._slots = slots or anyio.CapacityLimiter(max(1, max_in_flight))
         self.max_in_flight_seen = 0
         self.stop_reason: str | None = None
-        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced'."""
+        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced', or
+        'drained' (the worker stops: no new cell; any other reason overrides it)."""
         self.hard = False
         self.error: str | None = None
         self._work_scope: anyio.CancelScope | None = None
@@ -132,7 +136,8 @@ class Brain(CellRunner, CellBook):
 
     def _check_failed_units(self) -> None:
         limit = self.max_failed_units
-        if limit is None or self._loading or self.stop_reason or self.failed_units <= limit:
+        stopped = self.stop_reason not in (None, "drained")
+        if limit is None or self._loading or stopped or self.failed_units <= limit:
             return
         self.error = f"{self.failed_units} units failed (max_failed_units={limit})"
         self.stop("paused" if self.on_max_failed == "pause" else "aborted")
@@ -220,7 +225,7 @@ class Brain(CellRunner, CellBook):
         heapq.heappush(self.heaps[p], (prio, row))
 
     def _global_failed(self, p: int) -> None:
-        if self.stop_reason is None:
+        if self.stop_reason in (None, "drained"):
             self.error = f"critical global phase {self.phases[p].id!r} failed"
             self.stop("failed")
 
@@ -228,7 +233,8 @@ class Brain(CellRunner, CellBook):
 
     def stop(self, reason: str, *, hard: bool = False) -> None:
         """Start nothing new; with `hard`, cancel in-flight work now."""
-        if self.stop_reason is None or (reason == "cancelled" and self.stop_reason != "cancelled"):
+        current = self.stop_reason
+        if current in (None, "drained") or (reason == "cancelled" and current != "cancelled"):
             self.stop_reason = reason
         if hard:
             self.hard = True
@@ -301,7 +307,7 @@ class Brain(CellRunner, CellBook):
     def _finalize_cells(self) -> None:
         """Whatever never ran when the job stopped is cancelled (or blocked)."""
         code = BLOCKED if self.stop_reason == "failed" else CANCELLED
-        if self.stop_reason in ("paused", "fenced"):
+        if self.stop_reason in ("paused", "fenced", "drained"):
             return
         for p in range(len(self.phases)):
             for row in self._rows(p):

@@ -75,8 +75,8 @@ class CellRunner:
         next_p: int | None = p
         try:
             while next_p is not None:
-                if next_p != p and self.stop_reason is not None:
-                    self.phase_running[next_p] -= 1  # claimed, never started: stays pending
+                if self.stop_reason is not None:  # stopped before it started: stays pending
+                    self.phase_running[next_p] -= 1
                     break
                 p = next_p
                 next_p = await self._run_one(row, p, slot)
@@ -145,6 +145,8 @@ class CellRunner:
                     self._count_failure(row, p, failures)
                     can_retry = err.transient and failures < policy.max_attempts
                     backoff_n = failures
+                if can_retry and self.stop_reason == "drained":
+                    return None  # left running: the job's next owner retries it
                 if not can_retry or self.stop_reason is not None:
                     self._log_attempt(row, p, attempt, err, None)
                     return self._settle(
@@ -170,6 +172,8 @@ class CellRunner:
                 await self.sleep(delay)
                 await self._slots.acquire_on_behalf_of(slot.token)
                 slot.held = True
+                if self.stop_reason == "drained":
+                    return None  # left running: the job's next owner retries it
                 if self.stop_reason is not None:
                     self._cancel_cell(row, p, f"job {self.stop_reason}")
                     return self._settle(row, partial(self._propagate, row, p))

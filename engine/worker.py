@@ -7,6 +7,10 @@ a lease (a key with a TTL, renewed by heartbeat) and a fencing token: a worker
 that lost its lease has its writes refused by Redis, so a job taken over after
 a crash is never written by two workers. A cancel request lives in the job's
 meta, so whoever owns the job, now or after a takeover, honours it.
+
+A worker drains before it stops (`drain`): it claims nothing more, its jobs start
+no new cell while their calls in flight land, and each job is then left RUNNING
+with its lease released and queued again, so another worker resumes it at once.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import anyio
 from engine.backoff import STORE_ERRORS, Backoff, is_store_error, retrying
 from engine.brain import Brain
 from engine.codec import parse_options
-from engine.events import JobFinished, JobStarted
+from engine.events import JobFinished, JobStarted, Log
 from engine.journal import Journal
 from engine.models import JobStatus
 from engine.planner_lease import reap_dead_planners
@@ -44,6 +48,11 @@ FINAL_STATUS = {
 
 
 class Worker:
+    draining: bool = False
+    """Set by `drain`: no new job, no new cell."""
+    slots: anyio.CapacityLimiter | None = None
+    """An in-flight limit shared by every job of this worker (None: one per job)."""
+
     def __init__(self, engine: Engine, *, lease_ttl: float = 15.0, target: Target) -> None:
         self.engine = engine
         self.store = engine.store
@@ -97,6 +106,33 @@ class Worker:
         await self.store.register_worker(self.target.key, self.id, until)
 
     # pragma: no mutate end
+    def drain(self) -> None:
+        """Stop gracefully: take no new job; the jobs running here start no new cell
+        (calls in flight land); each is then handed over (see `_hand_over`). The
+        caller stops the claim loop (`serve`) and bounds the wait (`drained`)."""
+        self.draining = True
+        for brain in list(self.brains.values()):
+            self._drain(brain)
+
+    def _drain(self, brain: Brain) -> None:
+        if brain.stop_reason is None:
+            message = f"worker {self.id} is stopping: no new cell; the job is handed over"
+            brain.journal.event(Log(ts=self.engine.clock(), job_id=brain.job_id, message=message))
+            brain.stop("drained")
+
+    async def drained(self, poll: float = 0.05) -> None:
+        """Return once no job runs here any more (after `drain`)."""
+        while self._taken:
+            await anyio.sleep(poll)
+
+    async def _hand_over(self, job_id: str) -> None:
+        """A drained job (its lease released) goes back on its queue, RUNNING: the
+        next worker resumes it now rather than after a lease TTL."""
+        try:
+            await self.store.enqueue(job_id)
+        except STORE_ERRORS as exc:  # then another worker's recovery finds it
+            log.warning("job %s: not queued again (%s)", job_id, exc)
+
     async def recover(self, tg: Any) -> None:
         """Take over jobs of this worker's target whose worker died; fail jobs whose
         planner died. (The claim script checks the target too: this only saves work.)"""
@@ -110,11 +146,14 @@ class Worker:
     # pragma: no mutate start (running a job: process orchestration, covered by the
     # process-level tests: test_resume, test_stay_up, test_safety_control, chaos)
     async def run_job(self, job_id: str) -> JobStatus | None:
-        if job_id in self._taken:  # recovery and the queue can both offer a job
+        if self.draining or job_id in self._taken:  # recovery and the queue can both offer it
             return None
         self._taken.add(job_id)
         try:
-            return await self._run_job(job_id)
+            status = await self._run_job(job_id)
+            if status is not None:
+                log.info("job %s: finished %s", job_id, status.value)
+            return status
         except Exception as exc:
             if not is_store_error(exc):
                 raise
@@ -151,12 +190,17 @@ class Worker:
         if not ok:
             await store.release(job_id, self.id)
             return None
+        log.info("job %s: claimed by %s (fence %s%s)", job_id, self.id, fence,
+                 ", resumed" if resumed else "")  # fmt: skip
+        brain: Brain | None = None
         try:
             try:
                 brain = await self._load_brain(job_id, meta, fence)
             except SecretKeyError as exc:  # another key sealed the inputs: never run garbage
                 return await self._unreadable(job_id, exc)
             self.brains[job_id] = brain
+            if self.draining:  # drain() ran while this job was being claimed
+                self._drain(brain)
             cancel = (await store.meta(job_id)).get("cancel")
             if cancel:  # requested before this worker took the job over
                 brain.request_cancel(cancel)
@@ -170,6 +214,8 @@ class Worker:
             self.brains.pop(job_id, None)
             with anyio.CancelScope(shield=True):
                 await store.release(job_id, self.id)
+                if brain is not None and brain.stop_reason == "drained":
+                    await self._hand_over(job_id)
 
     async def _load_brain(self, job_id: str, meta: dict[str, str], fence: int) -> Brain:
         engine, store = self.engine, self.store
@@ -223,6 +269,7 @@ class Worker:
             sleep=engine.sleep,
             rng=engine.rng,
             ledger_seq=int(meta.get("ledger_seq") or 0),
+            slots=self.slots,
         )
         with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
             brain.metrics.update(json.loads(meta.get("metrics") or "{}"))
@@ -279,7 +326,8 @@ class Worker:
 
     # pragma: no mutate end
     async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:
-        if brain.stop_reason == "fenced":
+        if brain.stop_reason in ("fenced", "drained"):
+            log.info("job %s: left RUNNING (%s)", job_id, brain.stop_reason)
             return None
         engine, store = self.engine, self.store
         if brain.stop_reason is not None:
