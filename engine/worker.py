@@ -29,6 +29,7 @@ from engine.brain import Brain
 from engine.codec import parse_options
 from engine.events import JobFinished, JobStarted, Log
 from engine.journal import Journal
+from engine.lease import LEASE, JobLease
 from engine.models import JobStatus
 from engine.planner_lease import reap_dead_planners
 from engine.secretbox import SecretKeyError
@@ -77,7 +78,7 @@ class Worker:
         recovered = False
         key = self.target.key
         try:
-            while True:
+            while not self.draining:
                 try:
                     await self.announce(idle_check)
                     if not recovered:
@@ -107,9 +108,9 @@ class Worker:
 
     # pragma: no mutate end
     def drain(self) -> None:
-        """Stop gracefully: take no new job; the jobs running here start no new cell
-        (calls in flight land); each is then handed over (see `_hand_over`). The
-        caller stops the claim loop (`serve`) and bounds the wait (`drained`)."""
+        """Stop gracefully: take no new job (`serve` returns); the jobs running here
+        start no new cell (calls in flight land); each is then handed over (see
+        `_hand_over`). The caller bounds the wait (`drained`)."""
         self.draining = True
         for brain in list(self.brains.values()):
             self._drain(brain)
@@ -126,8 +127,9 @@ class Worker:
             await anyio.sleep(poll)
 
     async def _hand_over(self, job_id: str) -> None:
-        """A drained job (its lease released) goes back on its queue, RUNNING: the
-        next worker resumes it now rather than after a lease TTL."""
+        """A job this worker stops running (drained, its lease released) or declines
+        (offered during the drain) goes back on its queue: the next worker takes it
+        now rather than after a lease TTL or at its next recovery scan."""
         try:
             await self.store.enqueue(job_id)
         except STORE_ERRORS as exc:  # then another worker's recovery finds it
@@ -146,7 +148,10 @@ class Worker:
     # pragma: no mutate start (running a job: process orchestration, covered by the
     # process-level tests: test_resume, test_stay_up, test_safety_control, chaos)
     async def run_job(self, job_id: str) -> JobStatus | None:
-        if self.draining or job_id in self._taken:  # recovery and the queue can both offer it
+        if self.draining:  # offered as the drain began: back on the queue for another worker
+            await self._hand_over(job_id)
+            return None
+        if job_id in self._taken:  # recovery and the queue can both offer a job
             return None
         self._taken.add(job_id)
         try:
@@ -174,6 +179,7 @@ class Worker:
             if meta.get("status") in {s.value for s in JobStatus if s.terminal}:
                 await store.finish(job_id)
             return None
+        claimed_at = anyio.current_time()  # the lease runs from no earlier than this
         fence = await store.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
         if fence is None:
             return None
@@ -193,11 +199,15 @@ class Worker:
         log.info("job %s: claimed by %s (fence %s%s)", job_id, self.id, fence,
                  ", resumed" if resumed else "")  # fmt: skip
         brain: Brain | None = None
+        lease: JobLease | None = None
         try:
             try:
                 brain = await self._load_brain(job_id, meta, fence)
             except SecretKeyError as exc:  # another key sealed the inputs: never run garbage
                 return await self._unreadable(job_id, exc)
+            ttl = self.lease_ttl_ms / 1000
+            lease = JobLease(job_id, ttl, claimed_at, functools.partial(self._lost, brain))
+            LEASE.set(lease)  # this task's, and its children's: the job's cells
             self.brains[job_id] = brain
             if self.draining:  # drain() ran while this job was being claimed
                 self._drain(brain)
@@ -205,13 +215,15 @@ class Worker:
             if cancel:  # requested before this worker took the job over
                 brain.request_cancel(cancel)
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._heartbeat, job_id, fence, brain)
+                tg.start_soon(self._heartbeat, job_id, fence, brain, lease)
                 tg.start_soon(self._control, job_id, brain)
                 await brain.run()
                 tg.cancel_scope.cancel()
             return await self._finish(job_id, brain)
         finally:
             self.brains.pop(job_id, None)
+            if lease is not None:
+                lease.closed = True
             with anyio.CancelScope(shield=True):
                 await store.release(job_id, self.id)
                 if brain is not None and brain.stop_reason == "drained":
@@ -285,13 +297,12 @@ class Worker:
         await self.engine.on_finished(job_id, JobStatus.FAILED)
         return JobStatus.FAILED
 
-    async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
+    async def _heartbeat(self, job_id: str, fence: int, brain: Brain, lease: JobLease) -> None:
         """Renew the lease every third of its TTL; while Redis is unreachable keep
         trying, until a whole TTL has passed since the last renewal: the lease may
         have lapsed, so stop (fenced) before another worker takes the job over."""
         ttl = self.lease_ttl_ms / 1000
         brain.journal.retry_window = ttl  # past it, its writes would be fenced out too
-        renewed = anyio.current_time()
         backoff = Backoff(maximum=ttl / 3)
         pause = ttl / 3
         while True:
@@ -300,21 +311,26 @@ class Worker:
             try:
                 ok = await self.store.renew(job_id, self.id, self.lease_ttl_ms, fence)
             except STORE_ERRORS as exc:
-                if anyio.current_time() - renewed < ttl:
+                if anyio.current_time() < lease.valid_until:
                     if not backoff.failures:
                         log.warning("job %s: cannot renew the lease (%s); retrying", job_id, exc)
                     pause = backoff.delay()
                     continue
                 ok = False  # a whole TTL without renewal: the lease may have lapsed
             if ok:
-                renewed = started  # Redis counts the TTL from a later instant: safe side
+                lease.renewed(started)  # Redis counts the TTL from a later instant: safe side
                 backoff.reset()
                 pause = ttl / 3
                 continue
-            log.warning("lost the lease on job %s", job_id)
-            brain.journal.fence_lost()
-            brain.stop("fenced", hard=True)
+            self._lost(brain)
             return
+
+    def _lost(self, brain: Brain) -> None:
+        """The lease is gone, or may be (see `engine.lease`): stop now, write nothing."""
+        if brain.stop_reason != "fenced":
+            log.warning("lost the lease on job %s", brain.job_id)
+        brain.journal.fence_lost()
+        brain.stop("fenced", hard=True)
 
     async def _control(self, job_id: str, brain: Brain) -> None:
         """Cancel requests from any process arrive on the job's control list."""

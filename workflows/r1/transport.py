@@ -41,6 +41,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from engine.lease import check_lease
 from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter
 from workflows.r1.auth import MSP_HEADER, R1Auth, TokenManager
 from workflows.r1.config import R1Config
@@ -116,6 +117,12 @@ def documented_limiter(
     )
 
 
+async def _lease_held(request: httpx.Request) -> None:
+    """No write leaves for a job whose lease may have lapsed (`engine.lease`)."""
+    if request.method != "GET" and not request.url.path.endswith("/query"):
+        check_lease()
+
+
 class R1Transport:
     """HTTP core shared by every resource mixin; use as an async context manager."""
 
@@ -144,6 +151,7 @@ class R1Transport:
         """Overall cap per attempt: httpx timeouts do not apply to in-process ASGI."""
         self.tokens = TokenManager(self._fetch_token, margin=config.refresh_margin, clock=clock)
         hooks = self.meter.hooks
+        hooks["request"].insert(0, _lease_held)  # right before the request leaves
         for name, extra in (event_hooks or {}).items():
             hooks.setdefault(name, []).extend(extra)
         self.http = httpx.AsyncClient(
