@@ -126,50 +126,59 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def body() -> int:
         settings = worker_settings(args)
+        if settings.backend == "r1":  # a missing R1_* setting: one line, before starting
+            from workflows.r1 import R1Config
+
+            R1Config.from_env()
         factory = load_registry_factory(args.registry)
-        async with open_runtime(settings, registry_factory=factory) as rt:
-            worker = rt.engine.worker
-            worker.slots = anyio.CapacityLimiter(args.concurrency)
-            simulated = " (SIMULATED backend)" if rt.simulated else ""
-            print(
-                f"phasegrid worker {worker.id}: jobs of {rt.engine.target.describe()}"
-                f"{simulated}, concurrency {args.concurrency}, lease TTL "
-                f"{rt.engine.config.lease_ttl:g}s",
-                flush=True,
-            )
-            await run_until_signalled(worker, args.drain_timeout)
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            async with anyio.create_task_group() as watch:  # outlives the runtime's teardown
+                async with open_runtime(settings, registry_factory=factory) as rt:
+                    worker = rt.engine.worker
+                    worker.slots = anyio.CapacityLimiter(args.concurrency)
+                    print(banner(rt, args.concurrency), flush=True)
+                    await serve_until_drained(worker, signals, watch, args.drain_timeout)
+                watch.cancel_scope.cancel()
+        log.info("%s: stopped", worker.id)
         return EXIT_OK
 
     return run_guarded(body, by_kind={"redis_unavailable": EXIT_UNAVAILABLE}, signals=False)
 
 
-async def run_until_signalled(worker: Any, drain_timeout: float) -> None:
-    """Claim and run jobs until SIGTERM/SIGINT, then drain (bounded); a second
-    signal exits the process at once, its leases left to expire."""
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async with anyio.create_task_group() as tg:
-            claiming = anyio.CancelScope()
+def banner(rt: Any, concurrency: int) -> str:
+    simulated = " (SIMULATED backend)" if rt.simulated else ""
+    return (
+        f"phasegrid worker {rt.engine.worker.id}: jobs of {rt.engine.target.describe()}"
+        f"{simulated}, concurrency {concurrency}, lease TTL {rt.engine.config.lease_ttl:g}s"
+    )
 
-            async def claim() -> None:
-                with claiming:
-                    await worker.serve(tg)
 
-            tg.start_soon(claim)
-            signum = await anext(signals)
-            claiming.cancel()
-            jobs = len(worker.brains)
-            log.info(
-                "%s: draining on %s: %d job(s) running, at most %gs",
-                worker.id, signal.Signals(signum).name, jobs, drain_timeout,
-            )  # fmt: skip
-            worker.drain()
-            tg.start_soon(_exit_on_second, signals, worker.id)
-            with anyio.move_on_after(drain_timeout) as bounded:
-                await worker.drained()
-            if bounded.cancelled_caught:
-                log.warning("%s: drain timed out; interrupting the calls in flight", worker.id)
-            tg.cancel_scope.cancel()  # jobs still running: released and queued again
-    log.info("%s: stopped", worker.id)
+async def serve_until_drained(worker: Any, signals: Any, watch: Any, drain_timeout: float) -> None:
+    """Claim and run jobs until SIGTERM/SIGINT, then drain: no new job, no new cell,
+    the calls in flight land within `drain_timeout`, then whatever still runs is
+    interrupted (its job released and queued again). From the first signal on,
+    `watch` (which outlives the runtime's teardown) exits at a second one."""
+    async with anyio.create_task_group() as tg:
+        claiming = anyio.CancelScope()
+
+        async def claim() -> None:
+            with claiming:
+                await worker.serve(tg)
+
+        tg.start_soon(claim)
+        signum = await anext(signals)
+        watch.start_soon(_exit_on_second, signals, worker.id)
+        claiming.cancel()
+        worker.drain()
+        log.info(
+            "%s: draining on %s: %d job(s) running, at most %gs",
+            worker.id, signal.Signals(signum).name, len(worker.brains), drain_timeout,
+        )  # fmt: skip
+        with anyio.move_on_after(drain_timeout) as bounded:
+            await worker.drained()
+        if bounded.cancelled_caught:
+            log.warning("%s: drain timed out; interrupting the calls in flight", worker.id)
+        tg.cancel_scope.cancel()
 
 
 async def _exit_on_second(signals: Any, worker_id: str) -> None:
