@@ -81,12 +81,12 @@ def limits_text(limits: list[dict[str, Any]]) -> str:
         return "tenant rate limits: none used yet"
     rows = [
         [s["tenant"], s["family"], s["calls"], s["waits"], f"{s['wait_seconds']:.1f}",
-         s["rate_limited"], f"{s['rate']:g}/{s['documented_rate']:g}",
+         s["rate_limited"], f"{s['rate']:g} ({s['documented_rate']:g})",
          f"paused {s['paused_for']:.1f}s" if s.get("paused_for") else ""]
         for s in limits
     ]  # fmt: skip
     return "tenant rate limits\n" + table(
-        rows, ["tenant", "family", "calls", "waits", "waited s", "429s", "rate/documented", ""]
+        rows, ["tenant", "family", "calls", "waits", "waited s", "429s", "calls/s (documented)", ""]
     )
 
 

@@ -148,8 +148,8 @@ async def _r1_client(
     from workflows.r1.transport import shared_limiter
     from workflows.sim.ratelimit import rate_limit_info
 
-    def client(cfg: R1Config, tenant: str, **kw: Any) -> Any:
-        limiter = shared_limiter(cfg, redis, tenant, prefix=prefix)
+    def client(cfg: R1Config, tenant: str, ttl: float = 24 * 3600.0, **kw: Any) -> Any:
+        limiter = shared_limiter(cfg, redis, tenant, prefix=prefix, ttl=ttl)
         return R1Client(cfg, rate_limiter=limiter, **kw)
 
     if settings.backend == "sim":
@@ -173,7 +173,7 @@ async def _r1_client(
             **sim_limits(rate_limit_info(cfg)),
         )
         tenant = f"sim:{cfg.tenant_id}@pid{os.getpid()}-{uuid.uuid4().hex[:8]}"  # ours alone
-        r1 = client(r1_cfg, tenant, transport=httpx.ASGITransport(app=sim.app))
+        r1 = client(r1_cfg, tenant, 3600.0, transport=httpx.ASGITransport(app=sim.app))
         return await stack.enter_async_context(r1), sim
     if settings.backend == "sim-url":
         base_url = settings.sim_url or "http://127.0.0.1:8799"

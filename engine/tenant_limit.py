@@ -27,8 +27,8 @@ from typing import Any
 import anyio
 from pydantic import BaseModel
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from engine.backoff import STORE_ERRORS
 from engine.keys import GlobalKeys
 from engine.limits import KeyedLimiter, RateLimiter
 
@@ -93,8 +93,9 @@ redis.call('PEXPIRE', key, ARGV[9])
 return {f(out), f(rate), f(now), tostring(r429)}
 """
 
-UNREACHABLE: tuple[type[BaseException], ...] = (*STORE_ERRORS, OSError, TimeoutError)
-"""Redis is down, restarting or slow: pace the call in this process instead."""
+UNREACHABLE: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+"""Redis is down, restarting, slow or refusing (a replica after a failover): pace the
+call in this process instead; a job never fails because of its limiter."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ each running one job for that tenant. The two reach the simulator by different
 URLs (127.0.0.1 and localhost), so each is a worker of its own target and runs
 its own job, while both call the same tenant. Over the window in which both jobs
 run, the simulator sees at most the limit (+5%) per service family, and under 1%
-of the calls are 429s. With one limiter per process the same test sees about
-twice the limit, and 429s (see the issue 11 report).
+of the calls are 429s. With one limiter per process instead, this test fails:
+the two processes start at twice the limit (per-second peaks of 1.5x at the
+simulator) until 429s halve each one's rate, so ~2% of calls are 429s (the
+average rate then stays near the limit, ~0.9x, because each process halved).
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def test_two_workers_on_one_tenant_stay_within_its_limit_together(tmp_path: Path
     assert sum(s["calls"] for s in rows.values()) == len(entries)  # every call of both
     assert rows["wifi_api"]["waits"] > 0 and rows["wifi_api"]["documented_rate"] == LIMIT
     assert sum(s["rate_limited"] for s in rows.values()) == stats["rate_limited"]
-    assert "sim:sim-tenant" in text and "wifi_api" in text and "rate/documented" in text
+    assert "sim:sim-tenant" in text and "wifi_api" in text and "calls/s (documented)" in text
     # and each job says how long its calls waited on the shared limit
     assert all(v["metrics"]["limiter_wait_s"] > 0 for v in views)
     assert "on the tenant rate limit" in text

@@ -129,14 +129,15 @@ def documented_limiter(
 
 
 def shared_limiter(
-    config: R1Config, redis: Any, tenant: str, *, prefix: str = "pg"
+    config: R1Config, redis: Any, tenant: str, *, prefix: str = "pg", ttl: float = 24 * 3600.0
 ) -> SharedLimiter:
     """The tenant's limiter shared through Redis, from the documented limits (paced
-    by `documented_limiter` while Redis is unreachable)."""
+    by `documented_limiter` while Redis is unreachable); its state is kept `ttl`
+    seconds after the last call."""
     limits, default = config.family_limits()
     return SharedLimiter(
         redis, tenant, limits, default, prefix=prefix, recovery=config.scaled(30.0),
-        window=config.scaled(2.0), fallback=documented_limiter(config),
+        window=config.scaled(2.0), ttl=ttl, fallback=documented_limiter(config),
     )  # fmt: skip
 
 
