@@ -38,7 +38,7 @@ log = logging.getLogger("phasegrid.ratelimit")
 # ARGV: op ('reserve'|'penalize'), now ('' = the server's TIME), nominal rate (calls/s),
 #   burst (calls), increase (calls/s regained per calm second), minimum rate, window (s),
 #   cost (reserve) or Retry-After in seconds ('' = none; penalize), ttl (ms)
-# Returns {wait or pause left (s), rate (calls/s), now, 429s so far} as strings
+# Returns {wait or pause left (s), rate (calls/s), now, 429s so far, '1' if the key was new}
 LIMIT = r"""
 local key = KEYS[1]
 local now = tonumber(ARGV[2])
@@ -90,7 +90,7 @@ redis.call('HSET', key, 'tat', f(tat), 'rate', f(rate), 'paused_until', f(paused
   'calm_from', f(calm_from), 'rated_at', f(math.max(rated_at, now)), 'r429', r429,
   'nominal', f(nominal), 'burst', f(burst), 'increase', f(increase))
 redis.call('PEXPIRE', key, ARGV[9])
-return {f(out), f(rate), f(now), tostring(r429)}
+return {f(out), f(rate), f(now), tostring(r429), s[1] and '0' or '1'}
 """
 
 UNREACHABLE: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
@@ -207,7 +207,7 @@ class SharedLimiter:
         try:
             with anyio.fail_after(self.timeout):
                 out = await self._script(keys=[key], args=args)
-                if key not in self._indexed:
+                if int(out[4]) or key not in self._indexed:  # new, or expired and back again
                     await self.redis.sadd(self.keys.rate_limits, json.dumps([self.tenant, family]))
                     self._indexed.add(key)
         except UNREACHABLE as exc:
@@ -222,7 +222,7 @@ class SharedLimiter:
         if self.unreachable:
             log.warning("shared rate limit of %s: Redis is back", self.tenant)
             self.unreachable = False
-        wait, rate, now, r429 = out
+        wait, rate, now, r429, _new = out
         return Reservation(float(wait), float(rate), float(now), int(r429))
 
     async def reserve(self, family: str = "", cost: int = 1) -> Reservation | None:

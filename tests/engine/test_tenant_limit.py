@@ -170,6 +170,9 @@ async def test_state_is_read_back_per_tenant_and_family_without_secrets(redis, p
     assert states["tenant-a", "dpsk_service"].calls == 1
     await redis.delete(lim.key("dpsk_service"))  # expired after a day unused: dropped
     assert [s.family for s in await read_limits(redis, prefix, now=clock.now)] == ["wifi_api"]
+    await waits(lim, 1, "dpsk_service")  # used again: listed again, counting afresh
+    states = {s.family: s for s in await read_limits(redis, prefix, now=clock.now)}
+    assert sorted(states) == ["dpsk_service", "wifi_api"] and states["dpsk_service"].calls == 1
 
 
 async def test_keys_are_single_slot_per_tenant_and_the_script_touches_only_its_key(redis, prefix):
