@@ -382,8 +382,9 @@ class Store:
 
     def max_block(self) -> float:
         """How long one blocking command may block: under the client's socket timeout
-        (redis-py's default is 5 s), so a long wait never reads as a dead connection."""
-        pool = getattr(self.redis, "connection_pool", None)
+        (redis-py's default is 5 s), so a long wait never reads as a dead connection.
+        A cluster client has no pool of its own: it keeps the nodes' settings."""
+        pool = getattr(self.redis, "connection_pool", self.redis)
         timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
         return min(MAX_BLOCK, timeout / 2) if timeout else MAX_BLOCK
 
