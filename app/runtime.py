@@ -139,7 +139,7 @@ def sim_limits(rate_limit: Any) -> dict[str, Any]:
 
 
 async def _r1_client(
-    settings: RuntimeSettings, stack: AsyncExitStack, redis: Redis, prefix: str
+    settings: RuntimeSettings, stack: AsyncExitStack, redis: AnyRedis, prefix: str
 ) -> tuple[Any, Any]:
     """The R1 client (and the simulator behind it, when simulated). Its rate
     limiter is the tenant's, shared through Redis with every worker that calls the
