@@ -184,12 +184,12 @@ async def _r1_client(
         r1_cfg = R1Config(
             client_id="sim-client",
             client_secret="sim-secret",
-            tenant_id="sim-tenant",
+            tenant_id=str(info.get("tenantId") or "sim-tenant"),  # `phasegrid sim --tenant-id`
             base_url=base_url,
             **pacing,
             **sim_limits(info.get("rateLimit")),
         )
-        tenant = f"sim:{info.get('tenantId') or r1_cfg.tenant_id}"  # the simulator's tenant
+        tenant = f"sim:{r1_cfg.tenant_id}"  # the simulator's tenant
         return await stack.enter_async_context(client(r1_cfg, tenant)), None
     r1_cfg = R1Config.from_env()
     tenant = f"r1:{r1_cfg.tenant_id}"

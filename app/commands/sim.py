@@ -18,6 +18,15 @@ class _QuietInjectedDrops(logging.Filter):
         return "simulated dropped connection" not in str(exc or "")
 
 
+def _span(value: str) -> tuple[float, float]:
+    """'0.5' (fixed) or '0.5,1.5' (uniform between): seconds, before --time-scale."""
+    try:
+        low, _, high = value.partition(",")
+        return float(low), float(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected SECONDS or LOW,HIGH, got {value!r}") from None
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("sim", help="serve a simulated RUCKUS One tenant over HTTP")
     p.add_argument("--host", default="127.0.0.1")
@@ -33,6 +42,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--snapshot", default=None, help="JSON tenant snapshot to start from")
     p.add_argument("--time-scale", type=float, default=1.0, help="multiplies every duration")
+    p.add_argument(
+        "--call-latency",
+        type=_span,
+        default=None,
+        metavar="LOW[,HIGH]",
+        help="seconds each call takes (drawn from the seeded RNG), instead of the profile's",
+    )
+    p.add_argument(
+        "--activity-latency",
+        type=_span,
+        default=None,
+        metavar="LOW[,HIGH]",
+        help="seconds each async activity takes (seeded), instead of the profile's",
+    )
+    p.add_argument("--tenant-id", default="sim-tenant", help="the simulated tenant's id")
     p.add_argument(
         "--rate-limit",
         type=float,
@@ -59,6 +83,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def tcp_socket(host: str) -> socket.socket:
+    """The server's socket, made as TCP explicitly: asyncio sets TCP_NODELAY only on
+    connections of a socket whose protocol is IPPROTO_TCP, and without it every
+    response waits for the client's delayed ACK (about 40 ms a call)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -73,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
             state_file=args.state,
             snapshot_file=args.snapshot,
             time_scale=args.time_scale,
+            call_latency=args.call_latency,
+            activity_duration=args.activity_latency,
+            tenant_id=args.tenant_id,
             rate_limit_per_second=args.rate_limit,
             rate_limit_burst=args.rate_burst,
             retry_after_header=not args.no_retry_after,
@@ -84,10 +121,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"phasegrid sim: {exc}", file=sys.stderr)
         return 2
     sim = Simulator(config)
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock = tcp_socket(args.host)
     try:
         sock.bind((args.host, args.port))
+        sock.listen(2048)  # before the banner: a client that read it is queued, not refused
     except OSError as exc:
         print(f"phasegrid sim: cannot bind {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

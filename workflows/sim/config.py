@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -186,6 +187,10 @@ class SimConfig(BaseModel):
     extra_ap_serials: list[str] = Field(default_factory=list)
     activity_404_seconds: float | None = None
     """Override of the profile's 404 window (seconds, already scaled)."""
+    call_latency: tuple[float, float] | None = None
+    """Override of the profile's per-call latency (seconds, before `time_scale`)."""
+    activity_duration: tuple[float, float] | None = None
+    """Override of the profile's activity duration (seconds, before `time_scale`)."""
     activity_404_polls: int = Field(0, ge=0)
     """The first N lookups of each activity answer 404 (deterministic, clock-free)."""
     max_ssids_per_ap_group: int = 15
@@ -205,6 +210,16 @@ class SimConfig(BaseModel):
     def _strip_serials(cls, value: list[str]) -> list[str]:
         return [s.strip() for s in value if s.strip()]
 
-    @property
+    @field_validator("call_latency", "activity_duration")
+    @classmethod
+    def _span(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not 0 <= value[0] <= value[1]:
+            raise ValueError(f"expected 0 <= low <= high seconds, got {value[0]:g},{value[1]:g}")
+        return value
+
+    @cached_property
     def latency(self) -> LatencyProfile:
-        return PROFILES[self.profile]
+        """The profile, with this config's overrides (read on every call: built once)."""
+        overrides = {"call_latency": self.call_latency, "activity_duration": self.activity_duration}
+        update = {k: v for k, v in overrides.items() if v is not None}
+        return PROFILES[self.profile].model_copy(update=update)
