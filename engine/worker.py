@@ -32,6 +32,7 @@ from engine.journal import Journal
 from engine.lease import LEASE, JobLease
 from engine.models import JobStatus
 from engine.planner_lease import reap_dead_planners
+from engine.room import Room
 from engine.secretbox import SecretKeyError
 from engine.targets import Target
 
@@ -62,6 +63,7 @@ class Worker:
         self.lease_ttl_ms = int(lease_ttl * 1000)
         self.brains: dict[str, Brain] = {}
         self._taken: set[str] = set()
+        self.room = Room()
         self.finished = 0
 
     # pragma: no mutate start (serve, announce: the queue loop and liveness display;
@@ -84,9 +86,12 @@ class Worker:
                     if not recovered:
                         await self.recover(tg)
                         recovered = True
+                    if not await self.room.wait(self.slots, self.brains.__contains__, idle_check):
+                        recovered = False  # busy: still take over dead workers' jobs
+                        continue
                     job_id = await self.store.next_queued(key, timeout=idle_check)
                     if job_id:
-                        tg.start_soon(self.run_job, job_id)
+                        self._start(tg, job_id)
                     else:
                         recovered = False
                     if backoff.failures:
@@ -142,8 +147,22 @@ class Worker:
         metas = await self.store.metas(active)
         for job_id, meta in zip(active, metas, strict=True):
             if meta.get("target", "") == self.target.id and not await self.store.leased(job_id):
-                tg.start_soon(self.run_job, job_id)
+                queued = meta.get("status") == JobStatus.QUEUED  # a dead worker's: take it now
+                if not queued or self.room.free(self.slots, self.brains.__contains__):
+                    self._start(tg, job_id)
         await reap_dead_planners(self.store, self.engine.clock())
+
+    def _start(self, tg: Any, job_id: str) -> None:
+        """Run the job in `tg`; until it runs here, this worker has no room (`Room`)."""
+
+        async def run() -> None:
+            try:
+                await self.run_job(job_id)
+            finally:
+                self.room.starting.discard(job_id)
+
+        self.room.starting.add(job_id)
+        tg.start_soon(run)
 
     # pragma: no mutate start (running a job: process orchestration, covered by the
     # process-level tests: test_resume, test_stay_up, test_safety_control, chaos)
