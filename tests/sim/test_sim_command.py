@@ -8,11 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
 
 from app.commands.sim import tcp_socket
+from app.runtime import RuntimeSettings, open_runtime
+from engine import EngineConfig
 from tests.sim.helpers import TOKEN_FORM
 from workflows.sim import ManualClock, SimConfig, Simulator
 
@@ -106,3 +109,20 @@ def _create_group(sim: Simulator) -> str:
         )
         assert r.status_code == 202, r.text
         return r.json()["requestId"]
+
+
+@pytest.mark.anyio
+async def test_a_sim_url_runtime_signs_in_to_the_simulators_tenant(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    proc, url = start("--tenant-id", "t-7")
+    try:
+        settings = RuntimeSettings(
+            redis_url=redis_url, data_dir=tmp_path, backend="sim-url", sim_url=url,
+            worker=False, engine=EngineConfig(prefix=prefix),
+        )  # fmt: skip
+        async with open_runtime(settings) as rt:
+            assert [v.name for v in await rt.r1.list_venues()] == ["Sim Venue"]
+            assert rt.r1.limiter.tenant == "sim:t-7"  # its own limiter in Redis
+    finally:
+        stop(proc)
