@@ -77,8 +77,11 @@ class RedisProc:
         return Barrier(stat.st_size, stat.st_ino)
 
     def kill(self) -> None:
-        assert self.server.process is not None
-        kill9(self.server.process)  # type: ignore[arg-type]
+        process = self.server.process
+        assert process is not None
+        kill9(process)  # type: ignore[arg-type]
+        if process.stderr:
+            process.stderr.close()
 
     def restart(self, *, lose_after: Barrier | None = None) -> None:
         """Start redis-server again on the same data directory (same socket, so every
