@@ -23,13 +23,16 @@ import anyio
 class Room:
     """The claim gate of one worker."""
 
-    def __init__(self, *, settle: float = 0.2, tick: float = 0.05) -> None:
+    def __init__(self, *, settle: float = 0.05, tick: float = 0.05) -> None:
         self.settle = settle
         """How long a slot must stay free before it counts as room (a cell ending
-        frees one for an instant; a job with more ready cells takes it at once)."""
+        frees one for an instant). Longer costs throughput: a job's last cells and
+        the next job's first ones (loading, its global cells) fill few slots, and
+        the sooner the next job is claimed, the more they overlap."""
         self.tick = tick
         self.starting: set[str] = set()
-        """Jobs handed to `run_job` and not yet running here (claiming, loading)."""
+        """Jobs handed to `run_job`, until it returns; those not yet running here
+        (claiming, loading) leave no room."""
 
     def free(self, slots: anyio.CapacityLimiter | None, running: Callable[[str], bool]) -> bool:
         """Room now: no job of ours still starting, and a slot free."""
