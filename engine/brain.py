@@ -30,7 +30,6 @@ from engine.cellbook import (
 )
 from engine.events import PhaseSkipped
 from engine.journal import Journal
-from engine.limits import RateLimiter
 from engine.models import Attempt, CellRecord
 from engine.runner import GLOBAL_FIRST, CellRunner
 from engine.spec import PhaseSpec
@@ -54,7 +53,6 @@ class Brain(CellRunner, CellBook):
         values: Mapping[str, dict[str, Any]] | None = None,
         attempts: Mapping[str, list[Attempt]] | None = None,
         resources: Mapping[str, Any] | None = None,
-        rate_limiter: RateLimiter | None = None,
         tracker_for: Callable[[ActivityBackend], ActivityTracker] | None = None,
         max_in_flight: int = 64,
         max_failed_units: int | None = None,
@@ -70,7 +68,6 @@ class Brain(CellRunner, CellBook):
         self.units = list(units)
         self.options = options
         self.resources = resources or {}
-        self.rate_limiter = rate_limiter
         self.tracker_for = tracker_for
         self.clock = clock
         self.sleep = sleep

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine.activities import ActivityBackend, ActivityResult
 from engine.events import Log, RateLimited, ResourceRecorded
-from engine.limits import NoRateLimit, RateLimiter
 from engine.models import LedgerEntry
 from engine.spec import PhaseSpec
 
@@ -62,7 +61,6 @@ class PhaseContext:
         self.job_id: str = brain.job_id
         self.options: Any = brain.options
         self.resources: Mapping[str, Any] = brain.resources
-        self.rate_limiter: RateLimiter = brain.rate_limiter or NoRateLimit()
         if self.phase.per_unit:
             self.unit_index: int | None = row
             self.unit_key: str | None = brain.unit_keys[row]

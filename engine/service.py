@@ -41,7 +41,6 @@ from engine.events import (
     JobStatusChanged,
     Log,
 )
-from engine.limits import RateLimiter
 from engine.models import (
     AuditReport,
     CellRecord,
@@ -89,7 +88,6 @@ class Engine(JobReads):
         config: EngineConfig | None = None,
         *,
         resources: Mapping[str, Any] | None = None,
-        rate_limiter: RateLimiter | None = None,
         target: Target | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = anyio.sleep,
@@ -116,7 +114,6 @@ class Engine(JobReads):
             on_purge=on_inputs_purged,
         )
         self.resources: dict[str, Any] = dict(resources or {})
-        self.rate_limiter = rate_limiter
         self.clock = clock
         self.sleep = sleep
         self.rng = random.Random(seed)
@@ -153,9 +150,9 @@ class Engine(JobReads):
                 min_interval=cfg.activity_min_interval,
                 max_interval=cfg.activity_max_interval,
             )
-            self._trackers[id(backend)] = tracker
-            if self._tg is None:
+            if self._tg is None:  # keep none: a tracker is kept only once it runs
                 raise RuntimeError("activity waits need `async with engine.running()`")
+            self._trackers[id(backend)] = tracker
             self._tg.start_soon(tracker.run)
         return tracker
 

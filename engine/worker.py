@@ -214,7 +214,6 @@ class Worker:
             values=values,
             attempts=attempts,
             resources=engine.resources,
-            rate_limiter=engine.rate_limiter,
             tracker_for=engine.tracker_for,
             max_in_flight=cfg.max_in_flight,
             max_failed_units=int(max_failed) if max_failed else None,
