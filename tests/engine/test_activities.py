@@ -155,7 +155,7 @@ async def test_a_tracker_asked_for_outside_running_is_never_handed_out_unstarted
     engine = make_engine(redis, prefix)
     backend = Backend()
     for _ in range(2):
-        with pytest.raises(RuntimeError, match="engine.running"):
+        with pytest.raises(RuntimeError, match=r"engine\.running"):
             engine.tracker_for(backend)
     backend.status["a"] = "SUCCESS"
     async with engine.running(worker=False):
