@@ -19,20 +19,13 @@ from typing import Any
 import anyio
 
 from engine.activities import ActivityBackend, ActivityTracker
-from engine.cellbook import (
-    BLOCKED,
-    CANCELLED,
-    PENDING,
-    SKIPPED,
-    TERMINAL,
-    UNIT_STATES,
-    CellBook,
-)
+from engine.cellbook import CellBook
 from engine.events import PhaseSkipped
 from engine.journal import Journal
 from engine.models import Attempt, CellRecord
 from engine.runner import GLOBAL_FIRST, CellRunner
 from engine.spec import PhaseSpec
+from engine.states import BLOCKED, CANCELLED, PENDING, SKIPPED, TERMINAL, UNIT_STATES
 
 log = logging.getLogger("phasegrid.brain")
 

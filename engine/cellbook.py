@@ -12,23 +12,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.events import PhaseBlocked, PhaseCancelled
-from engine.models import Attempt, CellRecord, CellState
-
-# Cell states as small ints internally (hot path); CellState at the edges.
-PENDING, RUNNING, WAITING, SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED = range(8)
-STATE_NAMES: tuple[CellState, ...] = (
-    CellState.PENDING,
-    CellState.RUNNING,
-    CellState.WAITING,
-    CellState.SUCCEEDED,
-    CellState.FAILED,
-    CellState.SKIPPED,
-    CellState.BLOCKED,
-    CellState.CANCELLED,
+from engine.models import Attempt, CellRecord
+from engine.states import (
+    BLOCKED,
+    CANCELLED,
+    CELL_STATES,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    STATE_CODES,
+    SUCCEEDED,
+    TERMINAL,
+    WAITING,
+    unit_rollup,
 )
-STATE_CODES = {s: i for i, s in enumerate(STATE_NAMES)}
-TERMINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED})
-UNIT_STATES = ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
 
 
 def cell_field(row: int | str, phase_id: str) -> str:
@@ -101,7 +99,7 @@ class CellBook:
                 code = PENDING
                 self.interrupted.add((row, p))
             record = rec.model_dump(by_alias=True, exclude_defaults=True)
-            record["s"] = STATE_NAMES[code].value
+            record["s"] = CELL_STATES[code].value
             self.records[row][p] = record
             self.state[row][p] = code
         for key, vals in values.items():
@@ -176,18 +174,7 @@ class CellBook:
         states = self.state[row]
         if not all(self.per_unit):  # a unit row's global-phase columns never leave PENDING
             states = bytearray(s for s, per in zip(states, self.per_unit, strict=True) if per)
-        if FAILED in states:
-            new = "failed"
-        elif BLOCKED in states:
-            new = "blocked"
-        elif CANCELLED in states:
-            new = "cancelled"
-        elif all(s in TERMINAL for s in states):
-            new = "succeeded"
-        elif any(s != PENDING for s in states):
-            new = "running"
-        else:
-            new = "pending"
+        new = unit_rollup(states)
         old = self.unit_state[row]
         if new != old:
             self.unit_counts[old] -= 1
@@ -215,7 +202,7 @@ class CellBook:
         rec = self.records[row][p]
         if rec is None:
             rec = self.records[row][p] = {}
-        rec["s"] = STATE_NAMES[code].value
+        rec["s"] = CELL_STATES[code].value
         if attempts is not None:
             rec["a"] = attempts
         if started is not None:
@@ -269,7 +256,7 @@ class CellBook:
     def snapshot(self) -> tuple[dict[str, int], dict[str, Any]]:
         counts: dict[str, int] = {}
         for p, spec in enumerate(self.phases):
-            for code, name in enumerate(STATE_NAMES):
+            for code, name in enumerate(CELL_STATES):
                 counts[f"{spec.id}|{name.value}"] = self.counts[p][code]
         for name, n in self.unit_counts.items():
             counts[f"units|{name}"] = n

@@ -17,13 +17,14 @@ from typing import Any
 import anyio
 
 from engine.activities import ActivityBackend, ActivityResult
-from engine.cellbook import FAILED, RUNNING, SUCCEEDED, WAITING, cell_field
+from engine.cellbook import cell_field
 from engine.context import PhaseContext
 from engine.errors import PhaseError, RateLimitedError
 from engine.events import PhaseFailed, PhaseRetrying, PhaseStarted, PhaseSucceeded, PhaseWaiting
 from engine.limits import CALL_PRIORITY
 from engine.models import Attempt
 from engine.retry import DEFAULT_RETRY, backoff_delay
+from engine.states import FAILED, RUNNING, SUCCEEDED, WAITING
 
 log = logging.getLogger("phasegrid.brain")
 GLOBAL_FIRST = -(1 << 30)

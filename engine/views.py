@@ -10,7 +10,6 @@ from typing import Any
 from engine.codec import redact
 from engine.models import (
     CellRecord,
-    CellState,
     JobListItem,
     JobStatus,
     JobView,
@@ -21,24 +20,8 @@ from engine.models import (
     UnitView,
 )
 from engine.spec import PhaseSpec
+from engine.states import TERMINAL_CELL_STATES, UNIT_STATES, CellState, unit_rollup
 from engine.store import Store
-
-TERMINAL_CELLS = {s.value for s in CellState if s.terminal}
-
-
-def unit_rollup(states: Sequence[CellState]) -> str:
-    """One word per unit: failed > blocked > cancelled > succeeded > running > pending."""
-    if CellState.FAILED in states:
-        return "failed"
-    if CellState.BLOCKED in states:
-        return "blocked"
-    if CellState.CANCELLED in states:
-        return "cancelled"
-    if all(s.terminal for s in states):
-        return "succeeded"
-    if any(s != CellState.PENDING for s in states):
-        return "running"
-    return "pending"
 
 
 def _f(meta: dict[str, str], key: str) -> float | None:
@@ -67,12 +50,9 @@ def job_view(
         progress_list.append(
             PhaseProgress(id=p.id, title=p.title, per_unit=p.per_unit, counts=c, total=n)
         )
-        done += sum(v for s, v in c.items() if s in TERMINAL_CELLS)
+        done += sum(v for s, v in c.items() if s in TERMINAL_CELL_STATES)
         total += n
-    by_state = {
-        s: counts.get(f"units|{s}", 0)
-        for s in ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
-    }
+    by_state = {s: counts.get(f"units|{s}", 0) for s in UNIT_STATES}
     if sum(by_state.values()) == 0:
         by_state["pending"] = units_total
     started = _f(meta, "started_at")
@@ -177,7 +157,7 @@ async def unit_page(
                 rec = states.get(phase)
                 if rec is None or (state and rec.state.value != state):
                     continue
-            elif state and unit_rollup([c.state for c in states.values()]) != state:
+            elif state and unit_rollup(c.state.code for c in states.values()) != state:
                 continue
             matches.append((r, key))
         total = len(matches)
@@ -190,7 +170,7 @@ async def unit_page(
             UnitView(
                 index=r,
                 unit=key,
-                state=unit_rollup([c.state for c in states.values()]),
+                state=unit_rollup(c.state.code for c in states.values()),
                 phases=states,
                 values=values.get(str(r), {}),
             )
@@ -224,7 +204,7 @@ async def unit_detail(
     return UnitDetail(
         index=row,
         unit=key,
-        state=unit_rollup([c.state for c in states.values()]),
+        state=unit_rollup(c.state.code for c in states.values()),
         phases=states,
         values=values,
         attempts={f.split("|", 1)[1]: a for f, a in attempts.items()},
