@@ -192,6 +192,9 @@ class Worker:
         attempts = await store.attempts(job_id, list(cells))
         cfg = engine.config
         max_failed = meta.get("max_failed_units")
+        metrics: dict[str, float] = {}
+        with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
+            metrics = json.loads(meta.get("metrics") or "{}")
 
         def journal_factory(b: Brain) -> Journal:
             return Journal(
@@ -203,7 +206,7 @@ class Worker:
                 on_fenced=lambda: b.stop("fenced", hard=True),
             )
 
-        brain = Brain(
+        return Brain(
             job_id=job_id,
             phases=phases,
             unit_keys=unit_keys,
@@ -222,10 +225,8 @@ class Worker:
             sleep=engine.sleep,
             rng=engine.rng,
             ledger_seq=int(meta.get("ledger_seq") or 0),
+            metrics=metrics,
         )
-        with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
-            brain.metrics.update(json.loads(meta.get("metrics") or "{}"))
-        return brain
 
     async def _unreadable(self, job_id: str, exc: SecretKeyError) -> JobStatus:
         """Fail the job with the key error (its inputs stay, sealed, for a retry)."""
@@ -283,9 +284,9 @@ class Worker:
         engine, store = self.engine, self.store
         if brain.stop_reason is not None:
             status = FINAL_STATUS[brain.stop_reason]
-        elif brain.any_failed:
+        elif brain.book.any_failed:
             status = JobStatus.PARTIAL
-        elif brain.any_cancelled:  # cells cancelled by an earlier owner: never COMPLETED
+        elif brain.book.any_cancelled:  # cells cancelled by an earlier owner: never COMPLETED
             status = JobStatus.CANCELLED
         else:
             status = JobStatus.COMPLETED
@@ -294,7 +295,7 @@ class Worker:
             ts=now,
             job_id=job_id,
             status=status.value,
-            units_by_state=dict(brain.unit_counts),
+            units_by_state=dict(brain.book.unit_counts),
             error=brain.error,
         )
         await store.cas_status(

@@ -356,11 +356,11 @@ async def test_a_hard_cancel_during_backoff_gives_back_no_slot_it_does_not_hold(
         tg.start_soon(h.run, brain)
         with anyio.fail_after(20):
             await sleeping.wait()
-        assert brain._slots.borrowed_tokens == 0  # let go while waiting
+        assert brain.slots.in_use == 0  # let go while waiting
         brain.request_cancel("hard")
     rec = await h.cell("0|a")
     assert (rec.state, rec.error, rec.outcome_unknown) == ("cancelled", "hard cancel", True)
-    assert brain._slots.borrowed_tokens == 0
+    assert brain.slots.in_use == 0
 
 
 async def test_a_hard_cancel_mid_call_leaves_the_outcome_unknown(h):
@@ -399,7 +399,7 @@ async def test_a_cancel_during_backoff_ends_the_cell_and_blocks_its_dependents(h
     a, b = await h.cell("0|a"), await h.cell("0|b")
     assert (a.state, a.error, a.outcome_unknown) == ("cancelled", "job cancelled", False)
     assert (b.state, b.error) == ("blocked", "blocked by a")
-    assert brain.phase_running == [0, 0] and brain._slots.borrowed_tokens == 0
+    assert brain.phase_running == [0, 0] and brain.slots.in_use == 0
 
 
 # -- activity waits ------------------------------------------------------------
