@@ -162,6 +162,6 @@ class JobReads:
             "redis": "ok",
             "redis_ms": round((time.perf_counter() - t0) * 1000, 2),
             "worker": self.worker.id,
-            "running_jobs": sorted(self.worker.brains),
+            "running_jobs": self.worker.running_jobs(),
             "workflows": self.registry.names(),
         }

@@ -14,17 +14,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from engine import catalog
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.bounds import check_units
 from engine.catalog import WorkflowDescription, WorkflowInfo
-from engine.codec import digest_of, parse_items, parse_options, secret_fields
+from engine.codec import digest_of, parse_items, parse_options
+from engine.config import EngineConfig
 from engine.errors import (
     ConfirmationRequired,
     ConflictsPresent,
@@ -54,28 +56,13 @@ from engine.planner import build_plan
 from engine.planner_lease import holding_planner_lease
 from engine.reads import JobReads
 from engine.registry import Registry
+from engine.retention import job_finished
 from engine.secretbox import SecretBox
 from engine.spec import AuditContext
 from engine.store import Store
 from engine.targets import Target
+from engine.trackers import Trackers
 from engine.worker import Worker
-
-
-class EngineConfig(BaseModel):
-    prefix: str = "pg"
-    max_in_flight: int = Field(64, ge=1)
-    plan_ttl: float = Field(3600.0, gt=0)
-    finished_ttl: int = Field(7 * 24 * 3600, ge=0)
-    events_maxlen: int = Field(200_000, ge=100)
-    lease_ttl: float = Field(15.0, gt=0)
-    planner_lease_ttl: float = Field(60.0, gt=0)
-    """A job still PLANNING this long after its planner's last sign of life is FAILED."""
-    activity_batch: int = Field(500, ge=1)
-    activity_timeout: float = Field(600.0, gt=0)
-    activity_min_interval: float | None = Field(None, ge=0)
-    activity_max_interval: float | None = Field(None, gt=0)
-    """Poll pacing; None: the backend's own (`poll_intervals`, e.g. R1's 1 s to 5 s)."""
-    simulated: bool = False
 
 
 class Engine(JobReads):
@@ -117,9 +104,20 @@ class Engine(JobReads):
         self.clock = clock
         self.sleep = sleep
         self.rng = random.Random(seed)
-        self.worker = Worker(self, lease_ttl=self.config.lease_ttl, target=self.target)
-        self._trackers: dict[int, ActivityTracker] = {}
-        self._tg: Any = None
+        self.trackers = Trackers(self.config)
+        self.worker = Worker(
+            store=self.store,
+            registry=registry,
+            config=self.config,
+            secrets=self.secrets,
+            resources=self.resources,
+            target=self.target,
+            clock=clock,
+            tracker_for=self.trackers.tracker_for,
+            on_finished=partial(job_finished, self.store, registry),
+            sleep=sleep,
+            rng=self.rng,
+        )
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -127,34 +125,18 @@ class Engine(JobReads):
     async def running(self, *, worker: bool = True) -> AsyncIterator[Engine]:
         """Run the activity pollers (and a worker, by default) for this block."""
         async with anyio.create_task_group() as tg:
-            self._tg = tg
-            for tracker in self._trackers.values():
-                tg.start_soon(tracker.run)
+            self.trackers.start(tg)
             if worker:
                 tg.start_soon(self.worker.serve, tg)
             try:
                 yield self
             finally:
-                self._tg = None
+                self.trackers.stop()
                 tg.cancel_scope.cancel()
 
     def tracker_for(self, backend: ActivityBackend) -> ActivityTracker:
         """One bulk poller per backend, shared by every job in this process."""
-        tracker = self._trackers.get(id(backend))
-        if tracker is None:
-            cfg = self.config
-            tracker = ActivityTracker(
-                backend,
-                batch_size=cfg.activity_batch,
-                timeout=cfg.activity_timeout,
-                min_interval=cfg.activity_min_interval,
-                max_interval=cfg.activity_max_interval,
-            )
-            if self._tg is None:  # keep none: a tracker is kept only once it runs
-                raise RuntimeError("activity waits need `async with engine.running()`")
-            self._trackers[id(backend)] = tracker
-            self._tg.start_soon(tracker.run)
-        return tracker
+        return self.trackers.tracker_for(backend)
 
     # -- workflows ------------------------------------------------------------
 
@@ -474,24 +456,5 @@ class Engine(JobReads):
         return report
 
     async def on_finished(self, job_id: str, status: JobStatus) -> None:
-        """Expire the job after the retention period and purge secret inputs.
-
-        Inputs hold secrets (PSKs, passphrases; sealed) so a crashed job can
-        resume. Once a unit has succeeded nothing can re-run it, so its inputs
-        go; a COMPLETED or DISCARDED job keeps none.
-        """
-        meta = await self.store.meta(job_id)
-        spec = (
-            self.registry.get(meta["workflow"]) if meta.get("workflow") in self.registry else None
-        )
-        secret = spec is not None and bool(secret_fields(spec.unit_model) or spec.secret_fields)
-        if secret and status in (JobStatus.COMPLETED, JobStatus.DISCARDED):
-            await self.store.purge_inputs(job_id)
-        elif secret:
-            page = await self.units(job_id, state="succeeded", limit=5000)
-            rows = [u.index for u in page.units]
-            while len(rows) < page.total:
-                more = await self.units(job_id, state="succeeded", offset=len(rows), limit=5000)
-                rows += [u.index for u in more.units]
-            await self.store.purge_inputs(job_id, rows)
-        await self.store.finish(job_id)
+        """A job ended: retention (engine.retention) takes over."""
+        await job_finished(self.store, self.registry, job_id, status)

@@ -124,6 +124,19 @@ def _unit_states(
     return out
 
 
+async def rows_in_state(
+    store: Store, job_id: str, phases: Sequence[PhaseSpec], state: str
+) -> list[int]:
+    """The rows of the units whose roll-up is `state`."""
+    per_unit = [p for p in phases if p.per_unit]
+    cells = await store.cells(job_id)
+    return [
+        r
+        for r in range(await store.unit_count(job_id))
+        if unit_rollup(c.state.code for c in _unit_states(per_unit, cells, r).values()) == state
+    ]
+
+
 async def unit_page(
     store: Store,
     job_id: str,

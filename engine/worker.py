@@ -15,23 +15,26 @@ import contextlib
 import functools
 import json
 import logging
+import random
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import anyio
 
+from engine.activities import ActivityBackend, ActivityTracker
 from engine.backoff import STORE_ERRORS, Backoff, is_store_error, retrying
 from engine.brain import Brain
 from engine.codec import parse_options
+from engine.config import EngineConfig
 from engine.events import JobFinished, JobStarted
 from engine.journal import Journal
 from engine.models import JobStatus
 from engine.planner_lease import reap_dead_planners
-from engine.secretbox import SecretKeyError
+from engine.registry import Registry
+from engine.secretbox import SecretBox, SecretKeyError
+from engine.store import Store
 from engine.targets import Target
-
-if TYPE_CHECKING:
-    from engine.service import Engine
 
 log = logging.getLogger("phasegrid.worker")
 
@@ -44,15 +47,42 @@ FINAL_STATUS = {
 
 
 class Worker:
-    def __init__(self, engine: Engine, *, lease_ttl: float = 15.0, target: Target) -> None:
-        self.engine = engine
-        self.store = engine.store
+    def __init__(
+        self,
+        *,
+        store: Store,
+        registry: Registry,
+        config: EngineConfig,
+        secrets: SecretBox,
+        resources: Mapping[str, Any],
+        target: Target,
+        clock: Callable[[], float],
+        tracker_for: Callable[[ActivityBackend], ActivityTracker],
+        on_finished: Callable[[str, JobStatus], Awaitable[None]],
+        sleep: Callable[[float], Any] = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`on_finished` runs once a job this worker ran is terminal (retention)."""
+        self.store = store
+        self.registry = registry
+        self.config = config
+        self.secrets = secrets
+        self.resources = resources
         self.target = target
+        self.clock = clock
+        self.tracker_for = tracker_for
+        self.on_finished = on_finished
+        self.sleep = sleep
+        self.rng = rng or random.Random()
         self.id = f"w-{uuid.uuid4().hex[:8]}"
-        self.lease_ttl_ms = int(lease_ttl * 1000)
+        self.lease_ttl_ms = int(config.lease_ttl * 1000)
         self.brains: dict[str, Brain] = {}
         self._taken: set[str] = set()
         self.finished = 0
+
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs this worker is running now."""
+        return sorted(self.brains)
 
     # pragma: no mutate start (serve, announce: the queue loop and liveness display;
     # the claim script decides who runs a job, see test_lua_mutants.py)
@@ -93,7 +123,7 @@ class Worker:
 
     async def announce(self, idle_check: float) -> None:
         """Tell readers a worker of this target is alive (for a few idle periods)."""
-        until = int((self.engine.clock() + 3 * idle_check + 1) * 1000)
+        until = int((self.clock() + 3 * idle_check + 1) * 1000)
         await self.store.register_worker(self.target.key, self.id, until)
 
     # pragma: no mutate end
@@ -105,7 +135,7 @@ class Worker:
         for job_id, meta in zip(active, metas, strict=True):
             if meta.get("target", "") == self.target.id and not await self.store.leased(job_id):
                 tg.start_soon(self.run_job, job_id)
-        await reap_dead_planners(self.store, self.engine.clock())
+        await reap_dead_planners(self.store, self.clock())
 
     # pragma: no mutate start (running a job: process orchestration, covered by the
     # process-level tests: test_resume, test_stay_up, test_safety_control, chaos)
@@ -126,7 +156,7 @@ class Worker:
             self._taken.discard(job_id)
 
     async def _run_job(self, job_id: str) -> JobStatus | None:
-        store, engine = self.store, self.engine
+        store = self.store
         try:
             meta = await store.meta(job_id)
         except Exception:
@@ -139,7 +169,7 @@ class Worker:
         if fence is None:
             return None
         resumed = meta["status"] == JobStatus.RUNNING
-        now = engine.clock()
+        now = self.clock()
         fields: dict[str, Any] = {"worker": self.id, "fence": fence}
         if not meta.get("started_at"):
             fields["started_at"] = now
@@ -172,12 +202,12 @@ class Worker:
                 await store.release(job_id, self.id)
 
     async def _load_brain(self, job_id: str, meta: dict[str, str], fence: int) -> Brain:
-        engine, store = self.engine, self.store
-        spec = engine.registry.get(meta["workflow"])
-        phases = engine.registry.ordered_phases(spec.name)
+        store = self.store
+        spec = self.registry.get(meta["workflow"])
+        phases = self.registry.ordered_phases(spec.name)
         unit_keys = await store.unit_keys(job_id)
         raw_inputs = await store.inputs(job_id)
-        box = engine.secrets  # the only place sealed inputs are opened: to run them
+        box = self.secrets  # the only place sealed inputs are opened: to run them
         units: list[Any] = []
         for i in range(len(unit_keys)):
             if i not in raw_inputs:  # purged: the unit succeeded, nothing of it runs again
@@ -190,7 +220,6 @@ class Worker:
         cells = await store.cells(job_id)
         values = await store.values(job_id)
         attempts = await store.attempts(job_id, list(cells))
-        cfg = engine.config
         max_failed = meta.get("max_failed_units")
         metrics: dict[str, float] = {}
         with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
@@ -216,26 +245,26 @@ class Worker:
             cells=cells,
             values=values,
             attempts=attempts,
-            resources=engine.resources,
-            tracker_for=engine.tracker_for,
-            max_in_flight=cfg.max_in_flight,
+            resources=self.resources,
+            tracker_for=self.tracker_for,
+            max_in_flight=self.config.max_in_flight,
             max_failed_units=int(max_failed) if max_failed else None,
             on_max_failed=meta.get("on_max_failed") or "abort",
-            clock=engine.clock,
-            sleep=engine.sleep,
-            rng=engine.rng,
+            clock=self.clock,
+            sleep=self.sleep,
+            rng=self.rng,
             ledger_seq=int(meta.get("ledger_seq") or 0),
             metrics=metrics,
         )
 
     async def _unreadable(self, job_id: str, exc: SecretKeyError) -> JobStatus:
         """Fail the job with the key error (its inputs stay, sealed, for a retry)."""
-        now, error = self.engine.clock(), str(exc)
+        now, error = self.clock(), str(exc)
         log.error("job %s cannot run: %s", job_id, error)
         event = JobFinished(ts=now, job_id=job_id, status=JobStatus.FAILED.value, error=error)
         await self.store.cas_status(job_id, [JobStatus.RUNNING], JobStatus.FAILED, now, event,
                                     finished_at=now, error=error)  # fmt: skip
-        await self.engine.on_finished(job_id, JobStatus.FAILED)
+        await self.on_finished(job_id, JobStatus.FAILED)
         return JobStatus.FAILED
 
     async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
@@ -281,7 +310,7 @@ class Worker:
     async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:
         if brain.stop_reason == "fenced":
             return None
-        engine, store = self.engine, self.store
+        store = self.store
         if brain.stop_reason is not None:
             status = FINAL_STATUS[brain.stop_reason]
         elif brain.book.any_failed:
@@ -290,7 +319,7 @@ class Worker:
             status = JobStatus.CANCELLED
         else:
             status = JobStatus.COMPLETED
-        now = engine.clock()
+        now = self.clock()
         event = JobFinished(
             ts=now,
             job_id=job_id,
@@ -308,6 +337,6 @@ class Worker:
             error=brain.error or "",
         )
         if status.terminal:
-            await engine.on_finished(job_id, status)
+            await self.on_finished(job_id, status)
         self.finished += 1
         return status

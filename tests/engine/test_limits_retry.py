@@ -90,13 +90,12 @@ async def test_activity_waits_hold_no_slot_and_are_polled_in_bulk(redis, prefix)
 async def test_transient_errors_retry_with_bounded_backoff(redis, prefix):
     rec = Recorder()
     policy = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=3.0)
-    engine = make_engine(redis, prefix, chain_spec(rec, retry=policy))
     delays: list[float] = []
 
     async def record_sleep(d: float) -> None:
         delays.append(d)
 
-    engine.sleep = record_sleep
+    engine = make_engine(redis, prefix, chain_spec(rec, retry=policy), sleep=record_sleep)
     async with engine.running():
         plan, view = await run_job(engine, "chain", [{"name": "u", "flaky": {"b": 3}}])
     assert view.status == JobStatus.COMPLETED

@@ -71,7 +71,7 @@ async def test_a_worker_outlives_an_outage_longer_than_its_lease(tmp_path):
             server.process.wait()
 
             async def dropped() -> bool:  # a TTL without renewal: stopped, fenced
-                return not eng.worker.brains
+                return not eng.worker.running_jobs()
 
             await until(dropped)
             gate.touch()

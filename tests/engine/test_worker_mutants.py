@@ -222,8 +222,9 @@ async def test_recovery_takes_over_a_job_of_its_target_with_no_target_recorded(r
 async def test_confirm_names_what_is_wrong(redis, prefix):
     now = [1000.0]
     rec = Recorder()
-    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)), plan_ttl=60)
-    engine.clock = lambda: now[0]
+    engine = make_engine(
+        redis, prefix, chain_spec(rec, phases=("a",)), plan_ttl=60, clock=lambda: now[0]
+    )
     with pytest.raises(JobNotFound) as err:
         await engine.confirm("nope", "0" * 32)
     assert str(err.value) == "no job 'nope'"
@@ -266,8 +267,7 @@ async def test_only_a_destructive_plan_needs_its_confirm_text(redis, prefix, des
 
 async def test_recovery_fails_a_job_whose_planner_died_at_the_current_time(redis, prefix):
     rec = Recorder()
-    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)))
-    engine.clock = lambda: 1234.0
+    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)), clock=lambda: 1234.0)
     meta = {"status": "PLANNING", "workflow": "chain", "target": "", "created_at": 1.0}
     await engine.store.create_job("dead", meta, ["u0"], ['{"name": "u0"}'], 1.0, ("p-1", 60_000))
     await redis.delete(engine.store.job("dead").planner)  # its planner's lease lapsed
