@@ -13,6 +13,9 @@ class EngineConfig(BaseModel):
     finished_ttl: int = Field(7 * 24 * 3600, ge=0)
     events_maxlen: int = Field(200_000, ge=100)
     lease_ttl: float = Field(15.0, gt=0)
+    cancel_poll: float = Field(0.5, gt=0)
+    """Seconds between a running job's reads of its cancel request: how long a cancel
+    takes at most to reach the job's owner, wherever it runs."""
     planner_lease_ttl: float = Field(60.0, gt=0)
     """A job still PLANNING this long after its planner's last sign of life is FAILED."""
     activity_batch: int = Field(500, ge=1)

@@ -79,11 +79,6 @@ class JobKeys:
         """String: id of the process planning the job; with TTL, renewed while planning."""
         return self._k("planner")
 
-    @property
-    def control(self) -> str:
-        """List: control messages to the running worker (cancel)."""
-        return self._k("control")
-
     def all(self) -> list[str]:
         return [
             self.meta,
@@ -98,7 +93,6 @@ class JobKeys:
             self.ledger,
             self.lease,
             self.fence,
-            self.control,
         ]
 
 

@@ -13,19 +13,19 @@ from __future__ import annotations
 #   counts (field,value)*, meta (field,value)*, events json*, ledger json*
 # `batch` ('' for none) names the batch: a retried batch that already landed
 # (its reply was lost) is not applied twice (meta.flush_batch holds the last one).
-# Returns {last event id or '', meta.cancel or '', 'ok'|'fenced'}
+# Returns {last event id or '', 'ok'|'fenced'}
 FLUSH = r"""
 local fence = ARGV[1]
 if fence ~= '' then
   local cur = redis.call('GET', KEYS[8])
   if cur ~= fence then
-    return {'', '', 'fenced'}
+    return {'', 'fenced'}
   end
 end
 local batch = ARGV[3]
 if batch ~= '' then
   if redis.call('HGET', KEYS[6], 'flush_batch') == batch then
-    return {'', redis.call('HGET', KEYS[6], 'cancel') or '', 'ok'}
+    return {'', 'ok'}
   end
   redis.call('HSET', KEYS[6], 'flush_batch', batch)
 end
@@ -61,8 +61,7 @@ n = tonumber(ARGV[i]); i = i + 1
 for k = 0, n - 1 do
   redis.call('RPUSH', KEYS[7], ARGV[i + k])
 end
-local cancel = redis.call('HGET', KEYS[6], 'cancel') or ''
-return {last, cancel, 'ok'}
+return {last, 'ok'}
 """
 
 # KEYS: meta events ; ARGV: new_status now maxlen event_json n_expected expected* n_fields (f,v)*
@@ -148,8 +147,8 @@ return 0
 
 # KEYS: meta events ; ARGV: mode now maxlen event_json
 # A job that has not started is cancelled at once ({'cancelled', old}); a running
-# one keeps the request in meta.cancel ({'requested', old}), where every flush of
-# whichever worker owns it (now or after a takeover) reads it. 'hard' is never
+# one keeps the request in meta.cancel ({'requested', old}), where whichever worker
+# owns it (now or after a takeover) reads it. 'hard' is never
 # downgraded to 'graceful'. Otherwise {'no', status} (or {'missing', ''}).
 CANCEL = r"""
 local cur = redis.call('HGET', KEYS[1], 'status')

@@ -341,11 +341,7 @@ class Engine(JobReads):
             return await self.get(job_id)
         if res != "requested":
             raise WrongState(f"job {job_id} is {cur}; nothing to cancel")
-        brain = self.worker.brains.get(job_id)
-        if brain is not None:
-            brain.request_cancel(mode)
-        else:
-            await self.store.send_control(job_id, mode)
+        await self.worker.recheck_cancel(job_id)  # the owner may be this process
         return await self.get(job_id)
 
     # pragma: no mutate block (retry, cleanup, audit, on_finished)

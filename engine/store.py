@@ -166,6 +166,10 @@ class Store:
             raise JobNotFound(f"no job {job_id!r}")
         return res, cur
 
+    async def cancel_request(self, job_id: str) -> str:
+        """The job's pending cancel request ('graceful', 'hard' or '')."""
+        return await self.redis.hget(self.job(job_id).meta, "cancel") or ""
+
     # -- the planner's lease ----------------------------------------------------
 
     async def renew_planner(self, job_id: str, planner: str, ttl_ms: int) -> bool:
@@ -306,8 +310,8 @@ class Store:
         events: list[str],
         ledger: list[str],
         batch: str = "",
-    ) -> tuple[str, str, bool]:
-        """Write one batch atomically; returns (last cursor, cancel flag, still fenced-in).
+    ) -> tuple[str, bool]:
+        """Write one batch atomically; returns (last cursor, still fenced-in).
 
         A batch sent again under the same non-empty `batch` id after it landed is not
         applied twice (a retry after a lost reply).
@@ -323,11 +327,11 @@ class Store:
         argv.extend(events)
         argv.append(len(ledger))
         argv.extend(ledger)
-        last, cancel, status = await self._flush(
+        last, status = await self._flush(
             keys=[k.cells, k.values, k.attempts, k.counts, k.events, k.meta, k.ledger, k.fence],
             args=argv,
         )
-        return last, cancel, status == "ok"
+        return last, status == "ok"
 
     # -- events ---------------------------------------------------------------
 
@@ -426,7 +430,6 @@ class Store:
         k = self.job(job_id)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.srem(self.keys.active, job_id)
-            pipe.delete(k.control)
             if self.finished_ttl > 0:
                 for key in k.all():
                     pipe.expire(key, self.finished_ttl)
@@ -450,12 +453,6 @@ class Store:
 
     async def next_queued(self, target_key: str, timeout: float) -> str | None:
         return await self._blpop(self.keys.queue(target_key), timeout)
-
-    async def send_control(self, job_id: str, message: str) -> None:
-        await self.redis.rpush(self.job(job_id).control, message)
-
-    async def read_control(self, job_id: str, timeout: float) -> str | None:
-        return await self._blpop(self.job(job_id).control, timeout)
 
 
 def _ttl(seconds: float) -> int:

@@ -187,12 +187,10 @@ class Worker:
             except SecretKeyError as exc:  # another key sealed the inputs: never run garbage
                 return await self._unreadable(job_id, exc)
             self.brains[job_id] = brain
-            cancel = (await store.meta(job_id)).get("cancel")
-            if cancel:  # requested before this worker took the job over
-                brain.request_cancel(cancel)
+            await self._check_cancel(job_id, brain)  # requested before this worker took over
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._heartbeat, job_id, fence, brain)
-                tg.start_soon(self._control, job_id, brain)
+                tg.start_soon(self._watch_cancel, job_id, brain)
                 await brain.run()
                 tg.cancel_scope.cancel()
             return await self._finish(job_id, brain)
@@ -231,7 +229,6 @@ class Worker:
                 job_id,
                 fence=fence,
                 snapshot=b.snapshot,
-                on_cancel=b.request_cancel,
                 on_fenced=lambda: b.stop("fenced", hard=True),
             )
 
@@ -298,13 +295,27 @@ class Worker:
             brain.stop("fenced", hard=True)
             return
 
-    async def _control(self, job_id: str, brain: Brain) -> None:
-        """Cancel requests from any process arrive on the job's control list."""
-        read = functools.partial(self.store.read_control, job_id, timeout=1.0)
+    async def _check_cancel(self, job_id: str, brain: Brain) -> None:
+        """Honour the job's cancel request, if any: the one way a cancel reaches a job
+        (`Store.cancel` persists it in the job's meta before anyone acknowledges it)."""
+        read = functools.partial(self.store.cancel_request, job_id)
+        mode = await retrying(read, what=f"job {job_id} cancel request")
+        if mode:
+            brain.request_cancel(mode)
+
+    async def recheck_cancel(self, job_id: str) -> None:
+        """Read the job's cancel request now if this worker runs the job: a cancel made
+        in this process takes effect before it is acknowledged, not at the next poll."""
+        brain = self.brains.get(job_id)
+        if brain is not None:
+            await self._check_cancel(job_id, brain)
+
+    async def _watch_cancel(self, job_id: str, brain: Brain) -> None:
+        """Read the request every `cancel_poll` seconds: a cancel lands within that
+        bound even while every cell waits on a long activity (and nothing is flushed)."""
         while True:
-            msg = await retrying(read, what=f"job {job_id} control")
-            if msg in ("graceful", "hard"):
-                brain.request_cancel(msg)
+            await anyio.sleep(self.config.cancel_poll)
+            await self._check_cancel(job_id, brain)
 
     # pragma: no mutate end
     async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:

@@ -50,10 +50,10 @@ async def flush_fenced_out(store: Store, redis: Redis) -> None:
     fence = await store.claim("j", "w1", 30_000, "")
     assert fence is not None
     await redis.incr(store.job("j").fence)  # a takeover happened
-    _, _, ok = await store.flush("j", fence=fence, **_flush_args(cells={"0|p": "x"}))
+    _, ok = await store.flush("j", fence=fence, **_flush_args(cells={"0|p": "x"}))
     assert not ok
     assert await redis.hgetall(store.job("j").cells) == {}
-    _, _, ok = await store.flush("j", fence=fence + 1, **_flush_args(cells={"0|p": "y"}))
+    _, ok = await store.flush("j", fence=fence + 1, **_flush_args(cells={"0|p": "y"}))
     assert ok
 
 
@@ -61,7 +61,7 @@ async def flush_writes_everything(store: Store, redis: Redis) -> None:
     """Every field of every section lands, events and ledger included."""
     cells = {f"{u}|p": f"c{u}" for u in range(1203)}  # crosses the 500-field chunks
     ledger = ['{"a":1}', '{"a":2}']
-    last, _, ok = await store.flush(
+    last, ok = await store.flush(
         "j",
         fence=None,
         **_flush_args(cells=cells, meta={"m": "v"}, events=['{"e":1}'], ledger=ledger),
@@ -72,15 +72,6 @@ async def flush_writes_everything(store: Store, redis: Redis) -> None:
     assert await redis.hget(k.meta, "m") == '"v"' or await redis.hget(k.meta, "m") == "v"
     assert await redis.lrange(k.ledger, 0, -1) == ledger
     assert await redis.xlen(k.events) == 1
-
-
-async def flush_reports_cancel(store: Store, redis: Redis) -> None:
-    """Every flush (a replayed batch too) hands the owner the persisted cancel request."""
-    await redis.hset(store.job("j").meta, "cancel", "hard")
-    _, cancel, _ = await store.flush("j", fence=None, batch="b1", **_flush_args())
-    assert cancel == "hard"
-    _, cancel, _ = await store.flush("j", fence=None, batch="b1", **_flush_args())
-    assert cancel == "hard"
 
 
 async def flush_batch_once(store: Store, redis: Redis) -> None:
@@ -258,7 +249,7 @@ async def cancel_finished(store: Store, redis: Redis) -> None:
 
 
 CHECKS: dict[str, list[Check]] = {
-    "FLUSH": [flush_fenced_out, flush_writes_everything, flush_reports_cancel, flush_batch_once],
+    "FLUSH": [flush_fenced_out, flush_writes_everything, flush_batch_once],
     "CAS_STATUS": [cas_compare, cas_stream_expires],
     "CONFIRM": [confirm_ok, confirm_digest, confirm_expired, confirm_conflicts, confirm_state],
     "CLAIM": [claim_target, claim_exclusive],
@@ -299,20 +290,6 @@ MUTANTS: list[tuple[str, str, str, str, Check]] = [
         "last = redis.call('XADD'",
         "local _ = redis.call('XADD'",
         flush_writes_everything,
-    ),
-    (
-        "FLUSH",
-        "cancel-not-returned",
-        "local cancel = redis.call('HGET', KEYS[6], 'cancel') or ''",
-        "local cancel = ''",
-        flush_reports_cancel,
-    ),
-    (
-        "FLUSH",
-        "replay-drops-cancel",
-        "return {'', redis.call('HGET', KEYS[6], 'cancel') or '', 'ok'}",
-        "return {'', '', 'ok'}",
-        flush_reports_cancel,
     ),
     (
         "FLUSH",

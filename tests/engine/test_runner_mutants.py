@@ -100,7 +100,6 @@ class Harness:
                 JOB,
                 fence=None,
                 snapshot=b.snapshot,
-                on_cancel=b.request_cancel,
                 on_fenced=lambda: b.stop("fenced", hard=True),
             )
 
