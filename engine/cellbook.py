@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.events import PhaseBlocked, PhaseCancelled
 from engine.journal import Journal
+from engine.keys import GLOBAL_ROW, UNITS, cell_field, counts_field, split_cell_field
 from engine.models import Attempt, CellRecord
 from engine.spec import PhaseSpec
 from engine.states import (
@@ -32,10 +33,6 @@ from engine.states import (
     WAITING,
     unit_rollup,
 )
-
-
-def cell_field(row: int | str, phase_id: str) -> str:
-    return f"{row}|{phase_id}"
 
 
 class CellBook:
@@ -86,10 +83,10 @@ class CellBook:
     # -- rows -------------------------------------------------------------------
 
     def row_of(self, key: str) -> int:
-        return self.global_row if key == "g" else int(key)
+        return self.global_row if key == GLOBAL_ROW else int(key)
 
     def rowname(self, row: int) -> str:
-        return "g" if row == self.global_row else str(row)
+        return GLOBAL_ROW if row == self.global_row else str(row)
 
     def rows(self, p: int) -> range:
         """The rows that have a cell of phase `p`: every unit's, or the global row."""
@@ -109,7 +106,7 @@ class CellBook:
         is pending again (executors are idempotent) and remembered as interrupted."""
         pindex = {spec.id: p for p, spec in enumerate(self.phases)}
         for field, rec in cells.items():
-            row_s, pid = field.split("|", 1)
+            row_s, pid = split_cell_field(field)
             p = pindex.get(pid)
             if p is None:
                 continue
@@ -125,7 +122,7 @@ class CellBook:
         for key, vals in values.items():
             self.values[self.row_of(key)] = dict(vals)
         for field, items in attempts.items():
-            row_s, pid = field.split("|", 1)
+            row_s, pid = split_cell_field(field)
             if pid in pindex:
                 self.attempt_log[(self.row_of(row_s), pindex[pid])] = [
                     a.model_dump() for a in items
@@ -228,9 +225,9 @@ class CellBook:
         counts: dict[str, int] = {}
         for p, spec in enumerate(self.phases):
             for code, name in enumerate(CELL_STATES):
-                counts[f"{spec.id}|{name.value}"] = self.counts[p][code]
+                counts[counts_field(spec.id, name)] = self.counts[p][code]
         for name, n in self.unit_counts.items():
-            counts[f"units|{name}"] = n
+            counts[counts_field(UNITS, name)] = n
         meta = {
             "transitions": self.transitions,
             "metrics": json.dumps(self.metrics),

@@ -5,6 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+GLOBAL_ROW = "g"
+"""Row name of a job's global (once per job) cells; a unit's row name is its index."""
+UNITS = "units"
+"""Scope of the per-unit roll-up counts (`counts_field(UNITS, unit_state)`)."""
+
+
+def cell_field(row: int | str, phase_id: str) -> str:
+    """Field of a cell in a job's cells and attempts hashes: '<row name>|<phase id>'."""
+    return f"{row}|{phase_id}"
+
+
+def split_cell_field(field: str) -> tuple[str, str]:
+    """(row name, phase id) of a `cell_field` (phase ids never contain '|')."""
+    row, phase_id = field.split("|", 1)
+    return row, phase_id
+
+
+def counts_field(scope: str, state: str) -> str:
+    """Field of a job's counts hash: '<phase id>|<cell state>' or 'units|<unit state>'."""
+    return f"{scope}|{state}"
+
 
 @dataclass(frozen=True)
 class JobKeys:
@@ -36,7 +57,7 @@ class JobKeys:
 
     @property
     def cells(self) -> str:
-        """Hash: 'u|p' (unit index or 'g', phase id) -> CellRecord JSON."""
+        """Hash: `cell_field` (unit index or 'g', phase id) -> CellRecord JSON."""
         return self._k("cells")
 
     @property
@@ -46,12 +67,12 @@ class JobKeys:
 
     @property
     def attempts(self) -> str:
-        """Hash: 'u|p' -> list of Attempt JSON."""
+        """Hash: `cell_field` -> list of Attempt JSON."""
         return self._k("attempts")
 
     @property
     def counts(self) -> str:
-        """Hash: 'phase|state' -> count, and 'units|state' -> count."""
+        """Hash: `counts_field` ('phase|state' and 'units|state') -> count."""
         return self._k("counts")
 
     @property

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import anyio
 
 from engine.activities import ActivityBackend, ActivityResult, ActivityTracker
-from engine.cellbook import CellBook, cell_field
+from engine.cellbook import CellBook
 from engine.context import PhaseContext
 from engine.errors import PhaseError, RateLimitedError
 from engine.events import (
@@ -30,6 +30,7 @@ from engine.events import (
     PhaseWaiting,
 )
 from engine.inflight import InFlight, Slot
+from engine.keys import cell_field
 from engine.limits import CALL_PRIORITY
 from engine.models import Attempt, LedgerEntry
 from engine.retry import DEFAULT_RETRY, backoff_delay

@@ -43,6 +43,7 @@ from engine.events import (
     JobStatusChanged,
     Log,
 )
+from engine.keys import GLOBAL_ROW, split_cell_field
 from engine.models import (
     AuditReport,
     CellRecord,
@@ -371,31 +372,17 @@ class Engine(JobReads):
             rerun.add(CellState.PENDING)
         reset: dict[str, CellRecord] = {}
         for field, rec in cells.items():
-            row = field.split("|", 1)[0]
-            if rec.state in rerun and (rows is None or row in rows or row == "g"):
+            row = split_cell_field(field)[0]
+            if rec.state in rerun and (rows is None or row in rows or row == GLOBAL_ROW):
                 # a fresh retry budget; the start count stays (the cell ran before)
                 reset[field] = CellRecord(state=CellState.PENDING, attempts=rec.attempts)
         now = self.clock()
-        await self.store.persist(job_id)
-        await self.store.reset_cells(job_id, reset)
-        ok, cur = await self.store.cas_status(
-            job_id,
-            [status.value],
-            JobStatus.QUEUED,
-            now,
-            JobStatusChanged(
-                ts=now,
-                job_id=job_id,
-                status=JobStatus.QUEUED,
-                reason=f"retry of {len(reset)} cells",
-            ),
-            finished_at="",
-            error="",
-            cancel="",
+        event = JobStatusChanged(
+            ts=now, job_id=job_id, status=JobStatus.QUEUED, reason=f"retry of {len(reset)} cells"
         )
+        ok, cur = await self.store.requeue(job_id, status, reset, now, event)
         if not ok:
             raise WrongState(f"job {job_id} changed to {cur} meanwhile")
-        await self.store.enqueue(job_id)
         return await self.get(job_id)
 
     # -- cleanup / audit ---------------------------------------------------------
@@ -431,7 +418,7 @@ class Engine(JobReads):
             raise WrongState(f"workflow {spec.name} has no audit")
         keys = await self.store.unit_keys(job_id)
         raw_values = await self.store.values(job_id)
-        values = {(keys[int(k)] if k != "g" else "g"): v for k, v in raw_values.items()}
+        values = {(keys[int(k)] if k != GLOBAL_ROW else k): v for k, v in raw_values.items()}
         ctx = AuditContext(
             job_id=job_id,
             workflow=spec.name,

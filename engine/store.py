@@ -18,7 +18,7 @@ from engine import scripts
 from engine.errors import JobNotFound
 from engine.events import Event, EventRecord, parse_event
 from engine.keys import GlobalKeys, JobKeys
-from engine.models import Attempt, CellRecord, LedgerEntry, Plan
+from engine.models import Attempt, CellRecord, JobStatus, LedgerEntry, Plan
 from engine.targets import target_key
 
 DEFAULT_EVENTS_MAXLEN = 200_000
@@ -284,6 +284,21 @@ class Store:
                     for f, r in cells.items()
                 },
             )
+
+    async def requeue(
+        self, job_id: str, expected: str, cells: dict[str, CellRecord], now: float, event: Event
+    ) -> tuple[bool, str]:
+        """Send a job that is `expected` (finished or paused) back to its queue with
+        `cells` reset (a retry): it stops expiring and forgets its end, its error and
+        any cancel request. Returns (ok, previous status) like `cas_status`."""
+        await self.persist(job_id)
+        await self.reset_cells(job_id, cells)
+        ok, cur = await self.cas_status(
+            job_id, [expected], JobStatus.QUEUED, now, event, finished_at="", error="", cancel=""
+        )
+        if ok:
+            await self.enqueue(job_id)
+        return ok, cur
 
     async def counts(self, job_id: str) -> dict[str, int]:
         raw = await self.redis.hgetall(self.job(job_id).counts)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.codec import redact
+from engine.keys import UNITS, cell_field, counts_field, split_cell_field
 from engine.models import (
     CellRecord,
     JobListItem,
@@ -44,7 +45,7 @@ def job_view(
     done = total = 0
     for p in phases:
         n = units_total if p.per_unit else 1
-        c = {s.value: counts.get(f"{p.id}|{s.value}", 0) for s in CellState}
+        c = {s.value: counts.get(counts_field(p.id, s), 0) for s in CellState}
         known = sum(c.values())
         c[CellState.PENDING.value] += max(0, n - known)
         progress_list.append(
@@ -52,7 +53,7 @@ def job_view(
         )
         done += sum(v for s, v in c.items() if s in TERMINAL_CELL_STATES)
         total += n
-    by_state = {s: counts.get(f"units|{s}", 0) for s in UNIT_STATES}
+    by_state = {s: counts.get(counts_field(UNITS, s), 0) for s in UNIT_STATES}
     if sum(by_state.values()) == 0:
         by_state["pending"] = units_total
     started = _f(meta, "started_at")
@@ -108,8 +109,9 @@ def list_item(job_id: str, meta: dict[str, str], counts: dict[str, int]) -> JobL
         status=JobStatus(meta["status"]),
         created_at=float(meta["created_at"]),
         units_total=int(meta.get("units_total", 0)),
-        units_done=counts.get("units|succeeded", 0),
-        units_failed=counts.get("units|failed", 0) + counts.get("units|blocked", 0),
+        units_done=counts.get(counts_field(UNITS, "succeeded"), 0),
+        units_failed=counts.get(counts_field(UNITS, "failed"), 0)
+        + counts.get(counts_field(UNITS, "blocked"), 0),
         title=meta.get("title") or None,
     )
 
@@ -120,7 +122,7 @@ def _unit_states(
     out: dict[str, CellRecord] = {}
     for p in phases:
         if p.per_unit:
-            out[p.id] = cells.get(f"{row}|{p.id}") or CellRecord()
+            out[p.id] = cells.get(cell_field(row, p.id)) or CellRecord()
     return out
 
 
@@ -154,7 +156,7 @@ async def unit_page(
         keys = await store.unit_keys(job_id, offset, offset + limit - 1)
         total = await store.unit_count(job_id)
         rows = list(range(offset, offset + len(keys)))
-        fields = [f"{r}|{p.id}" for r in rows for p in per_unit]
+        fields = [cell_field(r, p.id) for r in rows for p in per_unit]
         cells = await store.cells_for(job_id, fields)
         selected = list(zip(rows, keys, strict=True))
     else:
@@ -201,7 +203,7 @@ async def unit_detail(
     reveal: bool,
 ) -> UnitDetail:
     per_unit = [p for p in phases if p.per_unit]
-    fields = [f"{row}|{p.id}" for p in per_unit]
+    fields = [cell_field(row, p.id) for p in per_unit]
     cells = await store.cells_for(job_id, fields)
     states = _unit_states(per_unit, cells, row)
     attempts = await store.attempts(job_id, fields)
@@ -220,7 +222,7 @@ async def unit_detail(
         state=unit_rollup(c.state.code for c in states.values()),
         phases=states,
         values=values,
-        attempts={f.split("|", 1)[1]: a for f, a in attempts.items()},
+        attempts={split_cell_field(f)[1]: a for f, a in attempts.items()},
         plan=unit_plan,
         inputs=inputs,
     )
