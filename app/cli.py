@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--redis-url",
         default=None,
-        help="Redis to use (default: $PHASEGRID_REDIS_URL, else an embedded server)",
+        help="Redis to use (default: $PHASEGRID_REDIS_URL, else an embedded server); "
+        "the URL of any node of a Redis Cluster uses the whole cluster",
     )
     parser.add_argument(
         "--serve",

@@ -25,6 +25,8 @@ from redis.asyncio import Redis
 from engine import Engine, EngineConfig
 from engine.aof import AofCompactor
 from engine.errors import RedisUnavailable
+from engine.redis_client import AnyRedis
+from engine.redis_client import connect as connect_redis
 from engine.redis_server import EmbeddedRedis, default_data_dir
 from engine.secretbox import SecretBox
 from engine.targets import Target
@@ -56,7 +58,7 @@ class RuntimeSettings(BaseModel):
 @dataclass
 class Runtime:
     engine: Engine
-    redis: Redis
+    redis: AnyRedis
     redis_url: str
     settings: RuntimeSettings
     sim: Any = None
@@ -196,7 +198,10 @@ async def open_runtime(
             embedded = EmbeddedRedis(data_dir)
             url = embedded.start()
             stack.callback(embedded.stop)
-        redis = Redis.from_url(url, decode_responses=True)
+        try:  # a RedisCluster client when the server is a cluster node
+            redis = await connect_redis(url)
+        except Exception as exc:
+            raise RedisUnavailable(f"cannot reach Redis at {url}: {exc}") from None
 
         async def close_redis() -> None:  # even when cancelled (SIGTERM): then the embedded
             with anyio.CancelScope(shield=True):  # server sees no client left and stops

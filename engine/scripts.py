@@ -1,5 +1,8 @@
 """Lua scripts: atomic, single-slot operations on one job's keys.
 
+Every script touches only keys of one job (they share the hash tag `{job:<id>}`),
+so each runs on Redis Cluster too; global indexes are never written here.
+
 Running them server-side turns thousands of state changes into one round trip
 (the flush) and makes compare-and-set transitions (confirm, status changes)
 safe against concurrent callers and stale workers (fencing).
@@ -90,9 +93,11 @@ end
 return {'ok', cur}
 """
 
-# KEYS: meta events queue active inputs, then every other key of the job
-# ARGV: digest now maxlen event_json job_id
+# KEYS: meta events inputs, then every other key of the job (one hash slot)
+# ARGV: digest now maxlen event_json
 # An expired plan loses its inputs (secrets); a confirmed one stops expiring.
+# The global indexes (active set, the target's queue) live in other slots on a
+# cluster: Store.confirm updates them around this script (see there).
 CONFIRM = r"""
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return {'missing', ''} end
@@ -102,20 +107,18 @@ if digest ~= ARGV[1] then return {'digest_mismatch', ''} end
 local expires = tonumber(redis.call('HGET', KEYS[1], 'plan_expires_at') or '0')
 if tonumber(ARGV[2]) > expires then
   redis.call('HSET', KEYS[1], 'status', 'EXPIRED', 'updated_at', ARGV[2])
-  redis.call('DEL', KEYS[5])
+  redis.call('DEL', KEYS[3])
   return {'plan_expired', ''}
 end
 local conflicts = tonumber(redis.call('HGET', KEYS[1], 'plan_conflicts') or '0')
 if conflicts > 0 then return {'conflicts', tostring(conflicts)} end
-for k = 5, #KEYS do
+for k = 3, #KEYS do
   redis.call('PERSIST', KEYS[k])
 end
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', KEYS[2])
 redis.call('HSET', KEYS[1], 'status', 'QUEUED', 'confirmed_at', ARGV[2], 'updated_at', ARGV[2])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
-redis.call('SADD', KEYS[4], ARGV[5])
-redis.call('RPUSH', KEYS[3], ARGV[5])
 return {'ok', cur}
 """
 

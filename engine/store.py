@@ -2,6 +2,14 @@
 
 Redis is the single source of truth: any process holding a `Store` on the same
 Redis sees the same jobs, cells, events and ledger.
+
+Redis Cluster: every key of a job shares the hash tag `{job:<id>}` (one slot), and
+every script and transaction here touches one job's keys only. The global indexes
+(jobs, planning, active, each target's queue and workers) live in other slots, so
+they are written by single-key commands outside the job's script or transaction,
+in an order that leaves, after a crash between any two steps, a state the readers
+and recovery repair (see `create_job`, `confirm`, `finish` and `active_jobs`).
+Pipelines that mix slots are never transactional (a cluster client splits them).
 """
 
 from __future__ import annotations
@@ -12,13 +20,13 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
 from engine import scripts
+from engine.active_set import ActiveSet
 from engine.errors import JobNotFound
 from engine.events import Event, EventRecord, parse_event
 from engine.keys import GlobalKeys, JobKeys
 from engine.models import Attempt, CellRecord, JobStatus, LedgerEntry, Plan
+from engine.redis_client import AnyRedis
 from engine.targets import target_key
 
 DEFAULT_EVENTS_MAXLEN = 200_000
@@ -37,7 +45,7 @@ def dumps(obj: Any) -> str:
 class Store:
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         *,
         prefix: str = "pg",
         events_maxlen: int = DEFAULT_EVENTS_MAXLEN,
@@ -59,6 +67,7 @@ class Store:
         self._renew = redis.register_script(scripts.RENEW)
         self._release = redis.register_script(scripts.RELEASE)
         self._cancel = redis.register_script(scripts.CANCEL)
+        self.active = ActiveSet(redis, self.keys, self._retire)
 
     def job(self, job_id: str) -> JobKeys:
         return self.keys.job(job_id)
@@ -76,14 +85,18 @@ class Store:
     ) -> None:
         """Store a job being planned; its keys expire unless the plan is confirmed.
         `planner` (id, lease ms): the planning process's lease, set in the same
-        transaction so no PLANNING job is ever seen without it."""
+        transaction so no PLANNING job is ever seen without it.
+
+        The job's keys first (one transaction, one slot), then the indexes: an index
+        never names a job that does not exist yet (a listing would forget it, the
+        planner reaper would drop a live planner's lease). A crash in between leaves
+        an unlisted PLANNING job whose keys expire with the plan TTL."""
         k = self.job(job_id)
         ttl = _ttl(self.plan_ttl)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.meta, mapping={f: _enc(v) for f, v in meta.items()})
             if planner is not None:
                 pipe.set(k.planner, planner[0], px=planner[1])
-                pipe.sadd(self.keys.planning, job_id)
             for start in range(0, len(unit_keys), 5000):
                 pipe.rpush(k.unit_keys, *unit_keys[start : start + 5000])
             pairs = {str(i): v for i, v in enumerate(inputs)}
@@ -92,8 +105,10 @@ class Store:
                 pipe.hset(k.inputs, mapping=dict(items[start : start + 5000]))
             for key in (k.meta, k.unit_keys, k.inputs):
                 pipe.expire(key, ttl)
-            pipe.zadd(self.keys.jobs, {job_id: created_at})
             await pipe.execute()
+        if planner is not None:
+            await self.redis.sadd(self.keys.planning, job_id)
+        await self.redis.zadd(self.keys.jobs, {job_id: created_at})
 
     async def meta(self, job_id: str) -> dict[str, str]:
         data = await self.redis.hgetall(self.job(job_id).meta)
@@ -134,24 +149,43 @@ class Store:
         return res == "ok", cur
 
     async def confirm(self, job_id: str, digest: str, now: float, event: Event) -> tuple[str, str]:
+        """Confirm the plan (scripts.CONFIRM, the job's keys only), then queue the job.
+
+        The order makes every crash between two steps recoverable:
+        1. SADD active first: once the job is QUEUED it is in the active set, so if
+           this process dies before the queue push a worker's recovery takes it over
+           (active, no lease). If the script refuses, the id is pruned at once.
+        2. the CONFIRM script: QUEUED, and the job's keys stop expiring.
+        3. `enqueue`: SADD active again (a recovery that pruned the id while it was
+           still AWAITING_CONFIRMATION cannot drop a queued job; engine/active_set.py),
+           then RPUSH the target's queue, so a woken worker finds it QUEUED and active.
+        """
         k = self.job(job_id)
-        queue = self.keys.queue(await self.target_key_of(job_id))
-        first = [k.meta, k.events, queue, self.keys.active, k.inputs]
+        await self.mark_active(job_id)
+        first = [k.meta, k.events, k.inputs]
         res, detail = await self._confirm(
             keys=first + [key for key in k.all() if key not in first and key != k.planner],
-            args=[digest, now, self.events_maxlen, event.model_dump_json(), job_id],
+            args=[digest, now, self.events_maxlen, event.model_dump_json()],
         )
+        if res == "ok":
+            await self.enqueue(job_id)
+        else:
+            await self.active.settle([job_id])
         if res == "plan_expired":
             self._purged()
         return res, detail
 
+    async def mark_active(self, job_id: str) -> None:
+        """Add the job to the active set: before any step that makes it QUEUED."""
+        await self.active.add(job_id)
+
     async def enqueue(self, job_id: str) -> None:
-        """Queue the job for a worker of the target it was planned for."""
+        """Queue the job, now QUEUED, for a worker of the target it was planned for.
+        Active set first (step 3 of `confirm`), then the queue: separate commands,
+        each key in its own slot on a cluster."""
         queue = self.keys.queue(await self.target_key_of(job_id))
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.sadd(self.keys.active, job_id)
-            pipe.rpush(queue, job_id)
-            await pipe.execute()
+        await self.mark_active(job_id)
+        await self.redis.rpush(queue, job_id)
 
     async def target_key_of(self, job_id: str) -> str:
         return target_key(await self.redis.hget(self.job(job_id).meta, "target") or "")
@@ -367,8 +401,9 @@ class Store:
 
     def max_block(self) -> float:
         """How long one blocking command may block: under the client's socket timeout
-        (redis-py's default is 5 s), so a long wait never reads as a dead connection."""
-        pool = getattr(self.redis, "connection_pool", None)
+        (redis-py's default is 5 s), so a long wait never reads as a dead connection.
+        A cluster client has no pool of its own: it keeps the nodes' settings."""
+        pool = getattr(self.redis, "connection_pool", self.redis)
         timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
         return min(MAX_BLOCK, timeout / 2) if timeout else MAX_BLOCK
 
@@ -438,24 +473,31 @@ class Store:
             await self.redis.zrem(self.keys.jobs, *job_ids)
 
     async def active_jobs(self) -> list[str]:
-        return sorted(await self.redis.smembers(self.keys.active))
+        """The QUEUED and RUNNING jobs (for crash recovery); other ids are pruned."""
+        return await self.active.jobs()
 
     async def finish(self, job_id: str) -> None:
-        """Drop from the active set; finished jobs expire after `finished_ttl`."""
+        """Finished jobs expire after `finished_ttl`; then drop from the active set.
+        In that order: a crash in between leaves an active id that recovery prunes."""
+        await self._retire(job_id)
+        await self.active.remove(job_id)
+
+    async def _retire(self, job_id: str) -> None:
         k = self.job(job_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.srem(self.keys.active, job_id)
             if self.finished_ttl > 0:
                 for key in k.all():
                     pipe.expire(key, self.finished_ttl)
             await pipe.execute()
 
     async def persist(self, job_id: str) -> None:
-        """A finished job goes back to work (retry): it must not expire meanwhile."""
+        """A finished job goes back to work (retry): it must not expire meanwhile, and
+        joins the active set before its status changes (see `confirm`)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in self.job(job_id).all():
                 pipe.persist(key)
             await pipe.execute()
+        await self.mark_active(job_id)
 
     async def _blpop(self, key: str, timeout: float) -> str | None:
         """BLPOP for up to `timeout` seconds, in chunks the socket timeout allows."""

@@ -329,7 +329,7 @@ MUTANTS: list[tuple[str, str, str, str, Check]] = [
         "if false then",
         confirm_expired,
     ),
-    ("CONFIRM", "expired-keeps-inputs", "redis.call('DEL', KEYS[5])", "", confirm_expired),
+    ("CONFIRM", "expired-keeps-inputs", "redis.call('DEL', KEYS[3])", "", confirm_expired),
     ("CONFIRM", "no-conflicts-check", "if conflicts > 0 then", "if false then", confirm_conflicts),
     (
         "CONFIRM",
@@ -347,8 +347,6 @@ MUTANTS: list[tuple[str, str, str, str, Check]] = [
     ),
     ("CONFIRM", "keys-still-expire", "  redis.call('PERSIST', KEYS[k])\n", "", confirm_ok),
     ("CONFIRM", "meta-still-expires", "redis.call('PERSIST', KEYS[1])\n", "", confirm_ok),
-    ("CONFIRM", "not-queued", "redis.call('RPUSH', KEYS[3], ARGV[5])", "", confirm_ok),
-    ("CONFIRM", "not-active", "redis.call('SADD', KEYS[4], ARGV[5])", "", confirm_ok),
     (
         "CLAIM",
         "no-target-check",
