@@ -1,9 +1,12 @@
-"""Redis key names. Every key of one job shares the hash tag `{job:<id>}`, so
-multi-key scripts and transactions work on Redis Cluster too."""
+"""Redis key names, and how fields and values are spelt in them. Every key of one
+job shares the hash tag `{job:<id>}`, so multi-key scripts and transactions work
+on Redis Cluster too."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 GLOBAL_ROW = "g"
 """Row name of a job's global (once per job) cells; a unit's row name is its index."""
@@ -25,6 +28,20 @@ def split_cell_field(field: str) -> tuple[str, str]:
 def counts_field(scope: str, state: str) -> str:
     """Field of a job's counts hash: '<phase id>|<cell state>' or 'units|<unit state>'."""
     return f"{scope}|{state}"
+
+
+def encode_value(value: Any) -> str | int | float:
+    """A hash value (a meta field, a counter): numbers and strings as they are, None
+    as '', booleans as '1'/'0', models and anything else as compact JSON."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if hasattr(value, "model_dump_json"):
+        return value.model_dump_json()
+    return json.dumps(value, separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True)

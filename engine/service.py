@@ -271,7 +271,7 @@ class Engine(JobReads):
             plan_conflicts=summary.conflicts,
             plan_summary=summary.model_dump_json(),
         )
-        await self.store.done_planning(job_id)  # the job left PLANNING: no lease to hold
+        await self.store.leases.done_planning(job_id)  # the job left PLANNING: no lease to hold
         if not ok:  # a cancel won the race
             raise WrongState(f"job {job_id} was {current.lower()} while planning")
         return plan
@@ -431,7 +431,7 @@ class Engine(JobReads):
         )
         report = (await spec.audit(ctx)).count()
         counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
-        await self.store.append_event(
+        await self.store.stream.append(
             job_id,
             Log(ts=self.clock(), job_id=job_id, message=f"audit: {counts or 'nothing to check'}",
                 data=report.counts),

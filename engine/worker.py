@@ -119,12 +119,12 @@ class Worker:
                     await backoff.wait()
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await self.store.unregister_worker(key, self.id)
+                await self.store.leases.unregister_worker(key, self.id)
 
     async def announce(self, idle_check: float) -> None:
         """Tell readers a worker of this target is alive (for a few idle periods)."""
         until = int((self.clock() + 3 * idle_check + 1) * 1000)
-        await self.store.register_worker(self.target.key, self.id, until)
+        await self.store.leases.register_worker(self.target.key, self.id, until)
 
     # pragma: no mutate end
     async def recover(self, tg: Any) -> None:
@@ -133,7 +133,9 @@ class Worker:
         active = [j for j in await self.store.active_jobs() if j not in self._taken]
         metas = await self.store.metas(active)
         for job_id, meta in zip(active, metas, strict=True):
-            if meta.get("target", "") == self.target.id and not await self.store.leased(job_id):
+            if meta.get("target", "") == self.target.id and not await self.store.leases.leased(
+                job_id
+            ):
                 tg.start_soon(self.run_job, job_id)
         await reap_dead_planners(self.store, self.clock())
 
@@ -165,7 +167,7 @@ class Worker:
             if meta.get("status") in {s.value for s in JobStatus if s.terminal}:
                 await store.finish(job_id)
             return None
-        fence = await store.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
+        fence = await store.leases.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
         if fence is None:
             return None
         resumed = meta["status"] == JobStatus.RUNNING
@@ -179,7 +181,7 @@ class Worker:
             job_id, [JobStatus.QUEUED, JobStatus.RUNNING], JobStatus.RUNNING, now, event, **fields
         )
         if not ok:
-            await store.release(job_id, self.id)
+            await store.leases.release(job_id, self.id)
             return None
         try:
             try:
@@ -197,7 +199,7 @@ class Worker:
         finally:
             self.brains.pop(job_id, None)
             with anyio.CancelScope(shield=True):
-                await store.release(job_id, self.id)
+                await store.leases.release(job_id, self.id)
 
     async def _load_brain(self, job_id: str, meta: dict[str, str], fence: int) -> Brain:
         store = self.store
@@ -277,7 +279,7 @@ class Worker:
             await anyio.sleep(pause)
             started = anyio.current_time()
             try:
-                ok = await self.store.renew(job_id, self.id, self.lease_ttl_ms, fence)
+                ok = await self.store.leases.renew(job_id, self.id, self.lease_ttl_ms, fence)
             except STORE_ERRORS as exc:
                 if anyio.current_time() - renewed < ttl:
                     if not backoff.failures:

@@ -9,6 +9,7 @@ guards, durable cancel) is untested.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -23,13 +24,13 @@ from engine.store import Store
 pytestmark = pytest.mark.anyio
 
 Check = Callable[[Store, Redis], Awaitable[None]]
-ATTR = {
+ATTR = {  # where the store keeps each registered script
     "FLUSH": "_flush",
     "CAS_STATUS": "_cas",
     "CONFIRM": "_confirm",
-    "CLAIM": "_claim",
-    "RENEW": "_renew",
-    "RELEASE": "_release",
+    "CLAIM": "leases._claim",
+    "RENEW": "leases._renew",
+    "RELEASE": "leases._release",
     "CANCEL": "_cancel",
 }
 
@@ -47,7 +48,7 @@ def _flush_args(**over: object) -> dict[str, object]:
 
 async def flush_fenced_out(store: Store, redis: Redis) -> None:
     """A worker holding a stale fencing token writes nothing."""
-    fence = await store.claim("j", "w1", 30_000, "")
+    fence = await store.leases.claim("j", "w1", 30_000, "")
     assert fence is not None
     await redis.incr(store.job("j").fence)  # a takeover happened
     _, ok = await store.flush("j", fence=fence, **_flush_args(cells={"0|p": "x"}))
@@ -177,44 +178,44 @@ async def confirm_state(store: Store, redis: Redis) -> None:
 async def claim_target(store: Store, redis: Redis) -> None:
     """A worker never claims a job planned for another target."""
     await redis.hset(store.job("j").meta, "target", "sim:http://a")
-    assert await store.claim("j", "w1", 30_000, "sim:http://b") is None
-    assert not await store.leased("j")
-    assert await store.claim("j", "w1", 30_000, "sim:http://a") is not None
+    assert await store.leases.claim("j", "w1", 30_000, "sim:http://b") is None
+    assert not await store.leases.leased("j")
+    assert await store.leases.claim("j", "w1", 30_000, "sim:http://a") is not None
 
 
 async def claim_exclusive(store: Store, redis: Redis) -> None:
     """A held lease is not claimed again, and each claim fences out the previous one."""
-    t1 = await store.claim("j", "w1", 30_000, "")
+    t1 = await store.leases.claim("j", "w1", 30_000, "")
     assert t1 is not None
-    assert await store.claim("j", "w2", 30_000, "") is None
+    assert await store.leases.claim("j", "w2", 30_000, "") is None
     assert await redis.get(store.job("j").lease) == "w1"
     assert 0 < await redis.pttl(store.job("j").lease) <= 30_000
     await redis.delete(store.job("j").lease)  # the lease lapsed
-    t2 = await store.claim("j", "w2", 30_000, "")
+    t2 = await store.leases.claim("j", "w2", 30_000, "")
     assert t2 is not None and t2 > t1
 
 
 async def renew_owner(store: Store, redis: Redis) -> None:
     """Only the holder with the current fence renews; a renew extends the lease."""
-    fence = await store.claim("j", "w1", 1_000, "")
+    fence = await store.leases.claim("j", "w1", 1_000, "")
     assert fence is not None
-    assert not await store.renew("j", "w2", 60_000, fence)
-    assert not await store.renew("j", "w1", 60_000, fence + 1)
+    assert not await store.leases.renew("j", "w2", 60_000, fence)
+    assert not await store.leases.renew("j", "w1", 60_000, fence + 1)
     assert await redis.pttl(store.job("j").lease) <= 1_000
     await redis.incr(store.job("j").fence)  # taken over meanwhile
-    assert not await store.renew("j", "w1", 60_000, fence)
+    assert not await store.leases.renew("j", "w1", 60_000, fence)
     await redis.decr(store.job("j").fence)
-    assert await store.renew("j", "w1", 60_000, fence)
+    assert await store.leases.renew("j", "w1", 60_000, fence)
     assert await redis.pttl(store.job("j").lease) > 1_000
 
 
 async def release_owner(store: Store, redis: Redis) -> None:
     """A worker drops only its own lease."""
-    assert await store.claim("j", "w1", 30_000, "") is not None
-    assert not await store.release("j", "w2")
-    assert await store.leased("j")
-    assert await store.release("j", "w1")
-    assert not await store.leased("j")
+    assert await store.leases.claim("j", "w1", 30_000, "") is not None
+    assert not await store.leases.release("j", "w2")
+    assert await store.leases.leased("j")
+    assert await store.leases.release("j", "w1")
+    assert not await store.leases.leased("j")
 
 
 async def _cancel(store: Store, mode: str) -> tuple[str, str]:
@@ -427,7 +428,10 @@ MUTANTS: list[tuple[str, str, str, str, Check]] = [
 def _store(redis: Redis, prefix: str, name: str | None = None, source: str = "") -> Store:
     store = Store(redis, prefix=prefix)
     if name is not None:
-        setattr(store, ATTR[name], redis.register_script(source))
+        *path, attr = ATTR[name].split(".")
+        owner = functools.reduce(getattr, path, store)
+        assert hasattr(owner, attr), ATTR[name]
+        setattr(owner, attr, redis.register_script(source))
     return store
 
 

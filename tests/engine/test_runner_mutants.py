@@ -125,7 +125,7 @@ class Harness:
         return (await self.store.cells(JOB))[field]
 
     async def events(self, kind: str) -> list[Any]:
-        return [r.event for r in await self.store.events(JOB) if r.event.type == kind]
+        return [r.event for r in await self.store.stream.read(JOB) if r.event.type == kind]
 
 
 @pytest.fixture
