@@ -11,21 +11,18 @@ from __future__ import annotations
 import json
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
 import anyio
-from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from engine import catalog
 from engine.activities import ActivityBackend, ActivityTracker
-from engine.bounds import check_units
 from engine.catalog import WorkflowDescription, WorkflowInfo
-from engine.codec import digest_of, parse_items, parse_options
+from engine.codec import parse_options
 from engine.config import EngineConfig
 from engine.errors import (
     ConfirmationRequired,
@@ -39,7 +36,6 @@ from engine.errors import (
 from engine.events import (
     CancelRequested,
     JobConfirmed,
-    JobPlanned,
     JobStatusChanged,
     Log,
 )
@@ -53,8 +49,7 @@ from engine.models import (
     JobView,
     Plan,
 )
-from engine.planner import build_plan
-from engine.planner_lease import holding_planner_lease
+from engine.planning import JobPlanning
 from engine.reads import JobReads
 from engine.registry import Registry
 from engine.retention import job_finished
@@ -106,6 +101,15 @@ class Engine(JobReads):
         self.sleep = sleep
         self.rng = random.Random(seed)
         self.trackers = Trackers(self.config)
+        self.planning = JobPlanning(
+            store=self.store,
+            registry=registry,
+            config=self.config,
+            secrets=self.secrets,
+            target=self.target,
+            resources=self.resources,
+            clock=clock,
+        )
         self.worker = Worker(
             store=self.store,
             registry=registry,
@@ -161,120 +165,10 @@ class Engine(JobReads):
         job_id: str | None = None,
     ) -> Plan:
         """Phase 0: store a plan awaiting confirmation. Nothing is written to the target."""
-        spec = self.registry.get(workflow)
-        phases = self.registry.ordered_phases(workflow)
-        check_units(len(units))
-        parsed = parse_items(spec.unit_model, units, "units")
-        opts = parse_options(spec.options_model, options)
-        keys = [spec.key_of(u, i) for i, u in enumerate(parsed)]
-        seen: dict[str, int] = {}
-        dupes = []
-        for i, k in enumerate(keys):
-            if k in seen:
-                dupes.append(f"units[{i}]: duplicate unit {k!r} (first at units[{seen[k]}])")
-            seen.setdefault(k, i)
-        if dupes:
-            raise InputError("duplicate units", details=dupes[:50])
-        if on_max_failed not in ("abort", "pause"):
-            raise InputError("invalid on_max_failed", details=["must be 'abort' or 'pause'"])
-        job_id = job_id or uuid.uuid4().hex[:12]
-        planner = f"p-{uuid.uuid4().hex[:8]}"  # this call's lease on the job while PLANNING
-        now = self.clock()
-        inputs = [self.secrets.dumps(u, job_id, spec.secret_fields) for u in parsed]
-        options_json = self.secrets.dumps(opts, job_id)
-        await self.store.create_job(
-            job_id,
-            {
-                "status": JobStatus.PLANNING.value,
-                "workflow": workflow,
-                "title": title or spec.title,
-                "created_at": now,
-                "updated_at": now,
-                "units_total": len(parsed),
-                "options": options_json,
-                "max_failed_units": "" if max_failed_units is None else max_failed_units,
-                "on_max_failed": on_max_failed,
-                "simulated": "1" if self.config.simulated else "0",
-                "target": self.target.id,
-                "target_label": self.target.describe(),
-            },
-            keys,
-            inputs,
-            now,
-            planner=(planner, int(self.config.planner_lease_ttl * 1000)),
-        )
-
-        async def cancelled() -> bool:
-            return (await self.store.meta(job_id)).get("status") == JobStatus.CANCELLED
-
-        try:
-            result = await holding_planner_lease(
-                self.store,
-                job_id,
-                planner,
-                self.config.planner_lease_ttl,
-                build_plan(
-                    spec=spec,
-                    phases=phases,
-                    job_id=job_id,
-                    units=parsed,
-                    unit_keys=keys,
-                    options=opts,
-                    resources=self.resources,
-                    max_in_flight=self.config.max_in_flight,
-                    cancelled=cancelled,
-                ),
-            )
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                failed, _ = await self.store.cas_status(
-                    job_id, [JobStatus.PLANNING], JobStatus.FAILED, self.clock(),
-                    error="planning failed", finished_at=self.clock(),
-                )  # fmt: skip
-                if failed:  # nothing ran and nothing can: keep no inputs (secrets)
-                    await self.store.purge_inputs(job_id)
-                    await self.store.finish(job_id)
-            raise
-        if result is None:
-            raise WrongState(f"job {job_id} was cancelled while planning")
-        global_plans, unit_plans, summary = result
-        created = self.clock()
-        digest = digest_of(workflow, json.loads(options_json), keys, inputs,
-                           {k: v.model_dump() for k, v in global_plans.items()},
-                           [u.model_dump() for u in unit_plans])  # fmt: skip
-        plan = Plan(
-            job_id=job_id,
-            workflow=workflow,
-            digest=digest,
-            created_at=created,
-            expires_at=created + self.config.plan_ttl,
-            summary=summary,
-            global_phases=global_plans,
-            units=unit_plans,
-            options=json.loads(
-                json.dumps(opts.model_dump(mode="json") if isinstance(opts, BaseModel) else opts)
-            ),
-        )
-        await self.store.save_plan(plan)
-        event = JobPlanned(
-            ts=created, job_id=job_id, digest=digest, headline=summary.headline(),
-            conflicts=summary.conflicts,
+        return await self.planning.plan(
+            workflow, units, options, title=title, max_failed_units=max_failed_units,
+            on_max_failed=on_max_failed, job_id=job_id,
         )  # fmt: skip
-        ok, current = await self.store.cas_status(
-            job_id,
-            [JobStatus.PLANNING],
-            JobStatus.AWAITING_CONFIRMATION,
-            created,
-            event,
-            plan_digest=digest,
-            plan_expires_at=plan.expires_at,
-            plan_conflicts=summary.conflicts,
-            plan_summary=summary.model_dump_json(),
-        )
-        await self.store.leases.done_planning(job_id)  # the job left PLANNING: no lease to hold
-        if not ok:  # a cancel won the race
-            raise WrongState(f"job {job_id} was {current.lower()} while planning")
-        return plan
 
     async def get_plan(self, job_id: str) -> Plan:
         await self.store.meta(job_id)
