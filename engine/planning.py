@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -27,25 +28,17 @@ from engine.store import Store
 from engine.targets import Target
 
 
+@dataclass(frozen=True)
 class JobPlanning:
-    def __init__(
-        self,
-        *,
-        store: Store,
-        registry: Registry,
-        config: EngineConfig,
-        secrets: SecretBox,
-        target: Target,
-        resources: Mapping[str, Any],
-        clock: Callable[[], float],
-    ) -> None:
-        self.store = store
-        self.registry = registry
-        self.config = config
-        self.secrets = secrets
-        self.target = target
-        self.resources = resources
-        self.clock = clock
+    store: Store
+    registry: Registry
+    config: EngineConfig
+    secrets: SecretBox
+    """Seals the secret inputs before they are stored."""
+    target: Target
+    """What the job is bound to: only a worker of this target runs it."""
+    resources: Mapping[str, Any]
+    clock: Callable[[], float]
 
     async def plan(
         self,

@@ -110,6 +110,9 @@ class Engine(JobReads):
             resources=self.resources,
             clock=clock,
         )
+        self.plan = self.planning.plan
+        """Phase 0: store a plan awaiting confirmation (`JobPlanning.plan`). Nothing is
+        written to the target."""
         self.worker = Worker(
             store=self.store,
             registry=registry,
@@ -152,23 +155,6 @@ class Engine(JobReads):
         return catalog.describe(self.registry, workflow)
 
     # -- plan / confirm / discard --------------------------------------------
-
-    async def plan(
-        self,
-        workflow: str,
-        units: Sequence[Any],
-        options: Any = None,
-        *,
-        title: str | None = None,
-        max_failed_units: int | None = None,
-        on_max_failed: str = "abort",
-        job_id: str | None = None,
-    ) -> Plan:
-        """Phase 0: store a plan awaiting confirmation. Nothing is written to the target."""
-        return await self.planning.plan(
-            workflow, units, options, title=title, max_failed_units=max_failed_units,
-            on_max_failed=on_max_failed, job_id=job_id,
-        )  # fmt: skip
 
     async def get_plan(self, job_id: str) -> Plan:
         await self.store.meta(job_id)
