@@ -80,10 +80,6 @@ class Worker:
         self._taken: set[str] = set()
         self.finished = 0
 
-    def running_jobs(self) -> list[str]:
-        """Ids of the jobs this worker is running now."""
-        return sorted(self.brains)
-
     # pragma: no mutate start (serve, announce: the queue loop and liveness display;
     # the claim script decides who runs a job, see test_lua_mutants.py)
     async def serve(self, tg: Any, *, idle_check: float = 2.0) -> None:
@@ -125,6 +121,10 @@ class Worker:
         """Tell readers a worker of this target is alive (for a few idle periods)."""
         until = int((self.clock() + 3 * idle_check + 1) * 1000)
         await self.store.leases.register_worker(self.target.key, self.id, until)
+
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs this worker is running now."""
+        return sorted(self.brains)
 
     # pragma: no mutate end
     async def recover(self, tg: Any) -> None:
