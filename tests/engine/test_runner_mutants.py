@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -294,6 +295,20 @@ async def test_success_records_its_end_outputs_and_duration(h):
     (ok,) = await h.events("phase_succeeded")
     assert (ok.unit, ok.phase) == ("u", "a")
     assert ok.duration == rec.ended_at - rec.started_at
+
+
+async def test_metrics_add_up_on_top_of_a_resumed_jobs(h, redis, prefix):
+    """What executors count (`ctx.incr`) adds to what the job counted before."""
+
+    async def count(ctx: Any) -> dict[str, Any]:
+        ctx.incr("calls")
+        ctx.incr("calls")
+        ctx.incr("bytes", 2.5)
+        return {}
+
+    await h.run(h.brain(spec_of(phase("a", Script(count))), metrics={"calls": 10}))
+    meta = await redis.hgetall(h.store.job(JOB).meta)
+    assert json.loads(meta["metrics"]) == {"calls": 12, "bytes": 2.5}
 
 
 async def test_failure_records_its_end_unit_and_criticality(h):
