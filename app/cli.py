@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.plan",  # `phasegrid plan`, `phasegrid run`
     "app.commands.sim",
     "app.commands.serve",  # `phasegrid serve`, `phasegrid mcp`
+    "app.commands.worker",  # `phasegrid worker`: headless, scale out
     "app.commands.remote",  # confirm/status/watch/cancel/retry/cleanup/jobs --server
     "app.commands.r1",  # `phasegrid r1 check`
 )

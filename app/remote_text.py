@@ -55,6 +55,12 @@ def job_text(view: dict[str, Any]) -> str:
         lines.append(view["waiting"])
     if view.get("error"):
         lines.append(f"error: {view['error']}")
+    metrics = view.get("metrics") or {}
+    if metrics.get("r1_calls"):
+        lines.append(
+            f"r1 calls {int(metrics['r1_calls'])}, 429s {int(metrics.get('rate_limited', 0) or 0)},"
+            f" waited {float(metrics.get('limiter_wait_s', 0) or 0):.1f}s on the tenant rate limit"
+        )
     rows = [
         [p["id"], p["total"], *(p["counts"].get(k, 0) for k in
          ("succeeded", "running", "waiting", "failed", "blocked", "skipped", "pending"))]
@@ -67,6 +73,21 @@ def job_text(view: dict[str, Any]) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def limits_text(limits: list[dict[str, Any]]) -> str:
+    """The shared tenant rate limiters: one row per tenant and R1 service family."""
+    if not limits:
+        return "tenant rate limits: none used yet"
+    rows = [
+        [s["tenant"], s["family"], s["calls"], s["waits"], f"{s['wait_seconds']:.1f}",
+         s["rate_limited"], f"{s['rate']:g} ({s['documented_rate']:g})",
+         f"paused {s['paused_for']:.1f}s" if s.get("paused_for") else ""]
+        for s in limits
+    ]  # fmt: skip
+    return "tenant rate limits\n" + table(
+        rows, ["tenant", "family", "calls", "waits", "waited s", "429s", "calls/s (documented)", ""]
+    )
 
 
 def plan_text(plan: dict[str, Any]) -> str:

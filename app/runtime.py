@@ -126,15 +126,33 @@ async def _sim_info(base_url: str) -> dict[str, Any]:
         return {}
 
 
-async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[Any, Any]:
-    """The R1 client (and the simulator behind it, when simulated). The client's
-    rate limiter starts from R1's documented limits per service family, and keeps
-    the simulator's time scale (its budget and poll pacing are in R1 seconds)."""
-    from workflows.r1 import R1Client, R1Config
-    from workflows.r1.transport import documented_limiter
+def sim_limits(rate_limit: Any) -> dict[str, Any]:
+    """The R1Config fields that start the client from a simulator's own limits
+    (`rateLimit` of `/_sim/info`) as it would from R1's documented ones."""
+    if not isinstance(rate_limit, dict) or not rate_limit.get("perSecond"):
+        return {}
+    families = rate_limit.get("families") or {}
+    return {
+        "default_rate_limit": (float(rate_limit["perSecond"]), float(rate_limit["burst"])),
+        "rate_limits": {k: (float(v[0]), float(v[1])) for k, v in families.items()},
+    }
 
-    def client(cfg: R1Config, **kw: Any) -> Any:
-        return R1Client(cfg, rate_limiter=documented_limiter(cfg), **kw)
+
+async def _r1_client(
+    settings: RuntimeSettings, stack: AsyncExitStack, redis: AnyRedis, prefix: str
+) -> tuple[Any, Any]:
+    """The R1 client (and the simulator behind it, when simulated). Its rate
+    limiter is the tenant's, shared through Redis with every worker that calls the
+    same tenant; it starts from the documented limits per service family (a
+    simulator's own), and keeps the simulator's time scale (its budget and poll
+    pacing are in R1 seconds)."""
+    from workflows.r1 import R1Client, R1Config
+    from workflows.r1.transport import shared_limiter
+    from workflows.sim.ratelimit import rate_limit_info
+
+    def client(cfg: R1Config, tenant: str, ttl: float = 24 * 3600.0, **kw: Any) -> Any:
+        limiter = shared_limiter(cfg, redis, tenant, prefix=prefix, ttl=ttl)
+        return R1Client(cfg, rate_limiter=limiter, **kw)
 
     if settings.backend == "sim":
         from workflows.sim import SimConfig, Simulator
@@ -154,8 +172,10 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
             tenant_id=cfg.tenant_id,
             base_url="http://sim",
             **sim_pacing(cfg.profile, cfg.time_scale),
+            **sim_limits(rate_limit_info(cfg)),
         )
-        r1 = client(r1_cfg, transport=httpx.ASGITransport(app=sim.app))
+        tenant = f"sim:{cfg.tenant_id}@pid{os.getpid()}-{uuid.uuid4().hex[:8]}"  # ours alone
+        r1 = client(r1_cfg, tenant, 3600.0, transport=httpx.ASGITransport(app=sim.app))
         return await stack.enter_async_context(r1), sim
     if settings.backend == "sim-url":
         base_url = settings.sim_url or "http://127.0.0.1:8799"
@@ -167,9 +187,15 @@ async def _r1_client(settings: RuntimeSettings, stack: AsyncExitStack) -> tuple[
             tenant_id="sim-tenant",
             base_url=base_url,
             **pacing,
+            **sim_limits(info.get("rateLimit")),
         )
-        return await stack.enter_async_context(client(r1_cfg)), None
-    return await stack.enter_async_context(client(R1Config.from_env())), None
+        tenant = f"sim:{info.get('tenantId') or r1_cfg.tenant_id}"  # the simulator's tenant
+        return await stack.enter_async_context(client(r1_cfg, tenant)), None
+    r1_cfg = R1Config.from_env()
+    tenant = f"r1:{r1_cfg.tenant_id}"
+    if r1_cfg.msp_customer_tenant:
+        tenant += f"/{r1_cfg.msp_customer_tenant}"  # R1 limits the customer tenant called
+    return await stack.enter_async_context(client(r1_cfg, tenant)), None
 
 
 async def _aof_compactor(redis: Redis, stack: AsyncExitStack) -> AofCompactor:
@@ -213,7 +239,7 @@ async def open_runtime(
         except Exception as exc:
             raise RedisUnavailable(f"cannot reach Redis at {url}: {exc}") from None
         compactor = await _aof_compactor(redis, stack) if embedded is not None else None
-        r1, sim = await _r1_client(settings, stack)
+        r1, sim = await _r1_client(settings, stack, redis, settings.engine.prefix)
         if registry_factory is None:
             registry_factory = default_registry
         config = settings.engine.model_copy(update={"simulated": settings.simulated})

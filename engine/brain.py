@@ -61,7 +61,10 @@ class Brain:
         rng: random.Random | None = None,
         ledger_seq: int = 0,
         metrics: Mapping[str, float] | None = None,
+        slots: anyio.CapacityLimiter | None = None,
     ) -> None:
+        """`slots`: an in-flight limit shared with other jobs (a worker's), else
+        one of `max_in_flight` for this job alone."""
         self.job_id = job_id
         self.phases = list(phases)
         self.units = list(units)
@@ -85,9 +88,10 @@ class Brain:
         self.phase_running = [0] * P
         self.running = 0
         self._changed = anyio.Event()
-        self.slots = InFlight(max_in_flight, self._wake)
+        self.slots = InFlight(max_in_flight, self._wake, shared=slots)
         self.stop_reason: str | None = None
-        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced'."""
+        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced', or
+        'drained' (the worker stops: no new cell; any other reason overrides it)."""
         self.hard = False
         self.error: str | None = None
         self._work_scope: anyio.CancelScope | None = None
@@ -135,7 +139,8 @@ class Brain:
     def _check_failed_units(self) -> None:
         limit = self.max_failed_units
         failed = self.book.failed_units
-        if limit is None or self._loading or self.stop_reason or failed <= limit:
+        stopped = self.stop_reason not in (None, "drained")
+        if limit is None or self._loading or stopped or failed <= limit:
             return
         self.error = f"{failed} units failed (max_failed_units={limit})"
         self.stop("paused" if self.on_max_failed == "pause" else "aborted")
@@ -254,7 +259,7 @@ class Brain:
         heapq.heappush(self.heaps[p], (prio, row))
 
     def _global_failed(self, p: int) -> None:
-        if self.stop_reason is None:
+        if self.stop_reason in (None, "drained"):
             self.error = f"critical global phase {self.phases[p].id!r} failed"
             self.stop("failed")
 
@@ -262,7 +267,8 @@ class Brain:
 
     def stop(self, reason: str, *, hard: bool = False) -> None:
         """Start nothing new; with `hard`, cancel in-flight work now."""
-        if self.stop_reason is None or (reason == "cancelled" and self.stop_reason != "cancelled"):
+        current = self.stop_reason
+        if current in (None, "drained") or (reason == "cancelled" and current != "cancelled"):
             self.stop_reason = reason
         if hard:
             self.hard = True
@@ -334,13 +340,13 @@ class Brain:
         next_p: int | None = p
         try:
             while next_p is not None:
-                if next_p != p and self.stop_reason is not None:
-                    self.phase_running[next_p] -= 1  # claimed, never started: stays pending
+                if self.stop_reason is not None:  # stopped before it started: stays pending
+                    self.phase_running[next_p] -= 1
                     break
                 p = next_p
                 try:
-                    await self.runner.run(row, p, slot)
-                    next_p = self._settle(row, p)
+                    ended = await self.runner.run(row, p, slot)
+                    next_p = self._settle(row, p) if ended else None
                 finally:
                     self.phase_running[p] -= 1
         finally:
@@ -363,7 +369,7 @@ class Brain:
     def _finalize_cells(self) -> None:
         """Whatever never ran when the job stopped is cancelled (or blocked)."""
         code = BLOCKED if self.stop_reason == "failed" else CANCELLED
-        if self.stop_reason in ("paused", "fenced"):
+        if self.stop_reason in ("paused", "fenced", "drained"):
             return
         book = self.book
         for p in range(len(self.phases)):

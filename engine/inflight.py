@@ -22,8 +22,15 @@ class Slot:
 
 
 class InFlight:
-    def __init__(self, limit: int, on_release: Callable[[], None]) -> None:
-        self._limiter = anyio.CapacityLimiter(max(1, limit))
+    def __init__(
+        self,
+        limit: int,
+        on_release: Callable[[], None],
+        *,
+        shared: anyio.CapacityLimiter | None = None,
+    ) -> None:
+        """`shared`: a limit shared with other jobs (a worker's) instead of `limit`."""
+        self._limiter = shared or anyio.CapacityLimiter(max(1, limit))
         self._on_release = on_release
         """Called whenever a slot is let go (the scheduler may start something)."""
 

@@ -1,6 +1,7 @@
 """Redis key names, and how fields and values are spelt in them. Every key of one
 job shares the hash tag `{job:<id>}`, so multi-key scripts and transactions work
-on Redis Cluster too."""
+on Redis Cluster too. A tenant's rate limiter state shares the tag `{rl:<tenant>}`
+(one hash per service family)."""
 
 from __future__ import annotations
 
@@ -161,5 +162,21 @@ class GlobalKeys:
         """Set: job ids created PLANNING (for reaping those whose planner died)."""
         return f"{self.prefix}:planning"
 
+    def rate_limit(self, tenant: str, family: str) -> str:
+        """Hash: the shared limiter of one tenant and R1 service family (GCRA state,
+        adaptive rate, counters); see `engine.tenant_limit`. Braces in the tenant
+        are replaced so the hash tag stays the whole tenant."""
+        return f"{self.prefix}:{{rl:{_untagged(tenant)}}}:{_untagged(family)}"
+
+    @property
+    def rate_limits(self) -> str:
+        """Set: JSON [tenant, family] of every shared limiter (for `phasegrid status`)."""
+        return f"{self.prefix}:ratelimits"
+
     def job(self, job_id: str) -> JobKeys:
         return JobKeys(self.prefix, job_id)
+
+
+def _untagged(text: str) -> str:
+    """`text` without braces, which would move a key's Redis Cluster hash tag."""
+    return text.replace("{", "(").replace("}", ")")

@@ -34,8 +34,9 @@ class RateLimiter(Protocol):
     async def acquire(self, cost: int = 1, key: str = "") -> None:
         """Wait until `cost` calls may be made."""
 
-    def penalize(self, retry_after: float | None = None, key: str = "") -> None:
-        """The server answered 429: slow down (adaptive)."""
+    def penalize(self, retry_after: float | None = None, key: str = "") -> Awaitable[None] | None:
+        """The server answered 429: slow down (adaptive). A shared limiter returns
+        an awaitable (it tells Redis); the caller awaits whatever it gets."""
 
 
 class NoRateLimit:
@@ -156,7 +157,8 @@ class KeyedLimiter:
     """One adaptive `TokenBucket` per key (R1: per service family), in this process.
 
     `limits` maps a key to (calls per second, burst); other keys get `default`.
-    Issue 11 swaps this for a Redis-shared limiter behind the same protocol.
+    The runtime gives the R1 client `engine.tenant_limit.SharedLimiter` instead
+    (shared by every worker through Redis) and this as its fallback.
     """
 
     def __init__(

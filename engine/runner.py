@@ -81,9 +81,10 @@ class CellRunner:
 
     # -- one cell -------------------------------------------------------------
 
-    async def run(self, row: int, p: int, slot: Slot) -> None:
-        """One cell with its retries, until it has ended (the scheduler then settles
-        its dependents); a hard cancel or a shutdown raises instead.
+    async def run(self, row: int, p: int, slot: Slot) -> bool:
+        """One cell with its retries, until it has ended (True: the scheduler then
+        settles its dependents) or is left running for the job's next owner (False: a
+        drain); a hard cancel or a shutdown raises instead.
 
         The slot is held on entry and on return; it is let go while waiting on
         activities and backoff.
@@ -134,7 +135,7 @@ class CellRunner:
                     err.kind = "internal"
                 else:
                     self._succeed(row, p, outputs, first_start)
-                    return
+                    return True
                 if isinstance(err, RateLimitedError):
                     limited_since = limited_since if limited_since is not None else now
                     limited_in_a_row += 1
@@ -146,10 +147,12 @@ class CellRunner:
                     self._count_failure(row, p, failures)
                     can_retry = err.transient and failures < policy.max_attempts
                     backoff_n = failures
+                if can_retry and self.job.stop_reason == "drained":
+                    return False  # left running: the job's next owner retries it
                 if not can_retry or self.job.stop_reason is not None:
                     self._log_attempt(row, p, attempt, err, None)
                     self.fail(row, p, str(err), err.kind, attempt)
-                    return
+                    return True
                 delay = backoff_delay(
                     policy, backoff_n, self.rng, getattr(err, "retry_after", None)
                 )
@@ -169,9 +172,11 @@ class CellRunner:
                 self.slots.release(slot)
                 await self.sleep(delay)
                 await self.slots.retake(slot)
+                if self.job.stop_reason == "drained":
+                    return False  # left running: the job's next owner retries it
                 if self.job.stop_reason is not None:
                     book.cancel(row, p, f"job {self.job.stop_reason}")
-                    return
+                    return True
         except anyio.get_cancelled_exc_class():
             if not self.job.hard:  # process shutdown, not a cancel: leave it to resume
                 raise

@@ -16,12 +16,16 @@ from __future__ import annotations
 #   counts (field,value)*, meta (field,value)*, events json*, ledger json*
 # `batch` ('' for none) names the batch: a retried batch that already landed
 # (its reply was lost) is not applied twice (meta.flush_batch holds the last one).
-# Returns {last event id or '', 'ok'|'fenced'}
+# Returns {last event id or '', 'ok'|'fenced'}; a fenced batch is counted in
+# meta.fenced_writes (operators and tests see stale writers refused).
 FLUSH = r"""
 local fence = ARGV[1]
 if fence ~= '' then
   local cur = redis.call('GET', KEYS[8])
   if cur ~= fence then
+    if redis.call('EXISTS', KEYS[6]) == 1 then
+      redis.call('HINCRBY', KEYS[6], 'fenced_writes', 1)
+    end
     return {'', 'fenced'}
   end
 end

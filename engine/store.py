@@ -25,7 +25,7 @@ from engine.errors import JobNotFound
 from engine.event_stream import EventStream, blocking_pop
 from engine.events import Event
 from engine.keys import GlobalKeys, JobKeys, encode_value
-from engine.leases import Leases
+from engine.lease_store import LeaseStore
 from engine.models import Attempt, CellRecord, JobStatus, LedgerEntry, Plan
 from engine.redis_client import AnyRedis
 from engine.targets import target_key
@@ -60,7 +60,7 @@ class Store:
         self._confirm = redis.register_script(scripts.CONFIRM)
         self._cancel = redis.register_script(scripts.CANCEL)
         self.active = ActiveSet(redis, self.keys, self._retire)
-        self.leases = Leases(redis, self.keys)
+        self.leases = LeaseStore(redis, self.keys)
         """Job leases and fences, planner leases, live workers."""
         self.stream = EventStream(redis, self.keys, events_maxlen)
         """The jobs' event streams."""

@@ -68,6 +68,8 @@ def job_view(
         eta = max(0.0, (total - done) / throughput)
     summary = meta.get("plan_summary")
     metrics = json.loads(meta["metrics"]) if meta.get("metrics") else {}
+    if meta.get("fenced_writes"):  # batches of stale workers refused (scripts.FLUSH)
+        metrics["fenced_writes"] = float(meta["fenced_writes"])
     return JobView(
         id=job_id,
         workflow=meta["workflow"],

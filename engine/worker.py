@@ -7,13 +7,16 @@ a lease (a key with a TTL, renewed by heartbeat) and a fencing token: a worker
 that lost its lease has its writes refused by Redis, so a job taken over after
 a crash is never written by two workers. A cancel request lives in the job's
 meta, so whoever owns the job, now or after a takeover, honours it.
+
+A worker drains before it stops (`drain`): it claims nothing more, its jobs start
+no new cell while their calls in flight land, and each job is then left RUNNING
+with its lease released and queued again, so another worker resumes it at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import random
 import uuid
@@ -25,10 +28,10 @@ import anyio
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.backoff import STORE_ERRORS, Backoff, is_store_error, retrying
 from engine.brain import Brain
-from engine.codec import parse_options
 from engine.config import EngineConfig
-from engine.events import JobFinished, JobStarted
-from engine.journal import Journal
+from engine.events import JobFinished, JobStarted, Log
+from engine.lease import LEASE, JobLease
+from engine.loading import BrainLoader
 from engine.models import JobStatus
 from engine.planner_lease import reap_dead_planners
 from engine.registry import Registry
@@ -47,6 +50,11 @@ FINAL_STATUS = {
 
 
 class Worker:
+    draining: bool = False
+    """Set by `drain`: no new job, no new cell."""
+    slots: anyio.CapacityLimiter | None = None
+    """An in-flight limit shared by every job of this worker (None: one per job)."""
+
     def __init__(
         self,
         *,
@@ -64,16 +72,21 @@ class Worker:
     ) -> None:
         """`on_finished` runs once a job this worker ran is terminal (retention)."""
         self.store = store
-        self.registry = registry
         self.config = config
-        self.secrets = secrets
-        self.resources = resources
         self.target = target
         self.clock = clock
-        self.tracker_for = tracker_for
         self.on_finished = on_finished
-        self.sleep = sleep
-        self.rng = rng or random.Random()
+        self.loader = BrainLoader(
+            store=store,
+            registry=registry,
+            secrets=secrets,
+            config=config,
+            resources=resources,
+            tracker_for=tracker_for,
+            clock=clock,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
         self.id = f"w-{uuid.uuid4().hex[:8]}"
         self.lease_ttl_ms = int(config.lease_ttl * 1000)
         self.brains: dict[str, Brain] = {}
@@ -94,7 +107,7 @@ class Worker:
         recovered = False
         key = self.target.key
         try:
-            while True:
+            while not self.draining:
                 try:
                     await self.announce(idle_check)
                     if not recovered:
@@ -127,6 +140,34 @@ class Worker:
         return sorted(self.brains)
 
     # pragma: no mutate end
+    def drain(self) -> None:
+        """Stop gracefully: take no new job (`serve` returns); the jobs running here
+        start no new cell (calls in flight land); each is then handed over (see
+        `_hand_over`). The caller bounds the wait (`drained`)."""
+        self.draining = True
+        for brain in list(self.brains.values()):
+            self._drain(brain)
+
+    def _drain(self, brain: Brain) -> None:
+        if brain.stop_reason is None:
+            message = f"worker {self.id} is stopping: no new cell; the job is handed over"
+            brain.journal.event(Log(ts=self.clock(), job_id=brain.job_id, message=message))
+            brain.stop("drained")
+
+    async def drained(self, poll: float = 0.05) -> None:
+        """Return once no job runs here any more (after `drain`)."""
+        while self._taken:
+            await anyio.sleep(poll)
+
+    async def _hand_over(self, job_id: str) -> None:
+        """A job this worker stops running (drained, its lease released) or declines
+        (offered during the drain) goes back on its queue: the next worker takes it
+        now rather than after a lease TTL or at its next recovery scan."""
+        try:
+            await self.store.enqueue(job_id)
+        except STORE_ERRORS as exc:  # then another worker's recovery finds it
+            log.warning("job %s: not queued again (%s)", job_id, exc)
+
     async def recover(self, tg: Any) -> None:
         """Take over jobs of this worker's target whose worker died; fail jobs whose
         planner died. (The claim script checks the target too: this only saves work.)"""
@@ -142,11 +183,17 @@ class Worker:
     # pragma: no mutate start (running a job: process orchestration, covered by the
     # process-level tests: test_resume, test_stay_up, test_safety_control, chaos)
     async def run_job(self, job_id: str) -> JobStatus | None:
+        if self.draining:  # offered as the drain began: back on the queue for another worker
+            await self._hand_over(job_id)
+            return None
         if job_id in self._taken:  # recovery and the queue can both offer a job
             return None
         self._taken.add(job_id)
         try:
-            return await self._run_job(job_id)
+            status = await self._run_job(job_id)
+            if status is not None:
+                log.info("job %s: finished %s", job_id, status.value)
+            return status
         except Exception as exc:
             if not is_store_error(exc):
                 raise
@@ -167,6 +214,7 @@ class Worker:
             if meta.get("status") in {s.value for s in JobStatus if s.terminal}:
                 await store.finish(job_id)
             return None
+        claimed_at = anyio.current_time()  # the lease runs from no earlier than this
         fence = await store.leases.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
         if fence is None:
             return None
@@ -183,78 +231,36 @@ class Worker:
         if not ok:
             await store.leases.release(job_id, self.id)
             return None
+        log.info("job %s: claimed by %s (fence %s%s)", job_id, self.id, fence,
+                 ", resumed" if resumed else "")  # fmt: skip
+        brain: Brain | None = None
+        lease: JobLease | None = None
         try:
             try:
-                brain = await self._load_brain(job_id, meta, fence)
+                brain = await self.loader.load(job_id, meta, fence, self.slots)
             except SecretKeyError as exc:  # another key sealed the inputs: never run garbage
                 return await self._unreadable(job_id, exc)
+            ttl = self.lease_ttl_ms / 1000
+            lease = JobLease(job_id, ttl, claimed_at, functools.partial(self._lost, brain))
+            LEASE.set(lease)  # this task's, and its children's: the job's cells
             self.brains[job_id] = brain
+            if self.draining:  # drain() ran while this job was being claimed
+                self._drain(brain)
             await self._check_cancel(job_id, brain)  # requested before this worker took over
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._heartbeat, job_id, fence, brain)
+                tg.start_soon(self._heartbeat, job_id, fence, brain, lease)
                 tg.start_soon(self._watch_cancel, job_id, brain)
                 await brain.run()
                 tg.cancel_scope.cancel()
             return await self._finish(job_id, brain)
         finally:
             self.brains.pop(job_id, None)
+            if lease is not None:
+                lease.closed = True
             with anyio.CancelScope(shield=True):
                 await store.leases.release(job_id, self.id)
-
-    async def _load_brain(self, job_id: str, meta: dict[str, str], fence: int) -> Brain:
-        store = self.store
-        spec = self.registry.get(meta["workflow"])
-        phases = self.registry.ordered_phases(spec.name)
-        unit_keys = await store.unit_keys(job_id)
-        raw_inputs = await store.inputs(job_id)
-        box = self.secrets  # the only place sealed inputs are opened: to run them
-        units: list[Any] = []
-        for i in range(len(unit_keys)):
-            if i not in raw_inputs:  # purged: the unit succeeded, nothing of it runs again
-                units.append(spec.unit_model.model_construct() if spec.unit_model else {})
-                continue
-            data = box.open_tree(json.loads(raw_inputs[i]), job_id)
-            units.append(spec.unit_model.model_validate(data) if spec.unit_model else data)
-        raw_options = box.open_tree(json.loads(meta.get("options") or "{}"), job_id)
-        options = parse_options(spec.options_model, raw_options)
-        cells = await store.cells(job_id)
-        values = await store.values(job_id)
-        attempts = await store.attempts(job_id, list(cells))
-        max_failed = meta.get("max_failed_units")
-        metrics: dict[str, float] = {}
-        with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
-            metrics = json.loads(meta.get("metrics") or "{}")
-
-        def journal_factory(b: Brain) -> Journal:
-            return Journal(
-                store,
-                job_id,
-                fence=fence,
-                snapshot=b.snapshot,
-                on_fenced=lambda: b.stop("fenced", hard=True),
-            )
-
-        return Brain(
-            job_id=job_id,
-            phases=phases,
-            unit_keys=unit_keys,
-            units=units,
-            options=options,
-            journal_factory=journal_factory,
-            cells=cells,
-            values=values,
-            attempts=attempts,
-            resources=self.resources,
-            tracker_for=self.tracker_for,
-            max_in_flight=self.config.max_in_flight,
-            max_failed_units=int(max_failed) if max_failed else None,
-            on_max_failed=meta.get("on_max_failed") or "abort",
-            clock=self.clock,
-            sleep=self.sleep,
-            rng=self.rng,
-            ledger_seq=int(meta.get("ledger_seq") or 0),
-            metrics=metrics,
-        )
+                if brain is not None and brain.stop_reason == "drained":
+                    await self._hand_over(job_id)
 
     async def _unreadable(self, job_id: str, exc: SecretKeyError) -> JobStatus:
         """Fail the job with the key error (its inputs stay, sealed, for a retry)."""
@@ -266,13 +272,12 @@ class Worker:
         await self.on_finished(job_id, JobStatus.FAILED)
         return JobStatus.FAILED
 
-    async def _heartbeat(self, job_id: str, fence: int, brain: Brain) -> None:
+    async def _heartbeat(self, job_id: str, fence: int, brain: Brain, lease: JobLease) -> None:
         """Renew the lease every third of its TTL; while Redis is unreachable keep
         trying, until a whole TTL has passed since the last renewal: the lease may
         have lapsed, so stop (fenced) before another worker takes the job over."""
         ttl = self.lease_ttl_ms / 1000
         brain.journal.retry_window = ttl  # past it, its writes would be fenced out too
-        renewed = anyio.current_time()
         backoff = Backoff(maximum=ttl / 3)
         pause = ttl / 3
         while True:
@@ -281,21 +286,26 @@ class Worker:
             try:
                 ok = await self.store.leases.renew(job_id, self.id, self.lease_ttl_ms, fence)
             except STORE_ERRORS as exc:
-                if anyio.current_time() - renewed < ttl:
+                if anyio.current_time() < lease.valid_until:
                     if not backoff.failures:
                         log.warning("job %s: cannot renew the lease (%s); retrying", job_id, exc)
                     pause = backoff.delay()
                     continue
                 ok = False  # a whole TTL without renewal: the lease may have lapsed
             if ok:
-                renewed = started  # Redis counts the TTL from a later instant: safe side
+                lease.renewed(started)  # Redis counts the TTL from a later instant: safe side
                 backoff.reset()
                 pause = ttl / 3
                 continue
-            log.warning("lost the lease on job %s", job_id)
-            brain.journal.fence_lost()
-            brain.stop("fenced", hard=True)
+            self._lost(brain)
             return
+
+    def _lost(self, brain: Brain) -> None:
+        """The lease is gone, or may be (see `engine.lease`): stop now, write nothing."""
+        if brain.stop_reason != "fenced":
+            log.warning("lost the lease on job %s", brain.job_id)
+        brain.journal.fence_lost()
+        brain.stop("fenced", hard=True)
 
     async def _check_cancel(self, job_id: str, brain: Brain) -> None:
         """Honour the job's cancel request, if any: the one way a cancel reaches a job
@@ -321,7 +331,8 @@ class Worker:
 
     # pragma: no mutate end
     async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:
-        if brain.stop_reason == "fenced":
+        if brain.stop_reason in ("fenced", "drained"):
+            log.info("job %s: left RUNNING (%s)", job_id, brain.stop_reason)
             return None
         store = self.store
         if brain.stop_reason is not None:

@@ -18,6 +18,7 @@ from engine.models import (
     PlanSummary,
     UnitPlan,
 )
+from engine.tenant_limit import LimitState
 
 JobId = Annotated[
     str,
@@ -211,6 +212,12 @@ class EventPage(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[JobListItem]
+
+
+class RateLimits(BaseModel):
+    """Every tenant rate limiter shared through this Redis (per tenant and R1 family)."""
+
+    limits: list[LimitState]
 
 
 class Health(BaseModel):

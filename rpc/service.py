@@ -26,6 +26,7 @@ from engine.models import (
     UnitDetail,
     UnitPage,
 )
+from engine.tenant_limit import read_limits
 from rpc.schemas import (
     CancelParams,
     ConfirmParams,
@@ -39,6 +40,7 @@ from rpc.schemas import (
     Params,
     PlanParams,
     PlanResult,
+    RateLimits,
     RetryParams,
     UnitParams,
     UnitsParams,
@@ -153,6 +155,10 @@ async def _health(engine: Engine, p: NoParams) -> Health:
     )
 
 
+async def _rate_limits(engine: Engine, p: NoParams) -> RateLimits:
+    return RateLimits(limits=await read_limits(engine.redis, engine.config.prefix))
+
+
 SHOW_PLAN = (
     "Nothing is written until the plan is confirmed: show the plan (headline, conflicts, "
     "estimated calls) to your user and confirm only after they explicitly agree."
@@ -254,6 +260,13 @@ OPERATIONS: tuple[Operation, ...] = (
         "engine.health", "health", "Engine health",
         "Redis reachability and latency, this worker and its running jobs.",
         NoParams, Health, _health, read_only=True, idempotent=True,
+    ),
+    Operation(
+        "engine.rate_limits", "rate_limits", "Tenant rate limits",
+        "The tenant rate limits shared by every worker, per tenant and R1 service family: "
+        "calls, waits (count and seconds), 429s, and the current rate against the documented "
+        "one (calls per second; it halves on 429s and recovers).",
+        NoParams, RateLimits, _rate_limits, read_only=True, idempotent=True,
     ),
 )  # fmt: skip
 

@@ -83,6 +83,8 @@ def report(ctx: Any, tally: Tally) -> None:
     if tally.calls:
         ctx.incr("r1_calls", tally.calls)
         ctx.incr(f"r1_calls:{ctx.phase.id}", tally.calls)
+    if tally.limiter_wait:
+        ctx.incr("limiter_wait_s", round(tally.limiter_wait, 3))
     for _ in range(tally.rate_limited):
         ctx.rate_limited(None)
 

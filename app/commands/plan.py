@@ -206,6 +206,7 @@ async def summary(rt: Runtime, view: JobView, started: float) -> dict[str, Any]:
         "activities": int(view.metrics.get("activities", 0) or 0),
         "activity_polls": int(view.metrics.get("activity_polls", 0) or 0),
         "polls_per_activity": polls_per_activity(view.metrics),
+        "limiter_wait_s": round(float(view.metrics.get("limiter_wait_s", 0) or 0), 3),
         "duration_s": round(time.monotonic() - started, 3),
         "error": view.error,
     }

@@ -3,7 +3,8 @@
     phasegrid submit per_unit_dpsk units.csv -o venue="Sim Venue" --server http://host:8765
     phasegrid confirm JOB DIGEST
     phasegrid watch JOB            # progress lines; exit code from the final status
-    phasegrid status JOB | jobs | cancel JOB [--hard] | retry JOB | cleanup JOB | audit JOB
+    phasegrid status [JOB]         # a job, and the tenant rate limits the workers share
+    phasegrid jobs | cancel JOB [--hard] | retry JOB | cleanup JOB | audit JOB
 
 The server comes from --server (default $PHASEGRID_SERVER, else
 http://127.0.0.1:8765), the token from --token (default $PHASEGRID_TOKEN).
@@ -33,7 +34,16 @@ from app.exits import (
     EXIT_REFUSED,
     EXIT_TIMEOUT,
 )
-from app.remote_text import _err, _json, _out, job_text, plan_text, progress_line, table
+from app.remote_text import (
+    _err,
+    _json,
+    _out,
+    job_text,
+    limits_text,
+    plan_text,
+    progress_line,
+    table,
+)
 from app.rpc_client import SETTLED, RemoteError, RpcClient
 
 DEFAULT_SERVER = "http://127.0.0.1:8765"
@@ -163,9 +173,23 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """A job (if given) and the tenant rate limits every worker shares."""
+
     def body(rpc: RpcClient, args: argparse.Namespace) -> int:
-        view = rpc.call("jobs.get", {"job_id": args.job})
-        _json(view) if args.json else _out(job_text(view))
+        view = rpc.call("jobs.get", {"job_id": args.job}) if args.job else None
+        try:
+            limits = rpc.call("engine.rate_limits", {})["limits"]
+        except RemoteError:
+            if view is None:
+                raise
+            limits = None  # a server from before shared limits: the job alone
+        if args.json:
+            _json({**view, "rate_limits": limits} if view is not None else {"limits": limits})
+            return EXIT_OK
+        if view is not None:
+            _out(job_text(view))
+        if limits is not None:
+            _out(limits_text(limits))
         return EXIT_OK
 
     return _run(args, body)
@@ -327,8 +351,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--wait", action="store_true", help="then watch the job to its end")
         _watch_args(p)
         p.set_defaults(func=cmd_confirm)
-    if p := add("status", "show a job"):
-        p.add_argument("job")
+    if p := add("status", "show a job, and the tenant rate limits the workers share"):
+        p.add_argument("job", nargs="?", default=None)
         p.set_defaults(func=cmd_status)
     if p := add("watch", "follow a job to its end (exit code from its final status)"):
         p.add_argument("job")

@@ -1,6 +1,7 @@
-"""Separate processes for the chaos test: a `phasegrid sim` server, `phasegrid serve`
-workers (killed with SIGKILL), a JSON-RPC client that tolerates a dead server, and
-the simulator's tenant read back through its state file."""
+"""Separate processes for the chaos tests: a `phasegrid sim` server, `phasegrid serve`
+and `phasegrid worker` processes (killed with SIGKILL, stopped, signalled), a JSON-RPC
+client that tolerates a dead server, and the simulator's tenant read back through its
+state file."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import os
 import signal
 import subprocess
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
-from tests.rpc.conftest import ROOT, phasegrid_cmd, subprocess_env
+from tests.envs import child_env
+from tests.rpc.conftest import ROOT, phasegrid_cmd
 from workflows.sim import SimConfig, Simulator
 
 
@@ -45,7 +49,7 @@ class Procs:
         self.started: list[subprocess.Popen[str]] = []
         self.logs: list[TextIO] = []
         # one data directory for every serve: they share the secret key sealing the inputs
-        self.env = subprocess_env(XDG_DATA_HOME=str(tmp / "xdg"))
+        self.env = child_env(PYTHONPATH=str(ROOT), XDG_DATA_HOME=str(tmp / "xdg"))
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[str]:
         log = (self.tmp / log_name).open("w")
@@ -65,16 +69,29 @@ class Procs:
         )  # fmt: skip
         return first_line(proc, "R1 simulator on ").split()[3]
 
-    def serve(self, sim_url: str, lease_ttl: float) -> tuple[subprocess.Popen[str], str]:
+    def serve(
+        self, sim_url: str, lease_ttl: float, *extra: str
+    ) -> tuple[subprocess.Popen[str], str]:
         n = len(self.started)
         proc = self._spawn(
             phasegrid_cmd("--redis-url", self.redis_url, "serve", "--port", "0",
                           "--prefix", self.prefix, "--backend", "sim-url", "--sim-url", sim_url,
-                          "--lease-ttl", str(lease_ttl), "--log-level", "warning"),
+                          "--lease-ttl", str(lease_ttl), "--log-level", "warning", *extra),
             f"serve{n}.log",
         )  # fmt: skip
         line = first_line(proc, "phasegrid serve: ")
         return proc, line.split()[2].removesuffix("/rpc")
+
+    def worker(self, sim_url: str, lease_ttl: float, *extra: str) -> Worker:
+        """A `phasegrid worker` of the simulator's target, up (its banner printed)."""
+        log = self.tmp / f"worker{len(self.started)}.log"
+        proc = self._spawn(
+            phasegrid_cmd("worker", "--redis-url", self.redis_url, "--prefix", self.prefix,
+                          "--sim-url", sim_url, "--lease-ttl", str(lease_ttl), *extra),
+            log.name,
+        )  # fmt: skip
+        banner = first_line(proc, "phasegrid worker ")
+        return Worker(proc, banner.split()[2].rstrip(":"), log)
 
     def close(self) -> None:
         for proc in self.started:
@@ -85,6 +102,34 @@ class Procs:
                 proc.stdout.close()
         for log in self.logs:
             log.close()
+
+
+@dataclass
+class Worker:
+    """A `phasegrid worker` process: its worker id (as in JobStarted events) and the
+    file its stderr goes to (one line per claimed/finished job)."""
+
+    proc: subprocess.Popen[str]
+    id: str
+    log: Path
+
+    def signal(self, signum: int) -> None:
+        self.proc.send_signal(signum)
+
+    def wait_line(self, text: str, timeout: float = 60) -> str:
+        """The first stderr line containing `text`, once the worker has written it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            exited = self.proc.poll() is not None  # before reading: then the read has it all
+            for line in self.log.read_text().splitlines():
+                if text in line:
+                    return line
+            assert not exited, f"{self.id} exited {self.proc.returncode} without {text!r}"
+            assert time.monotonic() < deadline, f"{self.id}: no {text!r} line"
+            time.sleep(0.02)
+
+    def exit_code(self, timeout: float = 60) -> int:
+        return self.proc.wait(timeout=timeout)
 
 
 def kill9(proc: subprocess.Popen[Any]) -> None:

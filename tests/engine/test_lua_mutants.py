@@ -47,15 +47,24 @@ def _flush_args(**over: object) -> dict[str, object]:
 
 
 async def flush_fenced_out(store: Store, redis: Redis) -> None:
-    """A worker holding a stale fencing token writes nothing."""
+    """A worker holding a stale fencing token writes nothing; each refusal is counted
+    in the job's meta (never creating the meta of a job that is gone)."""
     fence = await store.leases.claim("j", "w1", 30_000, "")
     assert fence is not None
+    meta = store.job("j").meta
+    await redis.hset(meta, "status", "RUNNING")
     await redis.incr(store.job("j").fence)  # a takeover happened
-    _, ok = await store.flush("j", fence=fence, **_flush_args(cells={"0|p": "x"}))
-    assert not ok
+    for n in (1, 2):
+        _, ok = await store.flush("j", fence=fence, **_flush_args(cells={"0|p": "x"}))
+        assert not ok
+        assert await redis.hget(meta, "fenced_writes") == str(n)
     assert await redis.hgetall(store.job("j").cells) == {}
     _, ok = await store.flush("j", fence=fence + 1, **_flush_args(cells={"0|p": "y"}))
     assert ok
+    assert await redis.hget(meta, "fenced_writes") == "2"
+    await redis.delete(meta)  # the job was forgotten
+    _, ok = await store.flush("j", fence=fence, **_flush_args())
+    assert not ok and not await redis.exists(meta)
 
 
 async def flush_writes_everything(store: Store, redis: Redis) -> None:
@@ -263,6 +272,20 @@ CHECKS: dict[str, list[Check]] = {
 MUTANTS: list[tuple[str, str, str, str, Check]] = [
     ("FLUSH", "no-fence-check", "if cur ~= fence then", "if false then", flush_fenced_out),
     ("FLUSH", "fence-never-checked", "if fence ~= '' then", "if false then", flush_fenced_out),
+    (
+        "FLUSH",
+        "fenced-not-counted",
+        "redis.call('HINCRBY', KEYS[6], 'fenced_writes', 1)",
+        "",
+        flush_fenced_out,
+    ),
+    (
+        "FLUSH",
+        "counted-without-meta",
+        "if redis.call('EXISTS', KEYS[6]) == 1 then",
+        "if true then",
+        flush_fenced_out,
+    ),
     (
         "FLUSH",
         "chunk-drops-last",

@@ -102,7 +102,10 @@ class R1Config(BaseModel):
     """Refresh the token this many seconds before expiry (half-life if the TTL is short)."""
     rate_limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
     """Per service family (`workflows.r1.services`): (calls per R1 second, burst).
-    Unlisted families start from the documented 100/s with bursts of 200."""
+    Unlisted families start from `default_rate_limit`."""
+    default_rate_limit: tuple[float, float] | None = None
+    """(calls per R1 second, burst) of unlisted families; None: the documented 100/s
+    with bursts of 200 (a simulator says its own, see `app.runtime`)."""
     poll_intervals: tuple[float, float] = (1.0, 5.0)
     """Activity polling: first pause and the cap it backs off to (R1 seconds)."""
     time_scale: float = Field(default=1.0, gt=0)
@@ -120,7 +123,8 @@ class R1Config(BaseModel):
         def ours(limit: tuple[float, float]) -> tuple[float, float]:
             return (limit[0] / self.time_scale, limit[1])
 
-        return {k: ours(v) for k, v in self.rate_limits.items()}, ours(DEFAULT_LIMIT)
+        default = self.default_rate_limit or DEFAULT_LIMIT
+        return {k: ours(v) for k, v in self.rate_limits.items()}, ours(default)
 
     @field_validator("region", mode="before")
     @classmethod

@@ -38,6 +38,9 @@ class R1Stats:
     network_errors: int = 0
     failures: int = 0
     """Calls that raised after their last attempt (or a permanent error)."""
+    limiter_waits: int = 0
+    limiter_wait_s: float = 0.0
+    """Attempts held back by the tenant rate limiter, and the time they waited."""
 
     @property
     def total_calls(self) -> int:
@@ -52,6 +55,8 @@ class R1Stats:
             "retries": self.retries,
             "network_errors": self.network_errors,
             "failures": self.failures,
+            "limiter_waits": self.limiter_waits,
+            "limiter_wait_s": round(self.limiter_wait_s, 3),
         }
 
 
@@ -62,6 +67,8 @@ class Tally:
     calls: int = 0
     rate_limited: int = 0
     routes: Counter[str] = field(default_factory=Counter)
+    limiter_wait: float = 0.0
+    """Seconds this scope's calls waited on the tenant rate limiter."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,16 @@ class CallMeter:
     @property
     def hooks(self) -> dict[str, list[Any]]:
         return {"request": [self.on_request], "response": [self.on_response]}
+
+    def waited(self, seconds: float) -> None:
+        """An attempt waited `seconds` on the rate limiter before it was sent."""
+        if seconds < 0.001:
+            return
+        self.stats.limiter_waits += 1
+        self.stats.limiter_wait_s += seconds
+        scope = _scope.get()
+        if scope is not None:
+            scope.tally.limiter_wait += seconds
 
     async def on_request(self, request: httpx.Request) -> None:
         key = str(request.extensions.get(ROUTE) or f"{request.method} {request.url.path}")

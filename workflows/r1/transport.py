@@ -5,8 +5,11 @@
 - **Meter** (`CallMeter`, `event_hooks=` given at construction): counts every
   attempt into the client's `R1Stats` and the caller's scope (`metering()`).
 - **Rate limit** (`engine.limits.RateLimiter`, keyed by service family): waits
-  before each attempt; a 429 halves that family's rate (AIMD, Retry-After
-  honoured). `documented_limiter(config)` starts from R1's documented limits.
+  before each attempt (the wait is metered); a 429 halves that family's rate
+  (AIMD, Retry-After honoured). `shared_limiter(config, redis, tenant)` is one
+  per tenant shared by every worker through Redis (what `app.runtime` gives the
+  client); `documented_limiter(config)` is this process's own. Both start from
+  R1's documented limits.
 - **Retries** (here, `send`), one owner per failure:
   * always here: a 429 (wait, resend) and a failure before the request left
     (connect error, pool timeout): R1 never saw it;
@@ -41,7 +44,9 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from engine.lease import check_lease
 from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter
+from engine.tenant_limit import SharedLimiter
 from workflows.r1.auth import MSP_HEADER, R1Auth, TokenManager
 from workflows.r1.config import R1Config
 from workflows.r1.errors import (
@@ -55,7 +60,15 @@ from workflows.r1.meter import ROUTE, CallMeter, R1Stats, caller_retries, retry_
 from workflows.r1.models import Accepted
 from workflows.r1.services import family_of
 
-__all__ = ["MSP_HEADER", "R1Stats", "R1Transport", "documented_limiter", "expand", "redact"]
+__all__ = [
+    "MSP_HEADER",
+    "R1Stats",
+    "R1Transport",
+    "documented_limiter",
+    "expand",
+    "redact",
+    "shared_limiter",
+]
 
 log = logging.getLogger("phasegrid.r1")
 
@@ -116,6 +129,25 @@ def documented_limiter(
     )
 
 
+def shared_limiter(
+    config: R1Config, redis: Any, tenant: str, *, prefix: str = "pg", ttl: float = 24 * 3600.0
+) -> SharedLimiter:
+    """The tenant's limiter shared through Redis, from the documented limits (paced
+    by `documented_limiter` while Redis is unreachable); its state is kept `ttl`
+    seconds after the last call."""
+    limits, default = config.family_limits()
+    return SharedLimiter(
+        redis, tenant, limits, default, prefix=prefix, recovery=config.scaled(30.0),
+        window=config.scaled(2.0), ttl=ttl, fallback=documented_limiter(config),
+    )  # fmt: skip
+
+
+async def _lease_held(request: httpx.Request) -> None:
+    """No write leaves for a job whose lease may have lapsed (`engine.lease`)."""
+    if request.method != "GET" and not request.url.path.endswith("/query"):
+        check_lease()
+
+
 class R1Transport:
     """HTTP core shared by every resource mixin; use as an async context manager."""
 
@@ -136,14 +168,15 @@ class R1Transport:
         self.rng = rng or random.Random(seed)
         self.sleep: Sleep = sleep or anyio.sleep
         self.limiter: RateLimiter = rate_limiter or NoRateLimit()
-        """Bring one: `documented_limiter(config)` (what `app.runtime` gives the
-        client) or a shared one; none means the server's 429s alone pace us."""
+        """Bring one: `shared_limiter(...)` (what `app.runtime` gives the client) or
+        `documented_limiter(config)`; none means the server's 429s alone pace us."""
         self.meter = CallMeter()
         self.stats: R1Stats = self.meter.stats
         self.attempt_timeout = attempt_timeout
         """Overall cap per attempt: httpx timeouts do not apply to in-process ASGI."""
         self.tokens = TokenManager(self._fetch_token, margin=config.refresh_margin, clock=clock)
         hooks = self.meter.hooks
+        hooks["request"].insert(0, _lease_held)  # right before the request leaves
         for name, extra in (event_hooks or {}).items():
             hooks.setdefault(name, []).extend(extra)
         self.http = httpx.AsyncClient(
@@ -237,8 +270,10 @@ class R1Transport:
             log.debug("%s body %s", key, redact(json))
         while True:
             attempt += 1
+            asked = time.monotonic()
             await self.limiter.acquire(key=family)
             started = time.monotonic()
+            self.meter.waited(started - asked)
             try:
                 with anyio.fail_after(self.attempt_timeout):
                     resp = await self.http.request(
@@ -273,7 +308,9 @@ class R1Transport:
                     return resp
                 err = self._error(resp, key)
                 if isinstance(err, R1RateLimited):
-                    self.limiter.penalize(err.retry_after, key=family)
+                    pending = self.limiter.penalize(err.retry_after, key=family)
+                    if pending is not None:  # a shared limiter tells Redis
+                        await pending
                 elif (
                     not isinstance(err, R1TransientError)
                     or not ambiguous_here

@@ -16,15 +16,17 @@ Modes (`SimConfig.contract`, default from `PHASEGRID_SIM_CONTRACT`, else
   and each violation is appended as a JSON line to `$PHASEGRID_SIM_CONTRACT_LOG`
   (the test suite fails any test that adds one).
 
-`SimConfig.record_file` appends every request (method, path, query, body with
-secrets masked to the same length) as JSON lines, for a recording that can be
-validated on its own.
+`SimConfig.record_file` appends every request (arrival wall-clock time `at`,
+method, path, query, body with secrets masked to the same length) as JSON
+lines, for a recording that can be validated on its own (or timed: the rate
+the simulator saw).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -174,6 +176,7 @@ class ContractGuard:
         self, method: str, path: str, query: dict, content_type: str | None, body: Any
     ) -> None:
         entry = {
+            "at": round(time.time(), 6),
             "method": method,
             "path": path,
             "query": query,

@@ -88,3 +88,16 @@ def rate_limiter_for(cfg: SimConfig) -> RateLimiter:
         cfg.rate_limit_per_second * 60.0, cfg.time_scale, burst,
         families=cfg.rate_limit_families, per_family=True,
     )  # fmt: skip
+
+
+def rate_limit_info(cfg: SimConfig) -> dict[str, object]:
+    """The limits this simulator enforces, in R1 seconds, for `GET /_sim/info`: a
+    client of a simulator starts from them as it would from R1's documented ones."""
+    if cfg.rate_limit_per_minute is not None:  # one bucket for every family
+        burst = cfg.rate_limit_burst or cfg.rate_limit_per_minute
+        return {"perSecond": cfg.rate_limit_per_minute / 60.0, "burst": burst, "families": {}}
+    return {
+        "perSecond": cfg.rate_limit_per_second,
+        "burst": cfg.rate_limit_burst if cfg.rate_limit_burst is not None else 200,
+        "families": {k: list(v) for k, v in cfg.rate_limit_families.items()},
+    }

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from workflows.sim.config import FaultConfig
 from workflows.sim.errors import ApiError, bad_request, not_found
 from workflows.sim.pipeline import Ctx, api_route
+from workflows.sim.ratelimit import rate_limit_info
 
 if TYPE_CHECKING:
     from workflows.sim.simulator import Simulator
@@ -112,6 +113,7 @@ def private_routes(sim: Simulator) -> list[Route]:
                 "profile": cfg.profile,
                 "seed": cfg.seed,
                 "timeScale": cfg.time_scale,
+                "rateLimit": rate_limit_info(cfg),
             }
         )
 

@@ -1,5 +1,6 @@
-"""Who may do what to a job, right now: the worker holding its lease (with a
-fencing token), the process planning it, and the live workers of each target.
+"""The leases in Redis: the worker holding a job (with a fencing token), the
+process planning a job, and the live workers of each target. (`engine.lease` is
+a running job's own view of its lease, checked before each write.)
 
 A lease is a key with a TTL, renewed by heartbeat; when it lapses another worker
 may claim the job, and the fence moves on so that the old owner's writes are
@@ -13,7 +14,7 @@ from engine.keys import GlobalKeys, JobKeys
 from engine.redis_client import AnyRedis
 
 
-class Leases:
+class LeaseStore:
     def __init__(self, redis: AnyRedis, keys: GlobalKeys) -> None:
         self.redis = redis
         self.keys = keys
