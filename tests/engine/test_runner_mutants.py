@@ -416,6 +416,28 @@ async def test_a_cancel_during_backoff_ends_the_cell_and_blocks_its_dependents(h
     assert brain.phase_running == [0, 0] and brain.slots.in_use == 0
 
 
+async def test_a_drain_during_backoff_leaves_the_cell_to_the_next_owner(h):
+    """The worker drains while a cell backs off: no further attempt here, and the cell
+    stays running (not cancelled, its dependents not blocked) for whoever resumes."""
+    brain: Brain | None = None
+
+    async def drain_meanwhile(_delay: float) -> None:
+        assert brain is not None
+        brain.stop("drained")
+        await anyio.sleep(0)
+
+    ex = Script(TransientError("x"), {})
+    phases = spec_of(phase("a", ex), phase("b", Script(), deps=("a",)))
+    brain = h.brain(phases, sleep=drain_meanwhile)
+    await h.run(brain)
+    assert ex.contexts == [(1, True)]
+    a = await h.cell("0|a")
+    assert (a.state, a.attempts, a.failures) == ("running", 1, 1)
+    assert "0|b" not in await h.store.cells(JOB)  # never touched: pending
+    assert await h.events("phase_cancelled") == [] and await h.events("phase_blocked") == []
+    assert brain.phase_running == [0, 0] and brain.slots.in_use == 0
+
+
 # -- activity waits ------------------------------------------------------------
 
 
