@@ -9,7 +9,10 @@ once (its latest state); events are never coalesced.
 A batch that cannot reach Redis (restarting) is retried with backoff, not
 dropped, under the same batch id so a retry after a lost reply is not applied
 twice; only once the lease must have lapsed (the writes would be fenced out)
-does the journal give up on it.
+does the journal give up on it. Batches are chained (`<journal>:<n>` lands only on
+top of `<journal>:<n-1>`): if Redis comes back short of batches it acknowledged (its
+fsync window lost), the next one is refused like a fenced one and the job, stopped
+here, resumes from what Redis holds.
 """
 
 from __future__ import annotations
@@ -133,7 +136,7 @@ class Journal:
             meta=meta,
             events=events,
             ledger=ledger,
-            batch=f"{self._id}:{self._batches}",
+            batch=f"{self._id}:{self._batches}",  # chained: see scripts.FLUSH
         )
         since = anyio.current_time()
 

@@ -16,7 +16,11 @@ from __future__ import annotations
 #   counts (field,value)*, meta (field,value)*, events json*, ledger json*
 # `batch` ('' for none) names the batch: a retried batch that already landed
 # (its reply was lost) is not applied twice (meta.flush_batch holds the last one).
-# Returns {last event id or '', 'ok'|'fenced'}; a fenced batch is counted in
+# A journal names its batches `<journal>:1`, `:2`, ...: batch n > 1 lands only on top
+# of batch n - 1, else Redis lost writes it had acknowledged (restarted from an AOF
+# short of them: the fsync window) and the writer's memory is ahead of it ('lost',
+# counted in meta.lost_batches): the writer stops, and the job resumes from Redis.
+# Returns {last event id or '', 'ok'|'fenced'|'lost'}; a fenced batch is counted in
 # meta.fenced_writes (operators and tests see stale writers refused).
 FLUSH = r"""
 local fence = ARGV[1]
@@ -31,8 +35,16 @@ if fence ~= '' then
 end
 local batch = ARGV[3]
 if batch ~= '' then
-  if redis.call('HGET', KEYS[6], 'flush_batch') == batch then
+  local last_batch = redis.call('HGET', KEYS[6], 'flush_batch')
+  if last_batch == batch then
     return {'', 'ok'}
+  end
+  local writer, seq = string.match(batch, '^(.*):(%d+)$')
+  if seq and tonumber(seq) > 1 and last_batch ~= writer .. ':' .. (tonumber(seq) - 1) then
+    if redis.call('EXISTS', KEYS[6]) ~= 0 then  -- a job that is gone stays gone
+      redis.call('HINCRBY', KEYS[6], 'lost_batches', 1)
+    end
+    return {'', 'lost'}
   end
   redis.call('HSET', KEYS[6], 'flush_batch', batch)
 end

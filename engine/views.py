@@ -70,6 +70,8 @@ def job_view(
     metrics = json.loads(meta["metrics"]) if meta.get("metrics") else {}
     if meta.get("fenced_writes"):  # batches of stale workers refused (scripts.FLUSH)
         metrics["fenced_writes"] = float(meta["fenced_writes"])
+    if meta.get("lost_batches"):  # batches refused: Redis came back short of them (FLUSH)
+        metrics["lost_batches"] = float(meta["lost_batches"])
     return JobView(
         id=job_id,
         workflow=meta["workflow"],

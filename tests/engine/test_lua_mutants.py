@@ -94,6 +94,26 @@ async def flush_batch_once(store: Store, redis: Redis) -> None:
     assert await redis.llen(store.job("j").ledger) == 2
 
 
+async def flush_on_top_of_its_last(store: Store, redis: Redis) -> None:
+    """A journal's batch n > 1 lands only on top of its batch n - 1: when Redis lost
+    batches it had acknowledged (restarted short of its fsync window), the writer is
+    ahead of it and is refused ('lost', counted), writing nothing. A new journal (the
+    job claimed again) starts on top of whatever Redis holds."""
+    k = store.job("j")
+    await redis.hset(k.meta, "status", "RUNNING")
+
+    async def flush(batch: str, job: str = "j") -> bool:
+        return (await store.flush(job, fence=None, batch=batch, **_flush_args(ledger=[batch])))[1]
+
+    assert await flush("a:1") and await flush("a:2")
+    assert not await flush("a:4")  # a:3 was acknowledged, then lost with the AOF's tail
+    assert await redis.lrange(k.ledger, 0, -1) == ["a:1", "a:2"]
+    assert await redis.hget(k.meta, "lost_batches") == "1"
+    assert await flush("b:1") and await flush("b:2") and await flush("b:2")
+    assert await redis.lrange(k.ledger, 0, -1) == ["a:1", "a:2", "b:1", "b:2"]
+    assert not await flush("c:7", job="gone") and not await redis.exists(store.job("gone").meta)
+
+
 async def cas_compare(store: Store, redis: Redis) -> None:
     """CAS moves the status only from an expected one; a missing job is an error."""
     k = store.job("j")
@@ -259,7 +279,12 @@ async def cancel_finished(store: Store, redis: Redis) -> None:
 
 
 CHECKS: dict[str, list[Check]] = {
-    "FLUSH": [flush_fenced_out, flush_writes_everything, flush_batch_once],
+    "FLUSH": [
+        flush_fenced_out,
+        flush_writes_everything,
+        flush_batch_once,
+        flush_on_top_of_its_last,
+    ],
     "CAS_STATUS": [cas_compare, cas_stream_expires],
     "CONFIRM": [confirm_ok, confirm_digest, confirm_expired, confirm_conflicts, confirm_state],
     "CLAIM": [claim_target, claim_exclusive],
@@ -318,9 +343,44 @@ MUTANTS: list[tuple[str, str, str, str, Check]] = [
     (
         "FLUSH",
         "no-batch-dedupe",
-        "if redis.call('HGET', KEYS[6], 'flush_batch') == batch then",
+        "if last_batch == batch then",
         "if false then",
         flush_batch_once,
+    ),
+    (
+        "FLUSH",
+        "lost-batches-accepted",
+        "if seq and tonumber(seq) > 1 and last_batch ~=",
+        "if false and last_batch ~=",
+        flush_on_top_of_its_last,
+    ),
+    (
+        "FLUSH",
+        "first-batch-chained",
+        "tonumber(seq) > 1",
+        "tonumber(seq) > 0",
+        flush_on_top_of_its_last,
+    ),
+    (
+        "FLUSH",
+        "chained-to-the-wrong-batch",
+        "(tonumber(seq) - 1)",
+        "(tonumber(seq) - 2)",
+        flush_on_top_of_its_last,
+    ),
+    (
+        "FLUSH",
+        "lost-not-counted",
+        "redis.call('HINCRBY', KEYS[6], 'lost_batches', 1)",
+        "",
+        flush_on_top_of_its_last,
+    ),
+    (
+        "FLUSH",
+        "lost-counted-without-meta",
+        "if redis.call('EXISTS', KEYS[6]) ~= 0 then",
+        "if true then",
+        flush_on_top_of_its_last,
     ),
     (
         "FLUSH",
