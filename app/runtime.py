@@ -248,7 +248,6 @@ async def open_runtime(
             registry_factory(),
             config,
             resources={"r1": r1, "sim": sim},
-            rate_limiter=r1.limiter if hasattr(r1, "limiter") else None,
             target=target_of(settings, r1.config),
             secrets=secrets,
             on_inputs_purged=compactor.request if compactor else None,

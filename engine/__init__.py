@@ -15,10 +15,11 @@ from engine.errors import (
 )
 from engine.events import Event, EventRecord
 from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter, TokenBucket
-from engine.models import CellState, JobStatus, JobView, PhasePlan, Plan
+from engine.models import JobStatus, JobView, PhasePlan, Plan
 from engine.registry import Registry
 from engine.service import Engine, EngineConfig
 from engine.spec import PhaseSpec, RetryPolicy, WorkflowSpec
+from engine.states import CellState
 
 __all__ = [
     "ActivityBackend",

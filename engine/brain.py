@@ -1,4 +1,4 @@
-"""The brain: runs one job's cells, each the moment its own dependencies are done.
+"""The brain: schedules one job's cells, each the moment its own dependencies are done.
 
 There is no polling loop and no stage barrier. Every cell keeps a count of
 unfinished dependencies; when a cell finishes, exactly its dependents are
@@ -6,6 +6,9 @@ decremented and those reaching zero become ready. A dispatcher starts ready
 cells in depth-first order (units further along first) within the global
 in-flight limit and the per-phase limits. Blocking propagates down a unit's
 own pipeline only, so one failed unit never holds up another.
+
+The brain owns its parts: the cell book (what every cell is), the cell runner
+(one cell's attempts) and the in-flight limit; it alone decides what runs next.
 """
 
 from __future__ import annotations
@@ -19,28 +22,23 @@ from typing import Any
 import anyio
 
 from engine.activities import ActivityBackend, ActivityTracker
-from engine.cellbook import (
-    BLOCKED,
-    CANCELLED,
-    PENDING,
-    SKIPPED,
-    TERMINAL,
-    UNIT_STATES,
-    CellBook,
-)
+from engine.cellbook import CellBook
 from engine.events import PhaseSkipped
+from engine.inflight import InFlight, Slot
 from engine.journal import Journal
-from engine.limits import RateLimiter
 from engine.models import Attempt, CellRecord
 from engine.runner import GLOBAL_FIRST, CellRunner
 from engine.spec import PhaseSpec
+from engine.states import BLOCKED, CANCELLED, FAILED, PENDING, SKIPPED, SUCCEEDED, TERMINAL
 
 log = logging.getLogger("phasegrid.brain")
 
 
-class Brain(CellRunner, CellBook):
+class Brain:
     """Runs one job to a resting state (terminal, or paused)."""
 
+    # pragma: no mutate start (scheduling: pinned by the property-based termination test
+    # and the engine tests; mutmut mutates the task loop, `_run_cell` and `_settle`)
     def __init__(
         self,
         *,
@@ -54,7 +52,6 @@ class Brain(CellRunner, CellBook):
         values: Mapping[str, dict[str, Any]] | None = None,
         attempts: Mapping[str, list[Attempt]] | None = None,
         resources: Mapping[str, Any] | None = None,
-        rate_limiter: RateLimiter | None = None,
         tracker_for: Callable[[ActivityBackend], ActivityTracker] | None = None,
         max_in_flight: int = 64,
         max_failed_units: int | None = None,
@@ -63,61 +60,35 @@ class Brain(CellRunner, CellBook):
         sleep: Callable[[float], Any] = anyio.sleep,
         rng: random.Random | None = None,
         ledger_seq: int = 0,
+        metrics: Mapping[str, float] | None = None,
         slots: anyio.CapacityLimiter | None = None,
     ) -> None:
         """`slots`: an in-flight limit shared with other jobs (a worker's), else
         one of `max_in_flight` for this job alone."""
         self.job_id = job_id
         self.phases = list(phases)
-        self.unit_keys = list(unit_keys)
         self.units = list(units)
         self.options = options
-        self.resources = resources or {}
-        self.rate_limiter = rate_limiter
-        self.tracker_for = tracker_for
         self.clock = clock
-        self.sleep = sleep
-        self.rng = rng or random.Random()
         self.max_failed_units = max_failed_units
         self.on_max_failed = on_max_failed
-        self.n = len(self.unit_keys)
-        self.global_row = self.n
-        self.metrics: dict[str, float] = {}
-        self.ledger_seq = ledger_seq
 
         P = len(self.phases)
-        self.pindex = {p.id: i for i, p in enumerate(self.phases)}
         self.per_unit = [p.per_unit for p in self.phases]
         self.critical = [p.critical for p in self.phases]
-        self.deps = [[self.pindex[d] for d in p.depends_on] for p in self.phases]
+        pindex = {p.id: i for i, p in enumerate(self.phases)}
+        self.deps = [[pindex[d] for d in p.depends_on] for p in self.phases]
         self.children: list[list[int]] = [[] for _ in range(P)]
         for i, ds in enumerate(self.deps):
             for d in ds:
                 self.children[d].append(i)
         self.limits = [p.concurrency for p in self.phases]
 
-        rows = self.n + 1
-        self.state = [bytearray(P) for _ in range(rows)]
-        # cell records as plain dicts in CellRecord's aliased JSON shape (hot path)
-        self.records: list[list[dict[str, Any] | None]] = [[None] * P for _ in range(rows)]
-        self.remaining = [[0] * P for _ in range(rows)]
-        self.values: list[dict[str, Any]] = [{} for _ in range(rows)]
-        self.attempt_log: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        self.done_per_row = [0] * rows
-        self.counts = [[0] * 8 for _ in range(P)]
-        self.unit_state = ["pending"] * self.n
-        self.unit_counts = dict.fromkeys(UNIT_STATES, 0)
-        self.unit_counts["pending"] = self.n
-        self.failed_units = 0
-
         self.heaps: list[list[tuple[int, int]]] = [[] for _ in range(P)]
         self.phase_running = [0] * P
         self.running = 0
-        self.max_running_seen = 0
-        self.transitions = 0
         self._changed = anyio.Event()
-        self._slots = slots or anyio.CapacityLimiter(max(1, max_in_flight))
-        self.max_in_flight_seen = 0
+        self.slots = InFlight(max_in_flight, self._wake, shared=slots)
         self.stop_reason: str | None = None
         """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced', or
         'drained' (the worker stops: no new cell; any other reason overrides it)."""
@@ -126,23 +97,92 @@ class Brain(CellRunner, CellBook):
         self._work_scope: anyio.CancelScope | None = None
         self._continue_row: int | None = None
         self._continuation: int | None = None
-        self._tg: Any = None
 
-        self.interrupted: set[tuple[int, int]] = set()
         self.journal = journal_factory(self)
+        self.book = CellBook(
+            job_id=job_id,
+            phases=self.phases,
+            unit_keys=unit_keys,
+            journal=self.journal,
+            clock=clock,
+            on_unit_failed=self._check_failed_units,
+            metrics=metrics,
+            ledger_seq=ledger_seq,
+        )
+        self.n, self.global_row = self.book.n, self.book.global_row
+        self.remaining = [[0] * P for _ in range(self.n + 1)]
+        """Per cell: dependencies not settled yet."""
+        self.runner = CellRunner(
+            book=self.book,
+            job=self,
+            slots=self.slots,
+            units=self.units,
+            options=options,
+            resources=resources or {},
+            tracker_for=tracker_for,
+            clock=clock,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
         self._loading = True  # failures already on record do not re-trigger max_failed_units
-        self._load(cells or {}, values or {}, attempts or {})
+        self.book.load(cells or {}, values or {}, attempts or {})
+        self._count_dependencies()
         self._loading = False
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, Any]]:
+        """What the journal writes with every batch (counts and counters)."""
+        return self.book.snapshot()
+
+    def _wake(self) -> None:
+        self._changed.set()
 
     def _check_failed_units(self) -> None:
         limit = self.max_failed_units
+        failed = self.book.failed_units
         stopped = self.stop_reason not in (None, "drained")
-        if limit is None or self._loading or stopped or self.failed_units <= limit:
+        if limit is None or self._loading or stopped or failed <= limit:
             return
-        self.error = f"{self.failed_units} units failed (max_failed_units={limit})"
+        self.error = f"{failed} units failed (max_failed_units={limit})"
         self.stop("paused" if self.on_max_failed == "pause" else "aborted")
 
     # -- readiness and propagation -------------------------------------------
+
+    def _ok(self, p: int, s: int) -> bool:
+        """Does a dependency on phase `p` in state `s` let its dependents run?"""
+        return s in (SUCCEEDED, SKIPPED) or (s == FAILED and not self.critical[p])
+
+    def _count_dependencies(self) -> None:
+        """Dependency counters of the loaded cells, in topological order so that
+        loaded blocks propagate; then make the cells with none left ready."""
+        state, book = self.book.state, self.book
+        for p in range(len(self.phases)):
+            for row in book.rows(p):
+                if state[row][p] != PENDING:
+                    continue
+                blocked_by = None
+                remaining = 0
+                for d in self.deps[p]:
+                    if not self.per_unit[p] and self.per_unit[d]:  # global after per-unit
+                        remaining += sum(1 for r in range(self.n) if state[r][d] not in TERMINAL)
+                        continue
+                    s = state[row if self.per_unit[d] else self.global_row][d]
+                    if s not in TERMINAL:
+                        remaining += 1
+                    elif not self._ok(d, s):
+                        blocked_by = self.phases[d].id
+                if blocked_by is not None:
+                    book.block(row, p, blocked_by, f"blocked by {blocked_by}")
+                else:
+                    self.remaining[row][p] = remaining
+        ready = [
+            (row, p)
+            for p in range(len(self.phases))
+            for row in book.rows(p)
+            if state[row][p] == PENDING and self.remaining[row][p] == 0
+        ]
+        for row, p in ready:
+            if state[row][p] == PENDING:
+                self._make_ready(row, p)
 
     def _make_ready(self, row: int, p: int) -> None:
         """A cell's dependencies are all done: skip it, or queue it to run."""
@@ -154,10 +194,11 @@ class Brain(CellRunner, CellBook):
 
     def _propagate(self, row: int, p: int) -> None:
         """Cell (row, p) reached a terminal state: release or block its dependents."""
+        state = self.book.state
         work = [(row, p)]
         while work:
             r, q = work.pop()
-            ok = self._ok(q, self.state[r][q])
+            ok = self._ok(q, state[r][q])
             if not self.per_unit[q] and not ok and self.critical[q]:
                 self._global_failed(q)
             for c in self.children[q]:
@@ -172,15 +213,15 @@ class Brain(CellRunner, CellBook):
         self, t: int, c: int, q: int, ok: bool, work: list[tuple[int, int]]
     ) -> None:
         """Dependency q of cell (t, c) is settled: count it down, or block the cell."""
-        if self.state[t][c] != PENDING:
+        if self.book.state[t][c] != PENDING:
             return
         if ok:
             self.remaining[t][c] -= 1
             if self.remaining[t][c] == 0:
                 self._ready_or_queue(t, c, work)
         else:
-            self._set(t, c, BLOCKED, error=f"blocked by {self.phases[q].id}")
-            self._emit_blocked(t, c, self.phases[q].id)
+            by = self.phases[q].id
+            self.book.block(t, c, by, f"blocked by {by}")
             work.append((t, c))
 
     def _ready_or_queue(self, row: int, p: int, work: list[tuple[int, int]]) -> None:
@@ -191,23 +232,16 @@ class Brain(CellRunner, CellBook):
             try:
                 skip = bool(spec.skip_if(self.options, unit))
             except Exception as exc:  # a broken condition fails the cell, not the job
-                self._fail(
-                    row,
-                    p,
-                    f"skip condition raised {type(exc).__name__}",
-                    "internal",
-                    0,
-                    propagate=False,
-                )
+                why = f"skip condition raised {type(exc).__name__}"
+                self.runner.fail(row, p, why, "internal", 0)
                 work.append((row, p))
                 return
             if skip:
-                self._set(row, p, SKIPPED, ended=self.clock())
+                self.book.set_state(row, p, SKIPPED, ended=self.clock())
                 self.journal.event(
-                    PhaseSkipped(
-                        ts=self.clock(), job_id=self.job_id, unit=self._key(row), phase=spec.id
-                    )
-                )
+                    PhaseSkipped(ts=self.clock(), job_id=self.job_id, unit=self.book.key(row),
+                                 phase=spec.id)
+                )  # fmt: skip
                 work.append((row, p))
                 return
         if (
@@ -221,7 +255,7 @@ class Brain(CellRunner, CellBook):
             self._continuation = p
             self.phase_running[p] += 1
             return
-        prio = GLOBAL_FIRST if row == self.global_row else -self.done_per_row[row]
+        prio = GLOBAL_FIRST if row == self.global_row else -self.book.done_per_row[row]
         heapq.heappush(self.heaps[p], (prio, row))
 
     def _global_failed(self, p: int) -> None:
@@ -270,7 +304,6 @@ class Brain(CellRunner, CellBook):
                     if self.hard:
                         scope.cancel()
                     async with anyio.create_task_group() as tg:
-                        self._tg = tg
                         await self._dispatch(tg)
                 self._finalize_cells()
             finally:
@@ -291,38 +324,65 @@ class Brain(CellRunner, CellBook):
                 await self._changed.wait()
                 self._changed = anyio.Event()
                 continue
-            token = object()
-            await self._slots.acquire_on_behalf_of(token)
+            slot = await self.slots.take()
             p = self._pick()
             if p is None or self.stop_reason is not None:
-                self._slots.release_on_behalf_of(token)
+                self.slots.release(slot)
                 continue
             _prio, row = heapq.heappop(self.heaps[p])
             self.phase_running[p] += 1
             self.running += 1
-            self.max_running_seen = max(self.max_running_seen, self.running)
-            self.max_in_flight_seen = max(self.max_in_flight_seen, int(self._slots.borrowed_tokens))
-            tg.start_soon(self._run_cell, row, p, token)
+            tg.start_soon(self._run_cell, row, p, slot)
 
+    # pragma: no mutate end
+    async def _run_cell(self, row: int, p: int, slot: Slot) -> None:
+        """Run a cell, then any of the same unit's cells it made ready (depth-first)."""
+        next_p: int | None = p
+        try:
+            while next_p is not None:
+                if self.stop_reason is not None:  # stopped before it started: stays pending
+                    self.phase_running[next_p] -= 1
+                    break
+                p = next_p
+                try:
+                    ended = await self.runner.run(row, p, slot)
+                    next_p = self._settle(row, p) if ended else None
+                finally:
+                    self.phase_running[p] -= 1
+        finally:
+            self.slots.release(slot)
+            self.running -= 1
+            self._changed.set()
+
+    def _settle(self, row: int, p: int) -> int | None:
+        """The cell ended: settle its dependents, claiming the unit's next ready cell
+        for this task (returned)."""
+        self._continue_row, self._continuation = row, None
+        try:
+            self._propagate(row, p)
+        finally:
+            self._continue_row = None
+        nxt, self._continuation = self._continuation, None
+        return nxt
+
+    # pragma: no mutate start (finalizing: see above)
     def _finalize_cells(self) -> None:
         """Whatever never ran when the job stopped is cancelled (or blocked)."""
         code = BLOCKED if self.stop_reason == "failed" else CANCELLED
         if self.stop_reason in ("paused", "fenced", "drained"):
             return
+        book = self.book
         for p in range(len(self.phases)):
-            for row in self._rows(p):
-                if self.state[row][p] not in TERMINAL:
-                    if self.stop_reason is None:  # cannot happen in a valid DAG: never hang
-                        self._set(row, p, BLOCKED, error="unreachable (engine invariant)")
-                        log.error("cell %s|%s unreachable", row, self.phases[p].id)
-                        continue
-                    if code == CANCELLED:
-                        self._cancel_cell(
-                            row,
-                            p,
-                            f"job {self.stop_reason}",
-                            outcome_unknown=(row, p) in self.interrupted,
-                        )
-                    else:
-                        self._set(row, p, BLOCKED, error=f"job {self.stop_reason}")
-                        self._emit_blocked(row, p, f"job {self.stop_reason}")
+            for row in book.rows(p):
+                if book.state[row][p] in TERMINAL:
+                    continue
+                if self.stop_reason is None:  # cannot happen in a valid DAG: never hang
+                    book.set_state(row, p, BLOCKED, error="unreachable (engine invariant)")
+                    log.error("cell %s|%s unreachable", row, self.phases[p].id)
+                elif code == CANCELLED:
+                    why = f"job {self.stop_reason}"
+                    book.cancel(row, p, why, outcome_unknown=(row, p) in book.interrupted)
+                else:
+                    book.block(row, p, f"job {self.stop_reason}", f"job {self.stop_reason}")
+
+    # pragma: no mutate end

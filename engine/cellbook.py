@@ -1,193 +1,148 @@
-"""The cell book: the state of every (unit, phase) cell of a running job.
+"""The cell book: the state of every (unit, phase) cell of one running job.
 
-It keeps states as small ints in per-row bytearrays (the hot path), counts per
-phase and per unit, the unit roll-up, and writes every change to the journal.
-The brain (scheduling) builds on it.
+States are small ints in per-row bytearrays (the hot path). The book keeps the
+counts per phase and per unit, each unit's roll-up, each cell's attempt log and
+the job's counters (metrics, ledger sequence), and writes every change to the
+journal. It decides nothing: the scheduler (`engine.brain`) owns it and tells it
+what happened.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from engine.events import PhaseBlocked, PhaseCancelled
-from engine.models import Attempt, CellRecord, CellState
-
-# Cell states as small ints internally (hot path); CellState at the edges.
-PENDING, RUNNING, WAITING, SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED = range(8)
-STATE_NAMES: tuple[CellState, ...] = (
-    CellState.PENDING,
-    CellState.RUNNING,
-    CellState.WAITING,
-    CellState.SUCCEEDED,
-    CellState.FAILED,
-    CellState.SKIPPED,
-    CellState.BLOCKED,
-    CellState.CANCELLED,
+from engine.journal import Journal
+from engine.keys import GLOBAL_ROW, UNITS, cell_field, counts_field, split_cell_field
+from engine.models import Attempt, CellRecord
+from engine.spec import PhaseSpec
+from engine.states import (
+    BLOCKED,
+    CANCELLED,
+    CELL_STATES,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    STATE_CODES,
+    SUCCEEDED,
+    TERMINAL,
+    UNIT_STATES,
+    WAITING,
+    unit_rollup,
 )
-STATE_CODES = {s: i for i, s in enumerate(STATE_NAMES)}
-TERMINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED})
-UNIT_STATES = ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
-
-
-def cell_field(row: int | str, phase_id: str) -> str:
-    return f"{row}|{phase_id}"
 
 
 class CellBook:
-    """Bookkeeping of cells; a mixin of `Brain`, whose __init__ sets the fields."""
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        phases: Iterable[PhaseSpec],
+        unit_keys: Iterable[str],
+        journal: Journal,
+        clock: Callable[[], float],
+        on_unit_failed: Callable[[], None],
+        metrics: Mapping[str, float] | None = None,
+        ledger_seq: int = 0,
+    ) -> None:
+        self.job_id = job_id
+        self.phases = list(phases)
+        self.unit_keys = list(unit_keys)
+        self.journal = journal
+        self.clock = clock
+        self.on_unit_failed = on_unit_failed
+        """Called each time a unit turns failed (the scheduler's failure policy)."""
+        self.n = len(self.unit_keys)
+        self.global_row = self.n
+        """The row of the global (once per job) phases' cells, after the units' rows."""
+        self.per_unit = [p.per_unit for p in self.phases]
+        phase_count, rows = len(self.phases), self.n + 1
+        self.state = [bytearray(phase_count) for _ in range(rows)]
+        # cell records as plain dicts in CellRecord's aliased JSON shape (hot path)
+        self.records: list[list[dict[str, Any] | None]] = [
+            [None] * phase_count for _ in range(rows)
+        ]
+        self.values: list[dict[str, Any]] = [{} for _ in range(rows)]
+        self.attempt_log: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self.done_per_row = [0] * rows
+        self.counts = [[0] * len(CELL_STATES) for _ in range(phase_count)]
+        self.unit_state = ["pending"] * self.n
+        self.unit_counts = dict.fromkeys(UNIT_STATES, 0)
+        self.unit_counts["pending"] = self.n
+        self.failed_units = 0
+        self.transitions = 0
+        self.metrics: dict[str, float] = dict(metrics or {})
+        self.ledger_seq = ledger_seq
+        self.interrupted: set[tuple[int, int]] = set()
+        """Cells that were running when the last owner of the job stopped: their
+        calls may have landed, so cancelling one leaves its outcome unknown."""
 
-    job_id: str
-    phases: list[Any]
-    units: list[Any]
-    unit_keys: list[str]
-    options: Any
-    n: int
-    global_row: int
-    per_unit: list[bool]
-    critical: list[bool]
-    deps: list[list[int]]
-    state: list[bytearray]
-    records: list[list[dict[str, Any] | None]]
-    remaining: list[list[int]]
-    values: list[dict[str, Any]]
-    attempt_log: dict[tuple[int, int], list[dict[str, Any]]]
-    done_per_row: list[int]
-    counts: list[list[int]]
-    unit_state: list[str]
-    unit_counts: dict[str, int]
-    failed_units: int
-    transitions: int
-    metrics: dict[str, float]
-    ledger_seq: int
-    interrupted: set[tuple[int, int]]
-    """Cells that were running when the last owner of the job stopped: their
-    calls may have landed, so cancelling one leaves its outcome unknown."""
-    journal: Any
-    clock: Any
+    # -- rows -------------------------------------------------------------------
 
-    def _make_ready(self, row: int, p: int) -> None:  # scheduling: see Brain
-        raise NotImplementedError
+    def row_of(self, key: str) -> int:
+        return self.global_row if key == GLOBAL_ROW else int(key)
 
-    def _check_failed_units(self) -> None:  # failure policy: see Brain
-        raise NotImplementedError
+    def rowname(self, row: int) -> str:
+        return GLOBAL_ROW if row == self.global_row else str(row)
 
-    # -- loading (fresh run, resume or retry) -------------------------------
-
-    def _row_of(self, key: str) -> int:
-        return self.global_row if key == "g" else int(key)
-
-    def _rowname(self, row: int) -> str:
-        return "g" if row == self.global_row else str(row)
-
-    def _rows(self, p: int) -> range:
+    def rows(self, p: int) -> range:
+        """The rows that have a cell of phase `p`: every unit's, or the global row."""
         return range(self.n) if self.per_unit[p] else range(self.global_row, self.global_row + 1)
 
-    def _load(
+    def key(self, row: int) -> str | None:
+        """The unit key of a row (None for the global row)."""
+        return None if row == self.global_row else self.unit_keys[row]
+
+    def load(
         self,
         cells: Mapping[str, CellRecord],
         values: Mapping[str, dict[str, Any]],
         attempts: Mapping[str, list[Attempt]],
     ) -> None:
+        """What Redis holds of the job (a resume or a retry); a cell that was running
+        is pending again (executors are idempotent) and remembered as interrupted."""
+        pindex = {spec.id: p for p, spec in enumerate(self.phases)}
         for field, rec in cells.items():
-            row_s, pid = field.split("|", 1)
-            p = self.pindex.get(pid)
+            row_s, pid = split_cell_field(field)
+            p = pindex.get(pid)
             if p is None:
                 continue
-            row = self._row_of(row_s)
+            row = self.row_of(row_s)
             code = STATE_CODES[rec.state]
             if code in (RUNNING, WAITING):  # interrupted: run again (executors are idempotent)
                 code = PENDING
                 self.interrupted.add((row, p))
             record = rec.model_dump(by_alias=True, exclude_defaults=True)
-            record["s"] = STATE_NAMES[code].value
+            record["s"] = CELL_STATES[code].value
             self.records[row][p] = record
             self.state[row][p] = code
         for key, vals in values.items():
-            self.values[self._row_of(key)] = dict(vals)
+            self.values[self.row_of(key)] = dict(vals)
         for field, items in attempts.items():
-            row_s, pid = field.split("|", 1)
-            if pid in self.pindex:
-                self.attempt_log[(self._row_of(row_s), self.pindex[pid])] = [
+            row_s, pid = split_cell_field(field)
+            if pid in pindex:
+                self.attempt_log[(self.row_of(row_s), pindex[pid])] = [
                     a.model_dump() for a in items
                 ]
         for p in range(len(self.phases)):
-            for row in self._rows(p):
+            for row in self.rows(p):
                 self.counts[p][self.state[row][p]] += 1
                 if self.state[row][p] in TERMINAL:
                     self.done_per_row[row] += 1
         for row in range(self.n):
             self._update_unit(row)
         self.failed_units = sum(1 for s in self.unit_state if s == "failed")
-        # dependency counters, in topological order so loaded blocks propagate
-        for p in range(len(self.phases)):
-            for row in self._rows(p):
-                if self.state[row][p] != PENDING:
-                    continue
-                blocked_by = None
-                remaining = 0
-                for d in self.deps[p]:
-                    if self.per_unit[p] and self.per_unit[d]:
-                        s = self.state[row][d]
-                        if s in TERMINAL:
-                            if not self._ok(d, s):
-                                blocked_by = self.phases[d].id
-                        else:
-                            remaining += 1
-                    elif self.per_unit[p]:  # per-unit after global
-                        s = self.state[self.global_row][d]
-                        if s in TERMINAL:
-                            if not self._ok(d, s):
-                                blocked_by = self.phases[d].id
-                        else:
-                            remaining += 1
-                    elif self.per_unit[d]:  # global after per-unit: all units terminal
-                        remaining += sum(
-                            1 for r in range(self.n) if self.state[r][d] not in TERMINAL
-                        )
-                    else:
-                        s = self.state[self.global_row][d]
-                        if s in TERMINAL:
-                            if not self._ok(d, s):
-                                blocked_by = self.phases[d].id
-                        else:
-                            remaining += 1
-                if blocked_by is not None:
-                    self._set(row, p, BLOCKED, error=f"blocked by {blocked_by}")
-                    self._emit_blocked(row, p, blocked_by)
-                else:
-                    self.remaining[row][p] = remaining
-        ready: list[tuple[int, int]] = []
-        for p in range(len(self.phases)):
-            for row in self._rows(p):
-                if self.state[row][p] == PENDING and self.remaining[row][p] == 0:
-                    ready.append((row, p))
-        for row, p in ready:
-            if self.state[row][p] == PENDING:
-                self._make_ready(row, p)
 
     # -- state bookkeeping ----------------------------------------------------
-
-    def _ok(self, p: int, s: int) -> bool:
-        return s in (SUCCEEDED, SKIPPED) or (s == FAILED and not self.critical[p])
 
     def _update_unit(self, row: int) -> None:
         states = self.state[row]
         if not all(self.per_unit):  # a unit row's global-phase columns never leave PENDING
             states = bytearray(s for s, per in zip(states, self.per_unit, strict=True) if per)
-        if FAILED in states:
-            new = "failed"
-        elif BLOCKED in states:
-            new = "blocked"
-        elif CANCELLED in states:
-            new = "cancelled"
-        elif all(s in TERMINAL for s in states):
-            new = "succeeded"
-        elif any(s != PENDING for s in states):
-            new = "running"
-        else:
-            new = "pending"
+        new = unit_rollup(states)
         old = self.unit_state[row]
         if new != old:
             self.unit_counts[old] -= 1
@@ -195,9 +150,9 @@ class CellBook:
             self.unit_state[row] = new
             if new == "failed" and old != "failed":
                 self.failed_units += 1
-                self._check_failed_units()
+                self.on_unit_failed()
 
-    def _set(
+    def set_state(
         self,
         row: int,
         p: int,
@@ -215,7 +170,7 @@ class CellBook:
         rec = self.records[row][p]
         if rec is None:
             rec = self.records[row][p] = {}
-        rec["s"] = STATE_NAMES[code].value
+        rec["s"] = CELL_STATES[code].value
         if attempts is not None:
             rec["a"] = attempts
         if started is not None:
@@ -234,31 +189,31 @@ class CellBook:
         if code in TERMINAL and old not in TERMINAL:
             self.done_per_row[row] += 1
             self.transitions += 1
-        self.journal.cell(cell_field(self._rowname(row), self.phases[p].id), rec)
+        self.journal.cell(cell_field(self.rowname(row), self.phases[p].id), rec)
         if row != self.global_row:
             self._update_unit(row)
 
-    def _key(self, row: int) -> str | None:
-        return None if row == self.global_row else self.unit_keys[row]
-
-    def _emit_blocked(self, row: int, p: int, by: str) -> None:
+    def block(self, row: int, p: int, by: str, error: str) -> None:
+        self.set_state(row, p, BLOCKED, error=error)
         self.journal.event(
             PhaseBlocked(
                 ts=self.clock(),
                 job_id=self.job_id,
-                unit=self._key(row),
+                unit=self.key(row),
                 phase=self.phases[p].id,
                 by=by,
             )
         )
 
-    def _cancel_cell(self, row: int, p: int, why: str, *, outcome_unknown: bool = False) -> None:
-        self._set(row, p, CANCELLED, ended=self.clock(), error=why, outcome_unknown=outcome_unknown)
+    def cancel(self, row: int, p: int, why: str, *, outcome_unknown: bool = False) -> None:
+        self.set_state(
+            row, p, CANCELLED, ended=self.clock(), error=why, outcome_unknown=outcome_unknown
+        )
         self.journal.event(
             PhaseCancelled(
                 ts=self.clock(),
                 job_id=self.job_id,
-                unit=self._key(row),
+                unit=self.key(row),
                 phase=self.phases[p].id,
                 outcome_unknown=outcome_unknown,
             )
@@ -269,10 +224,10 @@ class CellBook:
     def snapshot(self) -> tuple[dict[str, int], dict[str, Any]]:
         counts: dict[str, int] = {}
         for p, spec in enumerate(self.phases):
-            for code, name in enumerate(STATE_NAMES):
-                counts[f"{spec.id}|{name.value}"] = self.counts[p][code]
+            for code, name in enumerate(CELL_STATES):
+                counts[counts_field(spec.id, name)] = self.counts[p][code]
         for name, n in self.unit_counts.items():
-            counts[f"units|{name}"] = n
+            counts[counts_field(UNITS, name)] = n
         meta = {
             "transitions": self.transitions,
             "metrics": json.dumps(self.metrics),

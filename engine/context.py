@@ -6,17 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from engine.activities import ActivityBackend, ActivityResult
-from engine.events import Log, RateLimited, ResourceRecorded
-from engine.limits import NoRateLimit, RateLimiter
+from engine.events import Event, Log, RateLimited, ResourceRecorded
+from engine.inflight import Slot
 from engine.models import LedgerEntry
 from engine.spec import PhaseSpec
-
-if TYPE_CHECKING:
-    from engine.brain import Brain
-    from engine.runner import Slot
 
 
 @dataclass
@@ -36,58 +32,87 @@ class PlanContext:
     """Scratch space shared by every unit's plan (e.g. names claimed so far)."""
 
 
+class CellServices(Protocol):
+    """The engine side of a `PhaseContext`: all an attempt may do beyond computing
+    its outputs. The cell runner implements it; a context never sees the scheduler."""
+
+    job_id: str
+    options: Any
+    resources: Mapping[str, Any]
+
+    def now(self) -> float: ...
+
+    def values_of(self, row: int | None) -> dict[str, Any]:
+        """Resolved values: global phases' outputs overlaid by the unit's (if any)."""
+        ...
+
+    def emit(self, event: Event) -> None: ...
+
+    def next_ledger_seq(self) -> int: ...
+
+    def write_ledger(self, entry: LedgerEntry) -> None: ...
+
+    def incr(self, metric: str, n: float) -> None: ...
+
+    async def wait_activity(
+        self,
+        cell: tuple[int, int],
+        slot: Slot,
+        backend: ActivityBackend,
+        activity_id: str,
+        timeout: float | None,
+    ) -> ActivityResult:
+        """Wait for an activity with the cell shown waiting and its slot let go."""
+        ...
+
+
 class PhaseContext:
     """Handed to `executor.run(ctx)` for one attempt of one cell."""
 
     def __init__(
         self,
-        brain: Brain,
-        row: int,
-        phase_index: int,
+        services: CellServices,
+        phase: PhaseSpec,
+        cell: tuple[int, int],
         attempt: int,
         slot: Slot,
         *,
+        unit_key: str | None = None,
+        unit: Any = None,
         first_try: bool = False,
     ) -> None:
-        self._brain = brain
-        self._row = row
-        self._p = phase_index
-        self.slot = slot
+        self._services = services
+        self._cell = cell
+        """(row, phase index) in the scheduler's cell book."""
+        self._slot = slot
         self.attempt = attempt
         self.first_try = first_try
         """True only on the cell's first attempt ever: not on a retry, not after a
         resume (an earlier, interrupted attempt's calls may have landed). A resource
         found when `first_try` is False may be this job's own doing."""
-        self.phase: PhaseSpec = brain.phases[phase_index]
-        self.job_id: str = brain.job_id
-        self.options: Any = brain.options
-        self.resources: Mapping[str, Any] = brain.resources
-        self.rate_limiter: RateLimiter = brain.rate_limiter or NoRateLimit()
-        if self.phase.per_unit:
-            self.unit_index: int | None = row
-            self.unit_key: str | None = brain.unit_keys[row]
-            self.unit: Any = brain.units[row]
-        else:
-            self.unit_index = None
-            self.unit_key = None
-            self.unit = None
+        self.phase = phase
+        self.job_id: str = services.job_id
+        self.options: Any = services.options
+        self.resources: Mapping[str, Any] = services.resources
+        self.unit_index: int | None = cell[0] if phase.per_unit else None
+        self.unit_key: str | None = unit_key if phase.per_unit else None
+        self.unit: Any = unit if phase.per_unit else None
 
     @property
     def values(self) -> dict[str, Any]:
         """Resolved values: global phases' outputs overlaid by this unit's."""
-        merged = dict(self._brain.values[self._brain.global_row])
-        if self.unit_index is not None:
-            merged.update(self._brain.values[self.unit_index])
-        return merged
+        return self._services.values_of(self.unit_index)
 
     def now(self) -> float:
-        return self._brain.clock()
+        return self._services.now()
 
     async def wait_activity(
         self, backend: ActivityBackend, activity_id: str, timeout: float | None = None
     ) -> ActivityResult:
         """Wait for an async activity without holding an in-flight slot."""
-        return await self._brain.wait_activity(self, backend, activity_id, timeout)
+        return await self._services.wait_activity(
+            self._cell, self._slot, backend, activity_id, timeout
+        )
 
     def record(
         self,
@@ -100,15 +125,15 @@ class PhaseContext:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Add a resource to the job's ledger (cleanup deletes it in reverse)."""
-        brain = self._brain
-        brain.ledger_seq += 1
+        services = self._services
         entry = LedgerEntry(
-            seq=brain.ledger_seq, unit=self.unit_key, phase=self.phase.id, resource=resource,
-            id=id, name=name, parent=parent or {}, action=action,  # type: ignore[arg-type]
-            at=brain.clock(), data=data or {},
+            seq=services.next_ledger_seq(), unit=self.unit_key, phase=self.phase.id,
+            resource=resource, id=id, name=name, parent=parent or {},
+            action=action,  # type: ignore[arg-type]
+            at=services.now(), data=data or {},
         )  # fmt: skip
-        brain.journal.ledger_entry(entry.model_dump_json())
-        brain.journal.event(
+        services.write_ledger(entry)
+        services.emit(
             ResourceRecorded(
                 ts=entry.at, job_id=self.job_id, unit=self.unit_key, phase=self.phase.id,
                 resource=resource, id=id, name=name, action=action,
@@ -117,22 +142,22 @@ class PhaseContext:
         self.incr(f"{action}:{resource}")
 
     def log(self, message: str, level: str = "info", **data: Any) -> None:
-        self._brain.journal.event(
+        self._services.emit(
             Log(
-                ts=self._brain.clock(), job_id=self.job_id, level=level,  # type: ignore[arg-type]
+                ts=self._services.now(), job_id=self.job_id, level=level,  # type: ignore[arg-type]
                 message=message, unit=self.unit_key, phase=self.phase.id, data=data,
             )
         )  # fmt: skip
 
     def incr(self, metric: str, n: float = 1) -> None:
-        self._brain.metrics[metric] = self._brain.metrics.get(metric, 0) + n
+        self._services.incr(metric, n)
 
     def rate_limited(self, retry_after: float | None = None) -> None:
         """Report a 429 (counted and shown as an event)."""
         self.incr("rate_limited")
-        self._brain.journal.event(
+        self._services.emit(
             RateLimited(
-                ts=self._brain.clock(), job_id=self.job_id, retry_after=retry_after,
+                ts=self._services.now(), job_id=self.job_id, retry_after=retry_after,
                 unit=self.unit_key, phase=self.phase.id,
             )
         )  # fmt: skip

@@ -43,7 +43,6 @@ class Journal:
         *,
         fence: int | None,
         snapshot: Callable[[], tuple[dict[str, int], dict[str, Any]]],
-        on_cancel: Callable[[str], None],
         on_fenced: Callable[[], None],
         min_interval: float = 0.01,
     ) -> None:
@@ -51,7 +50,6 @@ class Journal:
         self.job_id = job_id
         self.fence = fence
         self._snapshot = snapshot
-        self._on_cancel = on_cancel
         self._on_fenced = on_fenced
         self.min_interval = min_interval
         self._reset()
@@ -146,7 +144,7 @@ class Journal:
             return self.fenced or anyio.current_time() - since > self.retry_window
 
         try:
-            last, cancel, ok = await retrying(write, what=f"job {self.job_id}", give_up=give_up)
+            last, ok = await retrying(write, what=f"job {self.job_id}", give_up=give_up)
         except STORE_ERRORS:
             log.warning("job %s: the lease lapsed with a batch unwritten", self.job_id)
             self.fenced = True
@@ -160,8 +158,6 @@ class Journal:
             return
         if last:
             self.last_cursor = last
-        if cancel:
-            self._on_cancel(cancel)
 
     def fence_lost(self) -> None:
         """The lease is gone (the worker's heartbeat says so): stop retrying writes

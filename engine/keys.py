@@ -1,10 +1,48 @@
-"""Redis key names. Every key of one job shares the hash tag `{job:<id>}`, so
-multi-key scripts and transactions work on Redis Cluster too. A tenant's rate
-limiter state shares the tag `{rl:<tenant>}` (one hash per service family)."""
+"""Redis key names, and how fields and values are spelt in them. Every key of one
+job shares the hash tag `{job:<id>}`, so multi-key scripts and transactions work
+on Redis Cluster too. A tenant's rate limiter state shares the tag `{rl:<tenant>}`
+(one hash per service family)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
+
+GLOBAL_ROW = "g"
+"""Row name of a job's global (once per job) cells; a unit's row name is its index."""
+UNITS = "units"
+"""Scope of the per-unit roll-up counts (`counts_field(UNITS, unit_state)`)."""
+
+
+def cell_field(row: int | str, phase_id: str) -> str:
+    """Field of a cell in a job's cells and attempts hashes: '<row name>|<phase id>'."""
+    return f"{row}|{phase_id}"
+
+
+def split_cell_field(field: str) -> tuple[str, str]:
+    """(row name, phase id) of a `cell_field` (phase ids never contain '|')."""
+    row, phase_id = field.split("|", 1)
+    return row, phase_id
+
+
+def counts_field(scope: str, state: str) -> str:
+    """Field of a job's counts hash: '<phase id>|<cell state>' or 'units|<unit state>'."""
+    return f"{scope}|{state}"
+
+
+def encode_value(value: Any) -> str | int | float:
+    """A hash value (a meta field, a counter): numbers and strings as they are, None
+    as '', booleans as '1'/'0', models and anything else as compact JSON."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if hasattr(value, "model_dump_json"):
+        return value.model_dump_json()
+    return json.dumps(value, separators=(",", ":"), default=str)
 
 
 @dataclass(frozen=True)
@@ -37,7 +75,7 @@ class JobKeys:
 
     @property
     def cells(self) -> str:
-        """Hash: 'u|p' (unit index or 'g', phase id) -> CellRecord JSON."""
+        """Hash: `cell_field` (unit index or 'g', phase id) -> CellRecord JSON."""
         return self._k("cells")
 
     @property
@@ -47,12 +85,12 @@ class JobKeys:
 
     @property
     def attempts(self) -> str:
-        """Hash: 'u|p' -> list of Attempt JSON."""
+        """Hash: `cell_field` -> list of Attempt JSON."""
         return self._k("attempts")
 
     @property
     def counts(self) -> str:
-        """Hash: 'phase|state' -> count, and 'units|state' -> count."""
+        """Hash: `counts_field` ('phase|state' and 'units|state') -> count."""
         return self._k("counts")
 
     @property
@@ -80,11 +118,6 @@ class JobKeys:
         """String: id of the process planning the job; with TTL, renewed while planning."""
         return self._k("planner")
 
-    @property
-    def control(self) -> str:
-        """List: control messages to the running worker (cancel)."""
-        return self._k("control")
-
     def all(self) -> list[str]:
         return [
             self.meta,
@@ -99,7 +132,6 @@ class JobKeys:
             self.ledger,
             self.lease,
             self.fence,
-            self.control,
         ]
 
 

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.states import CellState
+
 
 class JobStatus(StrEnum):
     PLANNING = "PLANNING"
@@ -47,36 +49,6 @@ TERMINAL_STATUSES = frozenset(
 RETRYABLE_STATUSES = frozenset(
     {JobStatus.PARTIAL, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PAUSED}
 )
-
-
-class CellState(StrEnum):
-    """State of one (unit, phase) cell."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    WAITING = "waiting"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    BLOCKED = "blocked"
-    CANCELLED = "cancelled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in TERMINAL_CELL_STATES
-
-
-TERMINAL_CELL_STATES = frozenset(
-    {
-        CellState.SUCCEEDED,
-        CellState.FAILED,
-        CellState.SKIPPED,
-        CellState.BLOCKED,
-        CellState.CANCELLED,
-    }
-)
-RERUNNABLE_CELL_STATES = frozenset({CellState.FAILED, CellState.BLOCKED, CellState.CANCELLED})
-CELL_STATES: tuple[CellState, ...] = tuple(CellState)
 
 
 class Attempt(BaseModel):

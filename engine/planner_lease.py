@@ -42,7 +42,7 @@ async def holding_planner_lease(
 
     async def renew() -> None:
         try:
-            if not await store.renew_planner(job_id, planner, ttl_ms):
+            if not await store.leases.renew_planner(job_id, planner, ttl_ms):
                 log.warning("job %s: the planner lease lapsed while planning", job_id)
         except STORE_ERRORS as exc:  # the next beat tries again; planning goes on
             log.warning("job %s: cannot renew the planner lease (%s)", job_id, exc)
@@ -74,13 +74,13 @@ async def reap_dead_planners(store: Store, now: float) -> list[str]:
     Returns the reaped job ids. Jobs that left PLANNING drop out of the index.
     """
     reaped: list[str] = []
-    for job_id in await store.planning_jobs():
+    for job_id in await store.leases.planning_jobs():
         outcome = await _settle(store, job_id, now)
         if outcome == "alive":
             continue
         if outcome == "reaped":
             reaped.append(job_id)
-        await store.done_planning(job_id)
+        await store.leases.done_planning(job_id)
     return reaped
 
 
@@ -90,7 +90,7 @@ async def _settle(store: Store, job_id: str, now: float) -> str:
     try:
         if (await store.meta(job_id)).get("status") != JobStatus.PLANNING:
             return "done"
-        if await store.planner_alive(job_id):
+        if await store.leases.planner_alive(job_id):
             return "alive"
         event = JobStatusChanged(
             ts=now, job_id=job_id, status=JobStatus.FAILED, reason=DEAD_PLANNER

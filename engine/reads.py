@@ -44,10 +44,10 @@ class JobReads:
         now = self.clock()
         unserved = False
         if meta.get("status") in (JobStatus.QUEUED, JobStatus.RUNNING) and not (
-            await self.store.leased(job_id)
+            await self.store.leases.leased(job_id)
         ):
             key = target_key(meta.get("target") or "")
-            unserved = await self.store.live_workers(key, int(now * 1000)) == 0
+            unserved = await self.store.leases.live_workers(key, int(now * 1000)) == 0
         return views.job_view(job_id, meta, counts, phases, now, unserved=unserved)
 
     async def units(
@@ -95,12 +95,12 @@ class JobReads:
         self, job_id: str, after: str | None = None, limit: int = 500
     ) -> list[EventRecord]:
         await self.store.meta(job_id)
-        return await self.store.events(job_id, after, limit)
+        return await self.store.stream.read(job_id, after, limit)
 
     async def last_cursor(self, job_id: str) -> str:
         """The cursor of the job's newest event ('0-0' if none): follow from here."""
         await self.store.meta(job_id)
-        return await self.store.last_cursor(job_id)
+        return await self.store.stream.last_cursor(job_id)
 
     async def follow(
         self, job_id: str, after: str | None = None, block_ms: int = 1000
@@ -109,7 +109,7 @@ class JobReads:
         out Redis restarts: a follower resumes from its cursor when the store is back."""
         cursor = after or "0-0"
         while True:
-            tail = partial(self.store.tail, job_id, cursor, block_ms)
+            tail = partial(self.store.stream.tail, job_id, cursor, block_ms)
             batch = await retrying(tail, what=f"following job {job_id}")
             for rec in batch:
                 cursor = rec.cursor
@@ -123,7 +123,7 @@ class JobReads:
         """
         deadline = time.monotonic() + timeout
         while True:
-            cursor = await self.store.last_cursor(job_id)
+            cursor = await self.store.stream.last_cursor(job_id)
             view = await self.get(job_id)
             if view.status.terminal or view.status in (
                 JobStatus.PAUSED,
@@ -133,7 +133,9 @@ class JobReads:
             left = deadline - time.monotonic()
             if left <= 0:
                 return view
-            if await self.store.tail(job_id, cursor, max(1, int(min(left, 5.0) * 1000)), limit=1):
+            if await self.store.stream.tail(
+                job_id, cursor, max(1, int(min(left, 5.0) * 1000)), limit=1
+            ):
                 await anyio.sleep(min(WAIT_COALESCE, max(0.0, deadline - time.monotonic())))
 
     async def list_jobs(
@@ -162,6 +164,6 @@ class JobReads:
             "redis": "ok",
             "redis_ms": round((time.perf_counter() - t0) * 1000, 2),
             "worker": self.worker.id,
-            "running_jobs": sorted(self.worker.brains),
+            "running_jobs": self.worker.running_jobs(),
             "workflows": self.registry.names(),
         }

@@ -20,8 +20,8 @@ from __future__ import annotations
 # of batch n - 1, else Redis lost writes it had acknowledged (restarted from an AOF
 # short of them: the fsync window) and the writer's memory is ahead of it ('lost',
 # counted in meta.lost_batches): the writer stops, and the job resumes from Redis.
-# Returns {last event id or '', meta.cancel or '', 'ok'|'fenced'|'lost'}; a fenced
-# batch is counted in meta.fenced_writes (operators and tests see stale writers refused).
+# Returns {last event id or '', 'ok'|'fenced'|'lost'}; a fenced batch is counted in
+# meta.fenced_writes (operators and tests see stale writers refused).
 FLUSH = r"""
 local fence = ARGV[1]
 if fence ~= '' then
@@ -30,21 +30,21 @@ if fence ~= '' then
     if redis.call('EXISTS', KEYS[6]) == 1 then
       redis.call('HINCRBY', KEYS[6], 'fenced_writes', 1)
     end
-    return {'', '', 'fenced'}
+    return {'', 'fenced'}
   end
 end
 local batch = ARGV[3]
 if batch ~= '' then
   local last_batch = redis.call('HGET', KEYS[6], 'flush_batch')
   if last_batch == batch then
-    return {'', redis.call('HGET', KEYS[6], 'cancel') or '', 'ok'}
+    return {'', 'ok'}
   end
   local writer, seq = string.match(batch, '^(.*):(%d+)$')
   if seq and tonumber(seq) > 1 and last_batch ~= writer .. ':' .. (tonumber(seq) - 1) then
     if redis.call('EXISTS', KEYS[6]) ~= 0 then  -- a job that is gone stays gone
       redis.call('HINCRBY', KEYS[6], 'lost_batches', 1)
     end
-    return {'', '', 'lost'}
+    return {'', 'lost'}
   end
   redis.call('HSET', KEYS[6], 'flush_batch', batch)
 end
@@ -80,8 +80,7 @@ n = tonumber(ARGV[i]); i = i + 1
 for k = 0, n - 1 do
   redis.call('RPUSH', KEYS[7], ARGV[i + k])
 end
-local cancel = redis.call('HGET', KEYS[6], 'cancel') or ''
-return {last, cancel, 'ok'}
+return {last, 'ok'}
 """
 
 # KEYS: meta events ; ARGV: new_status now maxlen event_json n_expected expected* n_fields (f,v)*
@@ -167,8 +166,8 @@ return 0
 
 # KEYS: meta events ; ARGV: mode now maxlen event_json
 # A job that has not started is cancelled at once ({'cancelled', old}); a running
-# one keeps the request in meta.cancel ({'requested', old}), where every flush of
-# whichever worker owns it (now or after a takeover) reads it. 'hard' is never
+# one keeps the request in meta.cancel ({'requested', old}), where whichever worker
+# owns it (now or after a takeover) reads it. 'hard' is never
 # downgraded to 'graceful'. Otherwise {'no', status} (or {'missing', ''}).
 CANCEL = r"""
 local cur = redis.call('HGET', KEYS[1], 'status')

@@ -11,20 +11,19 @@ from __future__ import annotations
 import json
 import random
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
-from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from engine import catalog
 from engine.activities import ActivityBackend, ActivityTracker
-from engine.bounds import check_units
 from engine.catalog import WorkflowDescription, WorkflowInfo
-from engine.codec import digest_of, parse_items, parse_options, secret_fields
+from engine.codec import parse_options
+from engine.config import EngineConfig
 from engine.errors import (
     ConfirmationRequired,
     ConflictsPresent,
@@ -37,11 +36,10 @@ from engine.errors import (
 from engine.events import (
     CancelRequested,
     JobConfirmed,
-    JobPlanned,
     JobStatusChanged,
     Log,
 )
-from engine.limits import RateLimiter
+from engine.keys import GLOBAL_ROW, split_cell_field
 from engine.models import (
     AuditReport,
     CellRecord,
@@ -51,32 +49,16 @@ from engine.models import (
     JobView,
     Plan,
 )
-from engine.planner import build_plan
-from engine.planner_lease import holding_planner_lease
+from engine.planning import JobPlanning
 from engine.reads import JobReads
 from engine.registry import Registry
+from engine.retention import job_finished
 from engine.secretbox import SecretBox
 from engine.spec import AuditContext
 from engine.store import Store
 from engine.targets import Target
+from engine.trackers import Trackers
 from engine.worker import Worker
-
-
-class EngineConfig(BaseModel):
-    prefix: str = "pg"
-    max_in_flight: int = Field(64, ge=1)
-    plan_ttl: float = Field(3600.0, gt=0)
-    finished_ttl: int = Field(7 * 24 * 3600, ge=0)
-    events_maxlen: int = Field(200_000, ge=100)
-    lease_ttl: float = Field(15.0, gt=0)
-    planner_lease_ttl: float = Field(60.0, gt=0)
-    """A job still PLANNING this long after its planner's last sign of life is FAILED."""
-    activity_batch: int = Field(500, ge=1)
-    activity_timeout: float = Field(600.0, gt=0)
-    activity_min_interval: float | None = Field(None, ge=0)
-    activity_max_interval: float | None = Field(None, gt=0)
-    """Poll pacing; None: the backend's own (`poll_intervals`, e.g. R1's 1 s to 5 s)."""
-    simulated: bool = False
 
 
 class Engine(JobReads):
@@ -89,7 +71,6 @@ class Engine(JobReads):
         config: EngineConfig | None = None,
         *,
         resources: Mapping[str, Any] | None = None,
-        rate_limiter: RateLimiter | None = None,
         target: Target | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = anyio.sleep,
@@ -116,13 +97,35 @@ class Engine(JobReads):
             on_purge=on_inputs_purged,
         )
         self.resources: dict[str, Any] = dict(resources or {})
-        self.rate_limiter = rate_limiter
         self.clock = clock
         self.sleep = sleep
         self.rng = random.Random(seed)
-        self.worker = Worker(self, lease_ttl=self.config.lease_ttl, target=self.target)
-        self._trackers: dict[int, ActivityTracker] = {}
-        self._tg: Any = None
+        self.trackers = Trackers(self.config)
+        self.planning = JobPlanning(
+            store=self.store,
+            registry=registry,
+            config=self.config,
+            secrets=self.secrets,
+            target=self.target,
+            resources=self.resources,
+            clock=clock,
+        )
+        self.plan = self.planning.plan
+        """Phase 0: store a plan awaiting confirmation (`JobPlanning.plan`). Nothing is
+        written to the target."""
+        self.worker = Worker(
+            store=self.store,
+            registry=registry,
+            config=self.config,
+            secrets=self.secrets,
+            resources=self.resources,
+            target=self.target,
+            clock=clock,
+            tracker_for=self.trackers.tracker_for,
+            on_finished=partial(job_finished, self.store, registry),
+            sleep=sleep,
+            rng=self.rng,
+        )
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -130,34 +133,18 @@ class Engine(JobReads):
     async def running(self, *, worker: bool = True) -> AsyncIterator[Engine]:
         """Run the activity pollers (and a worker, by default) for this block."""
         async with anyio.create_task_group() as tg:
-            self._tg = tg
-            for tracker in self._trackers.values():
-                tg.start_soon(tracker.run)
+            self.trackers.start(tg)
             if worker:
                 tg.start_soon(self.worker.serve, tg)
             try:
                 yield self
             finally:
-                self._tg = None
+                self.trackers.stop()
                 tg.cancel_scope.cancel()
 
     def tracker_for(self, backend: ActivityBackend) -> ActivityTracker:
         """One bulk poller per backend, shared by every job in this process."""
-        tracker = self._trackers.get(id(backend))
-        if tracker is None:
-            cfg = self.config
-            tracker = ActivityTracker(
-                backend,
-                batch_size=cfg.activity_batch,
-                timeout=cfg.activity_timeout,
-                min_interval=cfg.activity_min_interval,
-                max_interval=cfg.activity_max_interval,
-            )
-            self._trackers[id(backend)] = tracker
-            if self._tg is None:
-                raise RuntimeError("activity waits need `async with engine.running()`")
-            self._tg.start_soon(tracker.run)
-        return tracker
+        return self.trackers.tracker_for(backend)
 
     # -- workflows ------------------------------------------------------------
 
@@ -168,133 +155,6 @@ class Engine(JobReads):
         return catalog.describe(self.registry, workflow)
 
     # -- plan / confirm / discard --------------------------------------------
-
-    async def plan(
-        self,
-        workflow: str,
-        units: Sequence[Any],
-        options: Any = None,
-        *,
-        title: str | None = None,
-        max_failed_units: int | None = None,
-        on_max_failed: str = "abort",
-        job_id: str | None = None,
-    ) -> Plan:
-        """Phase 0: store a plan awaiting confirmation. Nothing is written to the target."""
-        spec = self.registry.get(workflow)
-        phases = self.registry.ordered_phases(workflow)
-        check_units(len(units))
-        parsed = parse_items(spec.unit_model, units, "units")
-        opts = parse_options(spec.options_model, options)
-        keys = [spec.key_of(u, i) for i, u in enumerate(parsed)]
-        seen: dict[str, int] = {}
-        dupes = []
-        for i, k in enumerate(keys):
-            if k in seen:
-                dupes.append(f"units[{i}]: duplicate unit {k!r} (first at units[{seen[k]}])")
-            seen.setdefault(k, i)
-        if dupes:
-            raise InputError("duplicate units", details=dupes[:50])
-        if on_max_failed not in ("abort", "pause"):
-            raise InputError("invalid on_max_failed", details=["must be 'abort' or 'pause'"])
-        job_id = job_id or uuid.uuid4().hex[:12]
-        planner = f"p-{uuid.uuid4().hex[:8]}"  # this call's lease on the job while PLANNING
-        now = self.clock()
-        inputs = [self.secrets.dumps(u, job_id, spec.secret_fields) for u in parsed]
-        options_json = self.secrets.dumps(opts, job_id)
-        await self.store.create_job(
-            job_id,
-            {
-                "status": JobStatus.PLANNING.value,
-                "workflow": workflow,
-                "title": title or spec.title,
-                "created_at": now,
-                "updated_at": now,
-                "units_total": len(parsed),
-                "options": options_json,
-                "max_failed_units": "" if max_failed_units is None else max_failed_units,
-                "on_max_failed": on_max_failed,
-                "simulated": "1" if self.config.simulated else "0",
-                "target": self.target.id,
-                "target_label": self.target.describe(),
-            },
-            keys,
-            inputs,
-            now,
-            planner=(planner, int(self.config.planner_lease_ttl * 1000)),
-        )
-
-        async def cancelled() -> bool:
-            return (await self.store.meta(job_id)).get("status") == JobStatus.CANCELLED
-
-        try:
-            result = await holding_planner_lease(
-                self.store,
-                job_id,
-                planner,
-                self.config.planner_lease_ttl,
-                build_plan(
-                    spec=spec,
-                    phases=phases,
-                    job_id=job_id,
-                    units=parsed,
-                    unit_keys=keys,
-                    options=opts,
-                    resources=self.resources,
-                    max_in_flight=self.config.max_in_flight,
-                    cancelled=cancelled,
-                ),
-            )
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                failed, _ = await self.store.cas_status(
-                    job_id, [JobStatus.PLANNING], JobStatus.FAILED, self.clock(),
-                    error="planning failed", finished_at=self.clock(),
-                )  # fmt: skip
-                if failed:  # nothing ran and nothing can: keep no inputs (secrets)
-                    await self.store.purge_inputs(job_id)
-                    await self.store.finish(job_id)
-            raise
-        if result is None:
-            raise WrongState(f"job {job_id} was cancelled while planning")
-        global_plans, unit_plans, summary = result
-        created = self.clock()
-        digest = digest_of(workflow, json.loads(options_json), keys, inputs,
-                           {k: v.model_dump() for k, v in global_plans.items()},
-                           [u.model_dump() for u in unit_plans])  # fmt: skip
-        plan = Plan(
-            job_id=job_id,
-            workflow=workflow,
-            digest=digest,
-            created_at=created,
-            expires_at=created + self.config.plan_ttl,
-            summary=summary,
-            global_phases=global_plans,
-            units=unit_plans,
-            options=json.loads(
-                json.dumps(opts.model_dump(mode="json") if isinstance(opts, BaseModel) else opts)
-            ),
-        )
-        await self.store.save_plan(plan)
-        event = JobPlanned(
-            ts=created, job_id=job_id, digest=digest, headline=summary.headline(),
-            conflicts=summary.conflicts,
-        )  # fmt: skip
-        ok, current = await self.store.cas_status(
-            job_id,
-            [JobStatus.PLANNING],
-            JobStatus.AWAITING_CONFIRMATION,
-            created,
-            event,
-            plan_digest=digest,
-            plan_expires_at=plan.expires_at,
-            plan_conflicts=summary.conflicts,
-            plan_summary=summary.model_dump_json(),
-        )
-        await self.store.done_planning(job_id)  # the job left PLANNING: no lease to hold
-        if not ok:  # a cancel won the race
-            raise WrongState(f"job {job_id} was {current.lower()} while planning")
-        return plan
 
     async def get_plan(self, job_id: str) -> Plan:
         await self.store.meta(job_id)
@@ -362,11 +222,7 @@ class Engine(JobReads):
             return await self.get(job_id)
         if res != "requested":
             raise WrongState(f"job {job_id} is {cur}; nothing to cancel")
-        brain = self.worker.brains.get(job_id)
-        if brain is not None:
-            brain.request_cancel(mode)
-        else:
-            await self.store.send_control(job_id, mode)
+        await self.worker.recheck_cancel(job_id)  # the owner may be this process
         return await self.get(job_id)
 
     # pragma: no mutate block (retry, cleanup, audit, on_finished)
@@ -396,31 +252,17 @@ class Engine(JobReads):
             rerun.add(CellState.PENDING)
         reset: dict[str, CellRecord] = {}
         for field, rec in cells.items():
-            row = field.split("|", 1)[0]
-            if rec.state in rerun and (rows is None or row in rows or row == "g"):
+            row = split_cell_field(field)[0]
+            if rec.state in rerun and (rows is None or row in rows or row == GLOBAL_ROW):
                 # a fresh retry budget; the start count stays (the cell ran before)
                 reset[field] = CellRecord(state=CellState.PENDING, attempts=rec.attempts)
         now = self.clock()
-        await self.store.persist(job_id)
-        await self.store.reset_cells(job_id, reset)
-        ok, cur = await self.store.cas_status(
-            job_id,
-            [status.value],
-            JobStatus.QUEUED,
-            now,
-            JobStatusChanged(
-                ts=now,
-                job_id=job_id,
-                status=JobStatus.QUEUED,
-                reason=f"retry of {len(reset)} cells",
-            ),
-            finished_at="",
-            error="",
-            cancel="",
+        event = JobStatusChanged(
+            ts=now, job_id=job_id, status=JobStatus.QUEUED, reason=f"retry of {len(reset)} cells"
         )
+        ok, cur = await self.store.requeue(job_id, status, reset, now, event)
         if not ok:
             raise WrongState(f"job {job_id} changed to {cur} meanwhile")
-        await self.store.enqueue(job_id)
         return await self.get(job_id)
 
     # -- cleanup / audit ---------------------------------------------------------
@@ -456,7 +298,7 @@ class Engine(JobReads):
             raise WrongState(f"workflow {spec.name} has no audit")
         keys = await self.store.unit_keys(job_id)
         raw_values = await self.store.values(job_id)
-        values = {(keys[int(k)] if k != "g" else "g"): v for k, v in raw_values.items()}
+        values = {(keys[int(k)] if k != GLOBAL_ROW else k): v for k, v in raw_values.items()}
         ctx = AuditContext(
             job_id=job_id,
             workflow=spec.name,
@@ -469,7 +311,7 @@ class Engine(JobReads):
         )
         report = (await spec.audit(ctx)).count()
         counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
-        await self.store.append_event(
+        await self.store.stream.append(
             job_id,
             Log(ts=self.clock(), job_id=job_id, message=f"audit: {counts or 'nothing to check'}",
                 data=report.counts),
@@ -477,24 +319,5 @@ class Engine(JobReads):
         return report
 
     async def on_finished(self, job_id: str, status: JobStatus) -> None:
-        """Expire the job after the retention period and purge secret inputs.
-
-        Inputs hold secrets (PSKs, passphrases; sealed) so a crashed job can
-        resume. Once a unit has succeeded nothing can re-run it, so its inputs
-        go; a COMPLETED or DISCARDED job keeps none.
-        """
-        meta = await self.store.meta(job_id)
-        spec = (
-            self.registry.get(meta["workflow"]) if meta.get("workflow") in self.registry else None
-        )
-        secret = spec is not None and bool(secret_fields(spec.unit_model) or spec.secret_fields)
-        if secret and status in (JobStatus.COMPLETED, JobStatus.DISCARDED):
-            await self.store.purge_inputs(job_id)
-        elif secret:
-            page = await self.units(job_id, state="succeeded", limit=5000)
-            rows = [u.index for u in page.units]
-            while len(rows) < page.total:
-                more = await self.units(job_id, state="succeeded", offset=len(rows), limit=5000)
-                rows += [u.index for u in more.units]
-            await self.store.purge_inputs(job_id, rows)
-        await self.store.finish(job_id)
+        """A job ended: retention (engine.retention) takes over."""
+        await job_finished(self.store, self.registry, job_id, status)

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from engine import scripts
 from engine.active_set import ActiveSet
 from engine.errors import JobNotFound
-from engine.events import Event, EventRecord, parse_event
-from engine.keys import GlobalKeys, JobKeys
-from engine.models import Attempt, CellRecord, LedgerEntry, Plan
+from engine.event_stream import EventStream, blocking_pop
+from engine.events import Event
+from engine.keys import GlobalKeys, JobKeys, encode_value
+from engine.lease_store import LeaseStore
+from engine.models import Attempt, CellRecord, JobStatus, LedgerEntry, Plan
 from engine.redis_client import AnyRedis
 from engine.targets import target_key
 
@@ -34,12 +35,6 @@ DEFAULT_FINISHED_TTL = 7 * 24 * 3600
 DEFAULT_PLAN_TTL = 3600.0
 PLAN_KEY_MARGIN = 600
 """Seconds an unconfirmed plan's keys outlive the plan (so EXPIRED can still be shown)."""
-MAX_BLOCK = 1.0
-"""Seconds one blocking command (XREAD, BLPOP) may block: a longer wait is a loop."""
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=str)
 
 
 class Store:
@@ -63,11 +58,12 @@ class Store:
         self._flush = redis.register_script(scripts.FLUSH)
         self._cas = redis.register_script(scripts.CAS_STATUS)
         self._confirm = redis.register_script(scripts.CONFIRM)
-        self._claim = redis.register_script(scripts.CLAIM)
-        self._renew = redis.register_script(scripts.RENEW)
-        self._release = redis.register_script(scripts.RELEASE)
         self._cancel = redis.register_script(scripts.CANCEL)
         self.active = ActiveSet(redis, self.keys, self._retire)
+        self.leases = LeaseStore(redis, self.keys)
+        """Job leases and fences, planner leases, live workers."""
+        self.stream = EventStream(redis, self.keys, events_maxlen)
+        """The jobs' event streams."""
 
     def job(self, job_id: str) -> JobKeys:
         return self.keys.job(job_id)
@@ -94,7 +90,7 @@ class Store:
         k = self.job(job_id)
         ttl = _ttl(self.plan_ttl)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.meta, mapping={f: _enc(v) for f, v in meta.items()})
+            pipe.hset(k.meta, mapping={f: encode_value(v) for f, v in meta.items()})
             if planner is not None:
                 pipe.set(k.planner, planner[0], px=planner[1])
             for start in range(0, len(unit_keys), 5000):
@@ -124,7 +120,7 @@ class Store:
 
     async def set_meta(self, job_id: str, **fields: Any) -> None:
         await self.redis.hset(
-            self.job(job_id).meta, mapping={f: _enc(v) for f, v in fields.items()}
+            self.job(job_id).meta, mapping={f: encode_value(v) for f, v in fields.items()}
         )
 
     async def cas_status(
@@ -142,7 +138,7 @@ class Store:
         argv: list[Any] = [new, now, self.events_maxlen, event.model_dump_json() if event else ""]
         argv += [len(expected), *expected, len(fields)]
         for f, v in fields.items():
-            argv += [f, _enc(v)]
+            argv += [f, encode_value(v)]
         res, cur = await self._cas(keys=[k.meta, k.events], args=argv)
         if res == "missing":
             raise JobNotFound(f"no job {job_id!r}")
@@ -200,25 +196,9 @@ class Store:
             raise JobNotFound(f"no job {job_id!r}")
         return res, cur
 
-    # -- the planner's lease ----------------------------------------------------
-
-    async def renew_planner(self, job_id: str, planner: str, ttl_ms: int) -> bool:
-        """Extend a live planner lease (never revive a lapsed one: it was reaped)."""
-        k = self.job(job_id).planner
-        return bool(await self.redis.set(k, planner, px=ttl_ms, xx=True))
-
-    async def planner_alive(self, job_id: str) -> bool:
-        return bool(await self.redis.exists(self.job(job_id).planner))
-
-    async def planning_jobs(self) -> list[str]:
-        return sorted(await self.redis.smembers(self.keys.planning))
-
-    async def done_planning(self, job_id: str) -> None:
-        """The job left PLANNING: drop it from the index and its planner's lease."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.srem(self.keys.planning, job_id)
-            pipe.delete(self.job(job_id).planner)
-            await pipe.execute()
+    async def cancel_request(self, job_id: str) -> str:
+        """The job's pending cancel request ('graceful', 'hard' or '')."""
+        return await self.redis.hget(self.job(job_id).meta, "cancel") or ""
 
     # -- plan -----------------------------------------------------------------
 
@@ -245,14 +225,8 @@ class Store:
         return await self.redis.llen(self.job(job_id).unit_keys)
 
     async def inputs(self, job_id: str, indexes: Sequence[int] | None = None) -> dict[int, str]:
-        k = self.job(job_id).inputs
-        if indexes is None:
-            raw = await self.redis.hgetall(k)
-            return {int(i): v for i, v in raw.items()}
-        if not indexes:
-            return {}
-        vals = await self.redis.hmget(k, [str(i) for i in indexes])
-        return {i: v for i, v in zip(indexes, vals, strict=True) if v is not None}
+        fields = None if indexes is None else [str(i) for i in indexes]
+        return {int(i): v for i, v in (await self._hash(self.job(job_id).inputs, fields)).items()}
 
     async def purge_inputs(self, job_id: str, rows: Sequence[int] | None = None) -> None:
         """Drop unit inputs (all, or those rows): they may hold secrets."""
@@ -270,39 +244,27 @@ class Store:
         if self.on_purge is not None:
             self.on_purge()
 
+    async def _hash(self, key: str, fields: Sequence[str] | None) -> dict[str, str]:
+        """The hash's fields (all of them for None), leaving out those it lacks."""
+        if fields is None:
+            return await self.redis.hgetall(key)
+        vals = await self.redis.hmget(key, list(fields)) if fields else []
+        return {f: v for f, v in zip(fields, vals, strict=True) if v is not None}
+
     async def cells(self, job_id: str) -> dict[str, CellRecord]:
-        raw = await self.redis.hgetall(self.job(job_id).cells)
+        return await self.cells_for(job_id, None)
+
+    async def cells_for(self, job_id: str, fields: Sequence[str] | None) -> dict[str, CellRecord]:
+        raw = await self._hash(self.job(job_id).cells, fields)
         return {f: CellRecord.model_validate_json(v) for f, v in raw.items()}
 
-    async def cells_for(self, job_id: str, fields: Sequence[str]) -> dict[str, CellRecord]:
-        if not fields:
-            return {}
-        vals = await self.redis.hmget(self.job(job_id).cells, list(fields))
-        return {
-            f: CellRecord.model_validate_json(v)
-            for f, v in zip(fields, vals, strict=True)
-            if v is not None
-        }
-
     async def values(self, job_id: str, fields: Sequence[str] | None = None) -> dict[str, dict]:
-        k = self.job(job_id).values
-        if fields is None:
-            raw = await self.redis.hgetall(k)
-            return {f: json.loads(v) for f, v in raw.items()}
-        if not fields:
-            return {}
-        vals = await self.redis.hmget(k, list(fields))
-        return {f: json.loads(v) for f, v in zip(fields, vals, strict=True) if v is not None}
+        raw = await self._hash(self.job(job_id).values, fields)
+        return {f: json.loads(v) for f, v in raw.items()}
 
     async def attempts(self, job_id: str, fields: Sequence[str]) -> dict[str, list[Attempt]]:
-        if not fields:
-            return {}
-        vals = await self.redis.hmget(self.job(job_id).attempts, list(fields))
-        return {
-            f: [Attempt.model_validate(a) for a in json.loads(v)]
-            for f, v in zip(fields, vals, strict=True)
-            if v is not None
-        }
+        raw = await self._hash(self.job(job_id).attempts, fields)
+        return {f: [Attempt.model_validate(a) for a in json.loads(v)] for f, v in raw.items()}
 
     async def reset_cells(self, job_id: str, cells: dict[str, CellRecord]) -> None:
         """Overwrite cell records (a retry sends cells back to pending)."""
@@ -314,6 +276,21 @@ class Store:
                     for f, r in cells.items()
                 },
             )
+
+    async def requeue(
+        self, job_id: str, expected: str, cells: dict[str, CellRecord], now: float, event: Event
+    ) -> tuple[bool, str]:
+        """Send a job that is `expected` (finished or paused) back to its queue with
+        `cells` reset (a retry): it stops expiring and forgets its end, its error and
+        any cancel request. Returns (ok, previous status) like `cas_status`."""
+        await self.persist(job_id)
+        await self.reset_cells(job_id, cells)
+        ok, cur = await self.cas_status(
+            job_id, [expected], JobStatus.QUEUED, now, event, finished_at="", error="", cancel=""
+        )
+        if ok:
+            await self.enqueue(job_id)
+        return ok, cur
 
     async def counts(self, job_id: str) -> dict[str, int]:
         raw = await self.redis.hgetall(self.job(job_id).counts)
@@ -340,8 +317,8 @@ class Store:
         events: list[str],
         ledger: list[str],
         batch: str = "",
-    ) -> tuple[str, str, bool]:
-        """Write one batch atomically; returns (last cursor, cancel flag, still fenced-in).
+    ) -> tuple[str, bool]:
+        """Write one batch atomically; returns (last cursor, still fenced-in).
 
         A batch sent again under the same non-empty `batch` id after it landed is not
         applied twice (a retry after a lost reply).
@@ -352,97 +329,16 @@ class Store:
             argv.append(len(section))
             for f, v in section.items():
                 argv.append(f)
-                argv.append(_enc(v))
+                argv.append(encode_value(v))
         argv.append(len(events))
         argv.extend(events)
         argv.append(len(ledger))
         argv.extend(ledger)
-        last, cancel, status = await self._flush(
+        last, status = await self._flush(
             keys=[k.cells, k.values, k.attempts, k.counts, k.events, k.meta, k.ledger, k.fence],
             args=argv,
         )
-        return last, cancel, status == "ok"
-
-    # -- events ---------------------------------------------------------------
-
-    async def append_event(self, job_id: str, event: Event) -> str:
-        return await self.redis.xadd(
-            self.job(job_id).events,
-            {"e": event.model_dump_json()},
-            maxlen=self.events_maxlen,
-            approximate=True,
-        )
-
-    async def events(
-        self, job_id: str, after: str | None = None, limit: int = 500
-    ) -> list[EventRecord]:
-        start = "-" if not after or after == "0" else f"({after}"
-        raw = await self.redis.xrange(self.job(job_id).events, min=start, count=limit)
-        return [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in raw]
-
-    def max_block(self) -> float:
-        """How long one blocking command may block: under the client's socket timeout
-        (redis-py's default is 5 s), so a long wait never reads as a dead connection.
-        A cluster client has no pool of its own: it keeps the nodes' settings."""
-        pool = getattr(self.redis, "connection_pool", self.redis)
-        timeout = getattr(pool, "connection_kwargs", {}).get("socket_timeout")
-        return min(MAX_BLOCK, timeout / 2) if timeout else MAX_BLOCK
-
-    async def tail(
-        self, job_id: str, after: str | None, block_ms: int, limit: int = 500
-    ) -> list[EventRecord]:
-        """Block up to `block_ms` for events after the cursor (no polling loop)."""
-        key = self.job(job_id).events
-        deadline = time.monotonic() + block_ms / 1000
-        while True:
-            chunk = min(deadline - time.monotonic(), self.max_block())
-            res = await self.redis.xread(
-                {key: after or "0-0"}, count=limit, block=max(1, int(chunk * 1000))
-            )
-            out: list[EventRecord] = []
-            for _stream, entries in res or ():
-                out += [EventRecord(cursor=i, event=parse_event(f["e"])) for i, f in entries]
-            if out or time.monotonic() >= deadline:
-                return out
-
-    async def last_cursor(self, job_id: str) -> str:
-        raw = await self.redis.xrevrange(self.job(job_id).events, count=1)
-        return raw[0][0] if raw else "0-0"
-
-    # -- leases (multi-worker ready) -----------------------------------------
-
-    async def claim(self, job_id: str, worker: str, ttl_ms: int, target: str) -> int | None:
-        """A fencing token, or None if leased or planned for another target."""
-        k = self.job(job_id)
-        token = await self._claim(keys=[k.lease, k.fence, k.meta], args=[worker, ttl_ms, target])
-        return None if int(token) < 0 else int(token)
-
-    async def renew(self, job_id: str, worker: str, ttl_ms: int, fence: int) -> bool:
-        k = self.job(job_id)
-        return bool(await self._renew(keys=[k.lease, k.fence], args=[worker, ttl_ms, fence]))
-
-    async def leased(self, job_id: str) -> bool:
-        return bool(await self.redis.exists(self.job(job_id).lease))
-
-    async def release(self, job_id: str, worker: str) -> bool:
-        """Drop the lease if (and only if) this worker holds it."""
-        return bool(await self._release(keys=[self.job(job_id).lease], args=[worker]))
-
-    # -- the live workers of each target -----------------------------------
-
-    async def register_worker(self, target_key: str, worker: str, until_ms: int) -> None:
-        await self.redis.zadd(self.keys.workers(target_key), {worker: until_ms})
-
-    async def unregister_worker(self, target_key: str, worker: str) -> None:
-        await self.redis.zrem(self.keys.workers(target_key), worker)
-
-    async def live_workers(self, target_key: str, now_ms: int) -> int:
-        key = self.keys.workers(target_key)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zremrangebyscore(key, "-inf", f"({now_ms}")
-            pipe.zcard(key)
-            _, n = await pipe.execute()
-        return int(n)
+        return last, status == "ok"
 
     # -- indexes and expiry ---------------------------------------------------
 
@@ -466,7 +362,6 @@ class Store:
     async def _retire(self, job_id: str) -> None:
         k = self.job(job_id)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.delete(k.control)
             if self.finished_ttl > 0:
                 for key in k.all():
                     pipe.expire(key, self.finished_ttl)
@@ -481,36 +376,9 @@ class Store:
             await pipe.execute()
         await self.mark_active(job_id)
 
-    async def _blpop(self, key: str, timeout: float) -> str | None:
-        """BLPOP for up to `timeout` seconds, in chunks the socket timeout allows."""
-        deadline = time.monotonic() + timeout
-        while True:
-            chunk = min(deadline - time.monotonic(), self.max_block())
-            res = await self.redis.blpop([key], timeout=max(0.001, round(chunk, 3)))
-            if res or time.monotonic() >= deadline:
-                return res[1] if res else None
-
     async def next_queued(self, target_key: str, timeout: float) -> str | None:
-        return await self._blpop(self.keys.queue(target_key), timeout)
-
-    async def send_control(self, job_id: str, message: str) -> None:
-        await self.redis.rpush(self.job(job_id).control, message)
-
-    async def read_control(self, job_id: str, timeout: float) -> str | None:
-        return await self._blpop(self.job(job_id).control, timeout)
+        return await blocking_pop(self.redis, self.keys.queue(target_key), timeout)
 
 
 def _ttl(seconds: float) -> int:
     return max(1, math.ceil(seconds)) + PLAN_KEY_MARGIN
-
-
-def _enc(value: Any) -> str | int | float:
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if hasattr(value, "model_dump_json"):
-        return value.model_dump_json()
-    return dumps(value)

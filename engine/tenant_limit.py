@@ -35,7 +35,8 @@ from engine.limits import KeyedLimiter, RateLimiter
 log = logging.getLogger("phasegrid.ratelimit")
 
 # KEYS: the limiter's hash
-# ARGV: op ('reserve'|'penalize'), now ('' = the server's TIME), nominal rate (calls/s),
+# ARGV: op ('reserve'|'again'|'penalize'; 'again' re-reserves a voided slot, not a new call),
+#   now ('' = the server's TIME), nominal rate (calls/s),
 #   burst (calls), increase (calls/s regained per calm second), minimum rate, window (s),
 #   cost (reserve) or Retry-After in seconds ('' = none; penalize), ttl (ms)
 # Returns {wait or pause left (s), rate (calls/s), now, 429s so far, '1' if the key was new}
@@ -61,13 +62,13 @@ if rate < nominal and calm > 0 then
 end
 local function f(x) return string.format('%.6f', x) end
 local out
-if ARGV[1] == 'reserve' then
+if ARGV[1] ~= 'penalize' then
   local cost = tonumber(ARGV[8])
   local interval = 1 / rate
   local start = math.max(now, paused_until, tat - math.max(0, burst - 1) * interval)
   tat = math.max(tat, start) + cost * interval
   out = start - now
-  redis.call('HINCRBY', key, 'calls', cost)
+  if ARGV[1] == 'reserve' then redis.call('HINCRBY', key, 'calls', cost) end
   if out > 0.0005 then
     redis.call('HINCRBY', key, 'waits', 1)
     redis.call('HINCRBYFLOAT', key, 'wait_s', f(out))
@@ -225,13 +226,16 @@ class SharedLimiter:
         wait, rate, now, r429, _new = out
         return Reservation(float(wait), float(rate), float(now), int(r429))
 
-    async def reserve(self, family: str = "", cost: int = 1) -> Reservation | None:
-        """Take the next slot of `family`: returns how long to wait for it."""
-        return await self._run("reserve", family, cost)
+    async def reserve(
+        self, family: str = "", cost: int = 1, *, again: bool = False
+    ) -> Reservation | None:
+        """Take the next slot of `family`: returns how long to wait for it. `again`:
+        a slot voided by a 429 is replaced; the call is counted once, not twice."""
+        return await self._run("again" if again else "reserve", family, cost)
 
     async def acquire(self, cost: int = 1, key: str = "") -> None:
-        for _ in range(3):  # a slot voided by a 429 is re-reserved (bounded)
-            slot = await self.reserve(key, cost)
+        for attempt in range(3):  # a slot voided by a 429 is re-reserved (bounded)
+            slot = await self.reserve(key, cost, again=attempt > 0)
             if slot is None:
                 await self.fallback.acquire(cost, key)
                 return

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.codec import redact
+from engine.keys import UNITS, cell_field, counts_field, split_cell_field
 from engine.models import (
     CellRecord,
-    CellState,
     JobListItem,
     JobStatus,
     JobView,
@@ -21,24 +21,8 @@ from engine.models import (
     UnitView,
 )
 from engine.spec import PhaseSpec
+from engine.states import TERMINAL_CELL_STATES, UNIT_STATES, CellState, unit_rollup
 from engine.store import Store
-
-TERMINAL_CELLS = {s.value for s in CellState if s.terminal}
-
-
-def unit_rollup(states: Sequence[CellState]) -> str:
-    """One word per unit: failed > blocked > cancelled > succeeded > running > pending."""
-    if CellState.FAILED in states:
-        return "failed"
-    if CellState.BLOCKED in states:
-        return "blocked"
-    if CellState.CANCELLED in states:
-        return "cancelled"
-    if all(s.terminal for s in states):
-        return "succeeded"
-    if any(s != CellState.PENDING for s in states):
-        return "running"
-    return "pending"
 
 
 def _f(meta: dict[str, str], key: str) -> float | None:
@@ -61,18 +45,15 @@ def job_view(
     done = total = 0
     for p in phases:
         n = units_total if p.per_unit else 1
-        c = {s.value: counts.get(f"{p.id}|{s.value}", 0) for s in CellState}
+        c = {s.value: counts.get(counts_field(p.id, s), 0) for s in CellState}
         known = sum(c.values())
         c[CellState.PENDING.value] += max(0, n - known)
         progress_list.append(
             PhaseProgress(id=p.id, title=p.title, per_unit=p.per_unit, counts=c, total=n)
         )
-        done += sum(v for s, v in c.items() if s in TERMINAL_CELLS)
+        done += sum(v for s, v in c.items() if s in TERMINAL_CELL_STATES)
         total += n
-    by_state = {
-        s: counts.get(f"units|{s}", 0)
-        for s in ("pending", "running", "succeeded", "failed", "blocked", "cancelled")
-    }
+    by_state = {s: counts.get(counts_field(UNITS, s), 0) for s in UNIT_STATES}
     if sum(by_state.values()) == 0:
         by_state["pending"] = units_total
     started = _f(meta, "started_at")
@@ -132,8 +113,9 @@ def list_item(job_id: str, meta: dict[str, str], counts: dict[str, int]) -> JobL
         status=JobStatus(meta["status"]),
         created_at=float(meta["created_at"]),
         units_total=int(meta.get("units_total", 0)),
-        units_done=counts.get("units|succeeded", 0),
-        units_failed=counts.get("units|failed", 0) + counts.get("units|blocked", 0),
+        units_done=counts.get(counts_field(UNITS, "succeeded"), 0),
+        units_failed=counts.get(counts_field(UNITS, "failed"), 0)
+        + counts.get(counts_field(UNITS, "blocked"), 0),
         title=meta.get("title") or None,
     )
 
@@ -144,8 +126,21 @@ def _unit_states(
     out: dict[str, CellRecord] = {}
     for p in phases:
         if p.per_unit:
-            out[p.id] = cells.get(f"{row}|{p.id}") or CellRecord()
+            out[p.id] = cells.get(cell_field(row, p.id)) or CellRecord()
     return out
+
+
+async def rows_in_state(
+    store: Store, job_id: str, phases: Sequence[PhaseSpec], state: str
+) -> list[int]:
+    """The rows of the units whose roll-up is `state`."""
+    per_unit = [p for p in phases if p.per_unit]
+    cells = await store.cells(job_id)
+    return [
+        r
+        for r in range(await store.unit_count(job_id))
+        if unit_rollup(c.state.code for c in _unit_states(per_unit, cells, r).values()) == state
+    ]
 
 
 async def unit_page(
@@ -165,7 +160,7 @@ async def unit_page(
         keys = await store.unit_keys(job_id, offset, offset + limit - 1)
         total = await store.unit_count(job_id)
         rows = list(range(offset, offset + len(keys)))
-        fields = [f"{r}|{p.id}" for r in rows for p in per_unit]
+        fields = [cell_field(r, p.id) for r in rows for p in per_unit]
         cells = await store.cells_for(job_id, fields)
         selected = list(zip(rows, keys, strict=True))
     else:
@@ -181,7 +176,7 @@ async def unit_page(
                 rec = states.get(phase)
                 if rec is None or (state and rec.state.value != state):
                     continue
-            elif state and unit_rollup([c.state for c in states.values()]) != state:
+            elif state and unit_rollup(c.state.code for c in states.values()) != state:
                 continue
             matches.append((r, key))
         total = len(matches)
@@ -194,7 +189,7 @@ async def unit_page(
             UnitView(
                 index=r,
                 unit=key,
-                state=unit_rollup([c.state for c in states.values()]),
+                state=unit_rollup(c.state.code for c in states.values()),
                 phases=states,
                 values=values.get(str(r), {}),
             )
@@ -212,7 +207,7 @@ async def unit_detail(
     reveal: bool,
 ) -> UnitDetail:
     per_unit = [p for p in phases if p.per_unit]
-    fields = [f"{row}|{p.id}" for p in per_unit]
+    fields = [cell_field(row, p.id) for p in per_unit]
     cells = await store.cells_for(job_id, fields)
     states = _unit_states(per_unit, cells, row)
     attempts = await store.attempts(job_id, fields)
@@ -228,10 +223,10 @@ async def unit_detail(
     return UnitDetail(
         index=row,
         unit=key,
-        state=unit_rollup([c.state for c in states.values()]),
+        state=unit_rollup(c.state.code for c in states.values()),
         phases=states,
         values=values,
-        attempts={f.split("|", 1)[1]: a for f, a in attempts.items()},
+        attempts={split_cell_field(f)[1]: a for f, a in attempts.items()},
         plan=unit_plan,
         inputs=inputs,
     )

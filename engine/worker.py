@@ -17,27 +17,28 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
+import random
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import anyio
 
+from engine.activities import ActivityBackend, ActivityTracker
 from engine.backoff import STORE_ERRORS, Backoff, is_store_error, retrying
 from engine.brain import Brain
-from engine.codec import parse_options
+from engine.config import EngineConfig
 from engine.events import JobFinished, JobStarted, Log
-from engine.journal import Journal
 from engine.lease import LEASE, JobLease
+from engine.loading import BrainLoader
 from engine.models import JobStatus
 from engine.planner_lease import reap_dead_planners
+from engine.registry import Registry
 from engine.room import Room
-from engine.secretbox import SecretKeyError
+from engine.secretbox import SecretBox, SecretKeyError
+from engine.store import Store
 from engine.targets import Target
-
-if TYPE_CHECKING:
-    from engine.service import Engine
 
 log = logging.getLogger("phasegrid.worker")
 
@@ -55,12 +56,40 @@ class Worker:
     slots: anyio.CapacityLimiter | None = None
     """An in-flight limit shared by every job of this worker (None: one per job)."""
 
-    def __init__(self, engine: Engine, *, lease_ttl: float = 15.0, target: Target) -> None:
-        self.engine = engine
-        self.store = engine.store
+    def __init__(
+        self,
+        *,
+        store: Store,
+        registry: Registry,
+        config: EngineConfig,
+        secrets: SecretBox,
+        resources: Mapping[str, Any],
+        target: Target,
+        clock: Callable[[], float],
+        tracker_for: Callable[[ActivityBackend], ActivityTracker],
+        on_finished: Callable[[str, JobStatus], Awaitable[None]],
+        sleep: Callable[[float], Any] = anyio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`on_finished` runs once a job this worker ran is terminal (retention)."""
+        self.store = store
+        self.config = config
         self.target = target
+        self.clock = clock
+        self.on_finished = on_finished
+        self.loader = BrainLoader(
+            store=store,
+            registry=registry,
+            secrets=secrets,
+            config=config,
+            resources=resources,
+            tracker_for=tracker_for,
+            clock=clock,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
         self.id = f"w-{uuid.uuid4().hex[:8]}"
-        self.lease_ttl_ms = int(lease_ttl * 1000)
+        self.lease_ttl_ms = int(config.lease_ttl * 1000)
         self.brains: dict[str, Brain] = {}
         self._taken: set[str] = set()
         self.room = Room()
@@ -104,12 +133,16 @@ class Worker:
                     await backoff.wait()
         finally:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                await self.store.unregister_worker(key, self.id)
+                await self.store.leases.unregister_worker(key, self.id)
 
     async def announce(self, idle_check: float) -> None:
         """Tell readers a worker of this target is alive (for a few idle periods)."""
-        until = int((self.engine.clock() + 3 * idle_check + 1) * 1000)
-        await self.store.register_worker(self.target.key, self.id, until)
+        until = int((self.clock() + 3 * idle_check + 1) * 1000)
+        await self.store.leases.register_worker(self.target.key, self.id, until)
+
+    def running_jobs(self) -> list[str]:
+        """Ids of the jobs this worker is running now."""
+        return sorted(self.brains)
 
     # pragma: no mutate end
     def drain(self) -> None:
@@ -123,7 +156,7 @@ class Worker:
     def _drain(self, brain: Brain) -> None:
         if brain.stop_reason is None:
             message = f"worker {self.id} is stopping: no new cell; the job is handed over"
-            brain.journal.event(Log(ts=self.engine.clock(), job_id=brain.job_id, message=message))
+            brain.journal.event(Log(ts=self.clock(), job_id=brain.job_id, message=message))
             brain.stop("drained")
 
     async def drained(self, poll: float = 0.05) -> None:
@@ -146,11 +179,13 @@ class Worker:
         active = [j for j in await self.store.active_jobs() if j not in self._taken]
         metas = await self.store.metas(active)
         for job_id, meta in zip(active, metas, strict=True):
-            if meta.get("target", "") == self.target.id and not await self.store.leased(job_id):
+            if meta.get("target", "") == self.target.id and not await self.store.leases.leased(
+                job_id
+            ):
                 queued = meta.get("status") == JobStatus.QUEUED  # a dead worker's: take it now
                 if not queued or self.room.free(self.slots, self.brains.__contains__):
                     self._start(tg, job_id)
-        await reap_dead_planners(self.store, self.engine.clock())
+        await reap_dead_planners(self.store, self.clock())
 
     def _start(self, tg: Any, job_id: str) -> None:
         """Run the job in `tg`; until it runs here, this worker has no room (`Room`)."""
@@ -189,7 +224,7 @@ class Worker:
             self._taken.discard(job_id)
 
     async def _run_job(self, job_id: str) -> JobStatus | None:
-        store, engine = self.store, self.engine
+        store = self.store
         try:
             meta = await store.meta(job_id)
         except Exception:
@@ -199,11 +234,11 @@ class Worker:
                 await store.finish(job_id)
             return None
         claimed_at = anyio.current_time()  # the lease runs from no earlier than this
-        fence = await store.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
+        fence = await store.leases.claim(job_id, self.id, self.lease_ttl_ms, self.target.id)
         if fence is None:
             return None
         resumed = meta["status"] == JobStatus.RUNNING
-        now = engine.clock()
+        now = self.clock()
         fields: dict[str, Any] = {"worker": self.id, "fence": fence}
         if not meta.get("started_at"):
             fields["started_at"] = now
@@ -213,7 +248,7 @@ class Worker:
             job_id, [JobStatus.QUEUED, JobStatus.RUNNING], JobStatus.RUNNING, now, event, **fields
         )
         if not ok:
-            await store.release(job_id, self.id)
+            await store.leases.release(job_id, self.id)
             return None
         log.info("job %s: claimed by %s (fence %s%s)", job_id, self.id, fence,
                  ", resumed" if resumed else "")  # fmt: skip
@@ -221,7 +256,7 @@ class Worker:
         lease: JobLease | None = None
         try:
             try:
-                brain = await self._load_brain(job_id, meta, fence)
+                brain = await self.loader.load(job_id, meta, fence, self.slots)
             except SecretKeyError as exc:  # another key sealed the inputs: never run garbage
                 return await self._unreadable(job_id, exc)
             ttl = self.lease_ttl_ms / 1000
@@ -230,12 +265,10 @@ class Worker:
             self.brains[job_id] = brain
             if self.draining:  # drain() ran while this job was being claimed
                 self._drain(brain)
-            cancel = (await store.meta(job_id)).get("cancel")
-            if cancel:  # requested before this worker took the job over
-                brain.request_cancel(cancel)
+            await self._check_cancel(job_id, brain)  # requested before this worker took over
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._heartbeat, job_id, fence, brain, lease)
-                tg.start_soon(self._control, job_id, brain)
+                tg.start_soon(self._watch_cancel, job_id, brain)
                 await brain.run()
                 tg.cancel_scope.cancel()
             return await self._finish(job_id, brain)
@@ -244,76 +277,18 @@ class Worker:
             if lease is not None:
                 lease.closed = True
             with anyio.CancelScope(shield=True):
-                await store.release(job_id, self.id)
+                await store.leases.release(job_id, self.id)
                 if brain is not None and brain.stop_reason == "drained":
                     await self._hand_over(job_id)
 
-    async def _load_brain(self, job_id: str, meta: dict[str, str], fence: int) -> Brain:
-        engine, store = self.engine, self.store
-        spec = engine.registry.get(meta["workflow"])
-        phases = engine.registry.ordered_phases(spec.name)
-        unit_keys = await store.unit_keys(job_id)
-        raw_inputs = await store.inputs(job_id)
-        box = engine.secrets  # the only place sealed inputs are opened: to run them
-        units: list[Any] = []
-        for i in range(len(unit_keys)):
-            if i not in raw_inputs:  # purged: the unit succeeded, nothing of it runs again
-                units.append(spec.unit_model.model_construct() if spec.unit_model else {})
-                continue
-            data = box.open_tree(json.loads(raw_inputs[i]), job_id)
-            units.append(spec.unit_model.model_validate(data) if spec.unit_model else data)
-        raw_options = box.open_tree(json.loads(meta.get("options") or "{}"), job_id)
-        options = parse_options(spec.options_model, raw_options)
-        cells = await store.cells(job_id)
-        values = await store.values(job_id)
-        attempts = await store.attempts(job_id, list(cells))
-        cfg = engine.config
-        max_failed = meta.get("max_failed_units")
-
-        def journal_factory(b: Brain) -> Journal:
-            return Journal(
-                store,
-                job_id,
-                fence=fence,
-                snapshot=b.snapshot,
-                on_cancel=b.request_cancel,
-                on_fenced=lambda: b.stop("fenced", hard=True),
-            )
-
-        brain = Brain(
-            job_id=job_id,
-            phases=phases,
-            unit_keys=unit_keys,
-            units=units,
-            options=options,
-            journal_factory=journal_factory,
-            cells=cells,
-            values=values,
-            attempts=attempts,
-            resources=engine.resources,
-            rate_limiter=engine.rate_limiter,
-            tracker_for=engine.tracker_for,
-            max_in_flight=cfg.max_in_flight,
-            max_failed_units=int(max_failed) if max_failed else None,
-            on_max_failed=meta.get("on_max_failed") or "abort",
-            clock=engine.clock,
-            sleep=engine.sleep,
-            rng=engine.rng,
-            ledger_seq=int(meta.get("ledger_seq") or 0),
-            slots=self.slots,
-        )
-        with contextlib.suppress(ValueError):  # a resumed/retried job keeps counting
-            brain.metrics.update(json.loads(meta.get("metrics") or "{}"))
-        return brain
-
     async def _unreadable(self, job_id: str, exc: SecretKeyError) -> JobStatus:
         """Fail the job with the key error (its inputs stay, sealed, for a retry)."""
-        now, error = self.engine.clock(), str(exc)
+        now, error = self.clock(), str(exc)
         log.error("job %s cannot run: %s", job_id, error)
         event = JobFinished(ts=now, job_id=job_id, status=JobStatus.FAILED.value, error=error)
         await self.store.cas_status(job_id, [JobStatus.RUNNING], JobStatus.FAILED, now, event,
                                     finished_at=now, error=error)  # fmt: skip
-        await self.engine.on_finished(job_id, JobStatus.FAILED)
+        await self.on_finished(job_id, JobStatus.FAILED)
         return JobStatus.FAILED
 
     async def _heartbeat(self, job_id: str, fence: int, brain: Brain, lease: JobLease) -> None:
@@ -328,7 +303,7 @@ class Worker:
             await anyio.sleep(pause)
             started = anyio.current_time()
             try:
-                ok = await self.store.renew(job_id, self.id, self.lease_ttl_ms, fence)
+                ok = await self.store.leases.renew(job_id, self.id, self.lease_ttl_ms, fence)
             except STORE_ERRORS as exc:
                 if anyio.current_time() < lease.valid_until:
                     if not backoff.failures:
@@ -351,34 +326,48 @@ class Worker:
         brain.journal.fence_lost()
         brain.stop("fenced", hard=True)
 
-    async def _control(self, job_id: str, brain: Brain) -> None:
-        """Cancel requests from any process arrive on the job's control list."""
-        read = functools.partial(self.store.read_control, job_id, timeout=1.0)
+    async def _check_cancel(self, job_id: str, brain: Brain) -> None:
+        """Honour the job's cancel request, if any: the one way a cancel reaches a job
+        (`Store.cancel` persists it in the job's meta before anyone acknowledges it)."""
+        read = functools.partial(self.store.cancel_request, job_id)
+        mode = await retrying(read, what=f"job {job_id} cancel request")
+        if mode:
+            brain.request_cancel(mode)
+
+    async def recheck_cancel(self, job_id: str) -> None:
+        """Read the job's cancel request now if this worker runs the job: a cancel made
+        in this process takes effect before it is acknowledged, not at the next poll."""
+        brain = self.brains.get(job_id)
+        if brain is not None:
+            await self._check_cancel(job_id, brain)
+
+    async def _watch_cancel(self, job_id: str, brain: Brain) -> None:
+        """Read the request every `cancel_poll` seconds: a cancel lands within that
+        bound even while every cell waits on a long activity (and nothing is flushed)."""
         while True:
-            msg = await retrying(read, what=f"job {job_id} control")
-            if msg in ("graceful", "hard"):
-                brain.request_cancel(msg)
+            await anyio.sleep(self.config.cancel_poll)
+            await self._check_cancel(job_id, brain)
 
     # pragma: no mutate end
     async def _finish(self, job_id: str, brain: Brain) -> JobStatus | None:
         if brain.stop_reason in ("fenced", "drained"):
             log.info("job %s: left RUNNING (%s)", job_id, brain.stop_reason)
             return None
-        engine, store = self.engine, self.store
+        store = self.store
         if brain.stop_reason is not None:
             status = FINAL_STATUS[brain.stop_reason]
-        elif brain.any_failed:
+        elif brain.book.any_failed:
             status = JobStatus.PARTIAL
-        elif brain.any_cancelled:  # cells cancelled by an earlier owner: never COMPLETED
+        elif brain.book.any_cancelled:  # cells cancelled by an earlier owner: never COMPLETED
             status = JobStatus.CANCELLED
         else:
             status = JobStatus.COMPLETED
-        now = engine.clock()
+        now = self.clock()
         event = JobFinished(
             ts=now,
             job_id=job_id,
             status=status.value,
-            units_by_state=dict(brain.unit_counts),
+            units_by_state=dict(brain.book.unit_counts),
             error=brain.error,
         )
         await store.cas_status(
@@ -391,6 +380,6 @@ class Worker:
             error=brain.error or "",
         )
         if status.terminal:
-            await engine.on_finished(job_id, status)
+            await self.on_finished(job_id, status)
         self.finished += 1
         return status

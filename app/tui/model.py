@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.tui.style import BAD, CODE, FAILED, PENDING, RUNNING, WAITING
+from engine.states import BAD, FAILED, PENDING, RUNNING, WAITING
+from engine.states import STATE_CODES as CODE
 
 EVENT_STATE = {
     "phase_started": RUNNING,

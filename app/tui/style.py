@@ -5,32 +5,24 @@ from __future__ import annotations
 
 from rich.style import Style
 
-STATES: tuple[str, ...] = (
-    "pending",
-    "running",
-    "waiting",
-    "succeeded",
-    "failed",
-    "skipped",
-    "blocked",
-    "cancelled",
-)
-CODE: dict[str, int] = {s: i for i, s in enumerate(STATES)}
-PENDING, RUNNING, WAITING, SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED = range(8)
-TERMINAL = frozenset({SUCCEEDED, FAILED, SKIPPED, BLOCKED, CANCELLED})
-BAD = frozenset({FAILED, BLOCKED})
+from engine.states import CELL_STATES, FAILED, RUNNING, STATE_CODES, CellState
 
-GLYPH: tuple[str, ...] = ("·", "»", "○", "✓", "✗", "-", "!", "×")  # noqa: RUF001
-COLOR: tuple[str, ...] = (
-    "bright_black",
-    "cyan",
-    "blue",
-    "green",
-    "red",
-    "bright_black",
-    "yellow",
-    "magenta",
-)
+# the states, their order and codes are the engine's (engine.states); here only their looks
+STATES: tuple[str, ...] = tuple(s.value for s in CELL_STATES)
+CODE = STATE_CODES
+
+_LOOK: dict[CellState, tuple[str, str]] = {  # glyph, colour
+    CellState.PENDING: ("·", "bright_black"),
+    CellState.RUNNING: ("»", "cyan"),
+    CellState.WAITING: ("○", "blue"),
+    CellState.SUCCEEDED: ("✓", "green"),
+    CellState.FAILED: ("✗", "red"),
+    CellState.SKIPPED: ("-", "bright_black"),
+    CellState.BLOCKED: ("!", "yellow"),
+    CellState.CANCELLED: ("×", "magenta"),  # noqa: RUF001
+}
+GLYPH: tuple[str, ...] = tuple(_LOOK[s][0] for s in CELL_STATES)
+COLOR: tuple[str, ...] = tuple(_LOOK[s][1] for s in CELL_STATES)
 STYLE: tuple[Style, ...] = tuple(
     Style(color=c, bold=i in (FAILED, RUNNING)) for i, c in enumerate(COLOR)
 )

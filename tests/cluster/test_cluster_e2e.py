@@ -11,8 +11,8 @@ from redis.asyncio.cluster import RedisCluster
 
 from app.runtime import RuntimeSettings, open_runtime
 from engine import EngineConfig, JobStatus
+from engine.event_stream import max_block
 from engine.keys import JobKeys
-from engine.store import Store
 from tests.cluster.conftest import RecordingCluster
 from tests.workflows.checks import check_unit, shape
 from tests.workflows.rig import rig, sim_for, units
@@ -85,6 +85,6 @@ async def test_the_runtime_detects_a_cluster_and_runs_a_job_on_it(
 async def test_blocking_reads_stay_under_the_cluster_client_s_socket_timeout(cluster_url):
     client = RedisCluster.from_url(cluster_url, decode_responses=True, socket_timeout=0.4)
     try:
-        assert Store(client).max_block() == 0.2
+        assert max_block(client) == 0.2
     finally:
         await client.aclose()

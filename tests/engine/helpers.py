@@ -3,6 +3,7 @@ test opens, so ordering is proven without sleeps."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -140,9 +141,16 @@ async def instant_sleep(_delay: float) -> None:
     await anyio.sleep(0)
 
 
-def make_engine(redis, prefix: str, *specs: WorkflowSpec, **config: Any) -> Engine:
+def make_engine(
+    redis,
+    prefix: str,
+    *specs: WorkflowSpec,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Any] = instant_sleep,
+    **config: Any,
+) -> Engine:
     cfg = EngineConfig(prefix=prefix, **config)
-    return Engine(redis, Registry(list(specs)), cfg, sleep=instant_sleep, seed=1)
+    return Engine(redis, Registry(list(specs)), cfg, clock=clock, sleep=sleep, seed=1)
 
 
 def units(*names: str, **kw: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ import pytest
 from engine import ActivityResult, ActivityTracker
 from engine.errors import ActivityTimeoutError
 from engine.limits import TokenBucket
+from tests.engine.helpers import make_engine
 
 pytestmark = pytest.mark.anyio
 
@@ -145,3 +146,20 @@ async def test_priority_gate_survives_cancelled_waiters():
         await anyio.sleep(0)
         gate.release()
     assert got == [1, 2]
+
+
+async def test_a_tracker_asked_for_outside_running_is_never_handed_out_unstarted(redis, prefix):
+    """Asking an engine that is not running for a tracker fails every time (not just
+    the first: a kept, never-started tracker would leave its waiters hanging); once
+    running, the tracker it hands out polls."""
+    engine = make_engine(redis, prefix)
+    backend = Backend()
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match=r"engine\.running"):
+            engine.tracker_for(backend)
+    backend.status["a"] = "SUCCESS"
+    async with engine.running(worker=False):
+        tracker = engine.tracker_for(backend)
+        assert engine.tracker_for(backend) is tracker
+        with anyio.fail_after(10):
+            assert (await tracker.wait("a")).status == "SUCCESS"

@@ -30,8 +30,7 @@ async def test_plan_writes_nothing_until_confirmed(redis, prefix):
 
 async def test_confirm_rejects_wrong_digest_expired_plan_and_wrong_state(redis, prefix):
     now = [1000.0]
-    engine = make_engine(redis, prefix, chain_spec(Recorder()), plan_ttl=60)
-    engine.clock = lambda: now[0]
+    engine = make_engine(redis, prefix, chain_spec(Recorder()), plan_ttl=60, clock=lambda: now[0])
     plan = await engine.plan("chain", units("u1"))
     with pytest.raises(DigestMismatch):
         await engine.confirm(plan.job_id, "0" * 32)

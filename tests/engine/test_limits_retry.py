@@ -24,6 +24,15 @@ async def test_global_and_per_phase_limits_are_never_exceeded(redis, prefix):
     assert rec.phase_max["b"] <= 2
 
 
+async def test_an_in_flight_limit_of_one_runs_one_cell_at_a_time(redis, prefix):
+    rec = Recorder()
+    engine = make_engine(redis, prefix, chain_spec(rec, yields=5), max_in_flight=1)
+    async with engine.running():
+        _, view = await run_job(engine, "chain", units("u0", "u1", "u2"))
+    assert view.status == JobStatus.COMPLETED
+    assert rec.max_in_flight == 1 and len(rec.log) == 9
+
+
 class Backend:
     """A test activity backend: activities finish when the test says so."""
 
@@ -90,13 +99,12 @@ async def test_activity_waits_hold_no_slot_and_are_polled_in_bulk(redis, prefix)
 async def test_transient_errors_retry_with_bounded_backoff(redis, prefix):
     rec = Recorder()
     policy = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=3.0)
-    engine = make_engine(redis, prefix, chain_spec(rec, retry=policy))
     delays: list[float] = []
 
     async def record_sleep(d: float) -> None:
         delays.append(d)
 
-    engine.sleep = record_sleep
+    engine = make_engine(redis, prefix, chain_spec(rec, retry=policy), sleep=record_sleep)
     async with engine.running():
         plan, view = await run_job(engine, "chain", [{"name": "u", "flaky": {"b": 3}}])
     assert view.status == JobStatus.COMPLETED
@@ -113,6 +121,27 @@ async def test_transient_errors_retry_with_bounded_backoff(redis, prefix):
     ]
     assert [(e.attempt, e.delay) for e in retrying] == [(a.n, a.delay) for a in attempts]
     assert detail.phases["b"].attempts == 4
+
+
+async def test_the_engines_seed_makes_backoff_jitter_reproducible(redis, prefix):
+    """Two engines seeded alike back off alike: the worker runs jobs with its engine's
+    seeded random source, not a fresh one."""
+    policy = RetryPolicy(max_attempts=6, base_delay=0.5, max_delay=30.0)
+    runs: list[list[float]] = []
+    for _ in range(2):
+        delays: list[float] = []
+
+        async def record_sleep(d: float, delays: list[float] = delays) -> None:
+            delays.append(d)
+
+        rec = Recorder()
+        engine = make_engine(redis, prefix, chain_spec(rec, retry=policy), sleep=record_sleep)
+        async with engine.running():
+            _, view = await run_job(engine, "chain", [{"name": "u", "flaky": {"b": 5}}])
+        assert view.status == JobStatus.COMPLETED
+        runs.append(delays)
+    assert len(runs[0]) == 5 and len(set(runs[0])) == 5
+    assert runs[0] == runs[1]
 
 
 async def test_retries_are_bounded_then_the_unit_fails(redis, prefix):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -100,7 +101,6 @@ class Harness:
                 JOB,
                 fence=None,
                 snapshot=b.snapshot,
-                on_cancel=b.request_cancel,
                 on_fenced=lambda: b.stop("fenced", hard=True),
             )
 
@@ -126,7 +126,7 @@ class Harness:
         return (await self.store.cells(JOB))[field]
 
     async def events(self, kind: str) -> list[Any]:
-        return [r.event for r in await self.store.events(JOB) if r.event.type == kind]
+        return [r.event for r in await self.store.stream.read(JOB) if r.event.type == kind]
 
 
 @pytest.fixture
@@ -297,6 +297,20 @@ async def test_success_records_its_end_outputs_and_duration(h):
     assert ok.duration == rec.ended_at - rec.started_at
 
 
+async def test_metrics_add_up_on_top_of_a_resumed_jobs(h, redis, prefix):
+    """What executors count (`ctx.incr`) adds to what the job counted before."""
+
+    async def count(ctx: Any) -> dict[str, Any]:
+        ctx.incr("calls")
+        ctx.incr("calls")
+        ctx.incr("bytes", 2.5)
+        return {}
+
+    await h.run(h.brain(spec_of(phase("a", Script(count))), metrics={"calls": 10}))
+    meta = await redis.hgetall(h.store.job(JOB).meta)
+    assert json.loads(meta["metrics"]) == {"calls": 12, "bytes": 2.5}
+
+
 async def test_failure_records_its_end_unit_and_criticality(h):
     ex_a = Script(PermanentError("no"))
     ex_b = Script(PermanentError("no"))
@@ -356,11 +370,11 @@ async def test_a_hard_cancel_during_backoff_gives_back_no_slot_it_does_not_hold(
         tg.start_soon(h.run, brain)
         with anyio.fail_after(20):
             await sleeping.wait()
-        assert brain._slots.borrowed_tokens == 0  # let go while waiting
+        assert brain.slots.in_use == 0  # let go while waiting
         brain.request_cancel("hard")
     rec = await h.cell("0|a")
     assert (rec.state, rec.error, rec.outcome_unknown) == ("cancelled", "hard cancel", True)
-    assert brain._slots.borrowed_tokens == 0
+    assert brain.slots.in_use == 0
 
 
 async def test_a_hard_cancel_mid_call_leaves_the_outcome_unknown(h):
@@ -399,7 +413,29 @@ async def test_a_cancel_during_backoff_ends_the_cell_and_blocks_its_dependents(h
     a, b = await h.cell("0|a"), await h.cell("0|b")
     assert (a.state, a.error, a.outcome_unknown) == ("cancelled", "job cancelled", False)
     assert (b.state, b.error) == ("blocked", "blocked by a")
-    assert brain.phase_running == [0, 0] and brain._slots.borrowed_tokens == 0
+    assert brain.phase_running == [0, 0] and brain.slots.in_use == 0
+
+
+async def test_a_drain_during_backoff_leaves_the_cell_to_the_next_owner(h):
+    """The worker drains while a cell backs off: no further attempt here, and the cell
+    stays running (not cancelled, its dependents not blocked) for whoever resumes."""
+    brain: Brain | None = None
+
+    async def drain_meanwhile(_delay: float) -> None:
+        assert brain is not None
+        brain.stop("drained")
+        await anyio.sleep(0)
+
+    ex = Script(TransientError("x"), {})
+    phases = spec_of(phase("a", ex), phase("b", Script(), deps=("a",)))
+    brain = h.brain(phases, sleep=drain_meanwhile)
+    await h.run(brain)
+    assert ex.contexts == [(1, True)]
+    a = await h.cell("0|a")
+    assert (a.state, a.attempts, a.failures) == ("running", 1, 1)
+    assert "0|b" not in await h.store.cells(JOB)  # never touched: pending
+    assert await h.events("phase_cancelled") == [] and await h.events("phase_blocked") == []
+    assert brain.phase_running == [0, 0] and brain.slots.in_use == 0
 
 
 # -- activity waits ------------------------------------------------------------

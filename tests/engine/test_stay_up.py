@@ -71,7 +71,7 @@ async def test_a_worker_outlives_an_outage_longer_than_its_lease(tmp_path):
             server.process.wait()
 
             async def dropped() -> bool:  # a TTL without renewal: stopped, fenced
-                return not eng.worker.brains
+                return not eng.worker.running_jobs()
 
             await until(dropped)
             gate.touch()
@@ -141,7 +141,7 @@ async def test_a_job_whose_planner_was_killed_fails_with_its_inputs_purged(
     assert not await redis.exists(k.inputs)
     reasons = [e.event.reason for e in await other.events(job_id) if e.event.type == "job_status"]
     assert reasons == [DEAD_PLANNER]
-    assert job_id not in await other.store.planning_jobs()
+    assert job_id not in await other.store.leases.planning_jobs()
     dump = "".join([str(v) for v in (await redis.hgetall(k.meta)).values()])
     assert not any(s in dump for s in SECRETS)
 
@@ -168,7 +168,7 @@ async def test_a_live_planner_outlasting_its_lease_ttl_keeps_its_job(redis, pref
         gate.touch()
     assert (await planner.get(plans[0].job_id)).status == JobStatus.AWAITING_CONFIRMATION
     await reap_dead_planners(planner.store, time.time())
-    assert await planner.store.planning_jobs() == []  # no longer planning: off the index
+    assert await planner.store.leases.planning_jobs() == []  # no longer planning: off the index
 
 
 # -- SIGTERM ------------------------------------------------------------------------------------

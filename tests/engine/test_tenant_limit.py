@@ -154,6 +154,8 @@ async def test_a_slot_reserved_before_another_workers_429_waits_out_its_pause(re
     a._sleep = sleep_while_b_hits_a_429
     await a.acquire(key="wifi_api")
     assert clock.now == pytest.approx(T0 + 2.0)  # re-reserved: after the shared pause
+    [state] = await read_limits(redis, prefix, now=clock.now)
+    assert state.calls == 5  # the re-reservation is the same call, counted once
 
 
 async def test_state_is_read_back_per_tenant_and_family_without_secrets(redis, prefix):

@@ -9,11 +9,13 @@ the cell's start to be in Redis: after that a gated cell writes nothing more.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import anyio
 import pytest
 
-from engine import JobStatus
+from engine import ActivityResult, JobStatus, PhaseSpec, WorkflowSpec
 from engine.errors import (
     ConfirmationRequired,
     ConflictsPresent,
@@ -22,9 +24,10 @@ from engine.errors import (
     PlanExpired,
     WrongState,
 )
-from engine.models import CellRecord
+from engine.events import CancelRequested
+from engine.models import CellRecord, PhasePlan
 from engine.planner_lease import DEAD_PLANNER
-from tests.engine.helpers import Recorder, chain_spec, make_engine, units
+from tests.engine.helpers import Opts, Recorder, Unit, chain_spec, make_engine, units
 
 pytestmark = pytest.mark.anyio
 
@@ -152,8 +155,8 @@ async def test_a_paused_job_is_not_finished(redis, prefix):
 
 @pytest.mark.parametrize("where", ["owner", "elsewhere"])
 async def test_a_hard_cancel_reaches_a_job_with_nothing_left_to_flush(redis, prefix, where):
-    """The cell hangs and its start is already in Redis, so no flush will carry the
-    request: the owning engine tells its brain, another engine the job's control list."""
+    """The cell hangs and its start is already in Redis, so nothing is flushed any
+    more: the owner reads the request from the job's meta, whoever made it."""
     rec = Recorder()
     engine = make_engine(redis, prefix, chain_spec(rec, gated=True), max_in_flight=1)
     face = engine if where == "owner" else make_engine(redis, prefix, chain_spec(Recorder()))
@@ -167,6 +170,58 @@ async def test_a_hard_cancel_reaches_a_job_with_nothing_left_to_flush(redis, pre
     assert rec.log == []
     detail = await engine.unit(plan.job_id, "u0")
     assert detail.phases["a"].outcome_unknown is True
+
+
+class NeverDone:
+    """An activity backend whose activities never finish (a long provisioning)."""
+
+    max_batch = 100
+    poll_intervals = (0.01, 0.05)
+
+    async def query(self, ids: Sequence[str]) -> dict[str, ActivityResult]:
+        return {i: ActivityResult(id=i, status="INPROGRESS") for i in ids}
+
+
+class AwaitsActivity:
+    def __init__(self, backend: NeverDone) -> None:
+        self.backend = backend
+
+    async def plan(self, ctx: Any) -> PhasePlan:
+        return PhasePlan(action="run")
+
+    async def run(self, ctx: Any) -> dict[str, Any]:
+        await ctx.wait_activity(self.backend, f"activity-{ctx.unit_key}")
+        return {}
+
+
+async def test_a_persisted_cancel_reaches_a_job_whose_cells_all_wait(redis, prefix):
+    """Every cell waits on an activity that does not finish, so nothing is flushed;
+    the request is only persisted in the job's meta (its maker died right after):
+    the owner still honours it, within its cancel poll."""
+    step = AwaitsActivity(NeverDone())
+    phases = (
+        PhaseSpec(id="a", title="A", executor=step),
+        PhaseSpec(id="b", title="B", executor=step, depends_on=("a",)),
+    )
+    spec = WorkflowSpec(name="waits", title="w", phases=phases, unit_model=Unit, options_model=Opts)
+    engine = make_engine(redis, prefix, spec)
+    async with engine.running():
+        plan = await engine.plan("waits", units("u0", "u1"))
+        await engine.confirm(plan.job_id, plan.digest)
+        with anyio.fail_after(20):
+            while (await engine.get(plan.job_id)).phases[0].counts["waiting"] < 2:
+                await anyio.sleep(0.01)
+        event = CancelRequested(ts=engine.clock(), job_id=plan.job_id, mode="hard")
+        assert await engine.store.cancel(plan.job_id, "hard", event.ts, event) == (
+            "requested",
+            "RUNNING",
+        )
+        view = await engine.wait(plan.job_id, timeout=20)
+    assert view.status == JobStatus.CANCELLED
+    for unit in ("u0", "u1"):
+        detail = await engine.unit(plan.job_id, unit)
+        assert detail.phases["a"].outcome_unknown is True
+        assert detail.phases["b"].state == "cancelled"
 
 
 async def test_cancelling_a_finished_job_says_what_it_is(redis, prefix):
@@ -222,8 +277,9 @@ async def test_recovery_takes_over_a_job_of_its_target_with_no_target_recorded(r
 async def test_confirm_names_what_is_wrong(redis, prefix):
     now = [1000.0]
     rec = Recorder()
-    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)), plan_ttl=60)
-    engine.clock = lambda: now[0]
+    engine = make_engine(
+        redis, prefix, chain_spec(rec, phases=("a",)), plan_ttl=60, clock=lambda: now[0]
+    )
     with pytest.raises(JobNotFound) as err:
         await engine.confirm("nope", "0" * 32)
     assert str(err.value) == "no job 'nope'"
@@ -266,8 +322,7 @@ async def test_only_a_destructive_plan_needs_its_confirm_text(redis, prefix, des
 
 async def test_recovery_fails_a_job_whose_planner_died_at_the_current_time(redis, prefix):
     rec = Recorder()
-    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)))
-    engine.clock = lambda: 1234.0
+    engine = make_engine(redis, prefix, chain_spec(rec, phases=("a",)), clock=lambda: 1234.0)
     meta = {"status": "PLANNING", "workflow": "chain", "target": "", "created_at": 1.0}
     await engine.store.create_job("dead", meta, ["u0"], ['{"name": "u0"}'], 1.0, ("p-1", 60_000))
     await redis.delete(engine.store.job("dead").planner)  # its planner's lease lapsed

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from app.tui.style import GLYPH, STATUS_COLOR, fmt_duration
+from app.tui.style import CODE, COLOR, GLYPH, STATUS_COLOR, fmt_duration
 
 
 class Banner(Static):
@@ -54,18 +54,10 @@ def header_text(view: Any, wide: bool = True) -> Text:
     t.append("\n")
     u = view.units_by_state
     t.append(f" {view.units_total} units: ", "bright_black")
-    parts = [
-        ("succeeded", 3, "green"),
-        ("running", 1, "cyan"),
-        ("pending", 0, "bright_black"),
-        ("failed", 4, "red"),
-        ("blocked", 6, "yellow"),
-        ("cancelled", 7, "magenta"),
-    ]
-    for name, code, color in parts:
-        n = u.get(name, 0)
+    for name in ("succeeded", "running", "pending", "failed", "blocked", "cancelled"):
+        n, code = u.get(name, 0), CODE[name]
         if n or name in ("succeeded", "failed"):
-            t.append(f"{GLYPH[code]}{n} ", color)
+            t.append(f"{GLYPH[code]}{n} ", COLOR[code])
             if wide:
                 t.append(f"{name}  ", "bright_black")
     pct = int(view.progress * 100)
