@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import uuid
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -42,6 +41,8 @@ from typing import Any
 
 import anyio
 import httpx
+
+from tests.chaos.procs import first_line  # the banner reader the process tests use
 
 ROOT = Path(__file__).resolve().parents[1]
 FLEETS = (1, 2, 4)
@@ -58,25 +59,6 @@ def cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
-
-
-def banner(proc: subprocess.Popen[str], startswith: str, timeout: float = 120) -> str:
-    """The first stdout line starting with `startswith` (the process is up)."""
-    found: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in iter(proc.stdout.readline, ""):
-            if line.startswith(startswith):
-                found.append(line)
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not found:
-        raise RuntimeError(f"{proc.args[3:5]}: no {startswith!r} line (exit {proc.poll()})")
-    return found[0]
 
 
 class Fleet:
@@ -110,7 +92,7 @@ class Fleet:
             "--state", str(state), "--rate-limit", "1000000", "--rate-burst", "1000000",
         ]  # fmt: skip
         self.sims.append(self._spawn(f"{tenant}.log", "sim", *flags))
-        self.urls.append(banner(self.sims[-1], "R1 simulator on ").split()[3])
+        self.urls.append(first_line(self.sims[-1], "R1 simulator on ", 120).split()[3])
         return self.urls[-1]
 
     def worker(self, sim_url: str, concurrency: int) -> None:
@@ -213,7 +195,7 @@ async def run_fleet(args: argparse.Namespace, n: int, redis_url: str, tmp: Path)
                     fleet.worker(url, args.concurrency)
             started = 0.0
             for proc in fleet.workers:  # from its banner on it claims jobs
-                banner(proc, "phasegrid worker ")
+                first_line(proc, "phasegrid worker ", 120)
                 started += cpu_seconds(proc.pid)
             job_ids = [p.job_id for tenant_plans in plans for p in tenant_plans]
             metas = await finished(redis, GlobalKeys(prefix), job_ids, args.timeout)

@@ -25,6 +25,24 @@ from app.exits import EXIT_OK, EXIT_UNAVAILABLE, run_guarded
 from engine.bounds import MAX_REQUEST_BYTES
 
 
+def add_job_options(p: argparse.ArgumentParser) -> None:
+    """Options of every process that runs jobs (`serve`, `worker`): one spelling."""
+    p.add_argument("--prefix", default=None, help="Redis key prefix (default pg)")
+    p.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="job lease TTL: how soon another worker takes over a dead one's job (default 15)",
+    )
+    p.add_argument(
+        "--registry",
+        default=None,
+        metavar="MODULE:FUNC",
+        help="workflow registry factory (default: the shipped R1 workflows)",
+    )
+
+
 def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
@@ -48,20 +66,7 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not run jobs in this process (another worker does)",
     )
-    p.add_argument("--prefix", default=None, help="Redis key prefix (default pg)")
-    p.add_argument(
-        "--lease-ttl",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="job lease TTL: how soon another worker takes over a dead one's job (default 15)",
-    )
-    p.add_argument(
-        "--registry",
-        default=None,
-        metavar="MODULE:FUNC",
-        help="workflow registry factory (default: the shipped R1 workflows)",
-    )
+    add_job_options(p)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import anyio
 
+from app.commands.serve import add_job_options
 from app.exits import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, err, run_guarded
 
 log = logging.getLogger("phasegrid.worker")
@@ -71,26 +72,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="cells in flight at most, across every job of this worker (default 64)",
     )
     p.add_argument(
-        "--lease-ttl",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="job lease TTL: how soon another worker takes over a dead one's job (default 15)",
-    )
-    p.add_argument(
         "--drain-timeout",
         type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="on SIGTERM/SIGINT, how long calls in flight may take to land (default 30)",
     )
-    p.add_argument("--prefix", default=None, help="Redis key prefix (default pg)")
-    p.add_argument(
-        "--registry",
-        default=None,
-        metavar="MODULE:FUNC",
-        help="workflow registry factory (default: the shipped R1 workflows)",
-    )
+    add_job_options(p)
     p.add_argument("--log-level", default="info", help="of this worker's lines (default info)")
     p.set_defaults(func=cmd_worker)
 
