@@ -160,7 +160,7 @@ async def serve_until_drained(worker: Any, signals: Any, watch: Any, drain_timeo
         worker.drain()
         log.info(
             "%s: draining on %s: %d job(s) running, at most %gs",
-            worker.id, signal.Signals(signum).name, len(worker.brains), drain_timeout,
+            worker.id, signal.Signals(signum).name, len(worker.running_jobs()), drain_timeout,
         )  # fmt: skip
         with anyio.move_on_after(drain_timeout) as bounded:
             await worker.drained()
