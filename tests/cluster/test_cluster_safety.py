@@ -5,11 +5,6 @@ worker killed mid-job (SIGKILL) whose job another worker takes over."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-from pathlib import Path
-
 import anyio
 import pytest
 from redis.exceptions import ResponseError
@@ -21,7 +16,6 @@ from tests.engine import crash_worker
 from tests.engine.helpers import Recorder, chain_spec, make_engine, units
 
 pytestmark = pytest.mark.anyio
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_concurrent_confirms_start_one_run_and_a_racing_cancel_wins_cleanly(cluster, prefix):
@@ -115,32 +109,11 @@ async def test_recovery_prunes_active_ids_of_jobs_that_are_not_queued_or_running
 async def test_a_killed_worker_s_job_is_resumed_by_another_on_a_cluster(
     cluster, cluster_url, cluster_env, prefix
 ):
-    env = {**cluster_env, "CRASH_BLOCK": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.cluster.crash_worker", cluster_url, prefix], env=env, cwd=ROOT
+    runs_before, view, started = await crash_worker.kill_mid_job_and_resume(
+        cluster, cluster_url, prefix, cluster_env
     )
-    try:
-        face = crash_worker.engine(cluster, prefix, lease_ttl=1.0)  # no worker: plans and reads
-        plan = await face.plan("crashy", [{"name": n} for n in ("u1", "u2", "slow", "u3")])
-        await face.confirm(plan.job_id, plan.digest)
-        with anyio.fail_after(30):
-            while not await cluster.llen(f"{prefix}:blocked"):
-                await anyio.sleep(0.02)
-            while (await face.get(plan.job_id)).units_by_state["succeeded"] < 3:
-                await anyio.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert (await face.get(plan.job_id)).status == JobStatus.RUNNING  # the dead worker's last word
-    runs_before = await cluster.lrange(f"{prefix}:runs", 0, -1)
-
-    successor = crash_worker.engine(cluster, prefix, lease_ttl=1.0)
-    async with successor.running():
-        view = await successor.wait(plan.job_id, timeout=30)
     assert view.status == JobStatus.COMPLETED
     runs_after = (await cluster.lrange(f"{prefix}:runs", 0, -1))[len(runs_before) :]
     assert runs_after == ["slow|b", "slow|c"]  # nothing finished before the crash ran again
-    events = await successor.events(plan.job_id)
-    started = [e.event for e in events if e.event.type == "job_started"]
     assert [s.resumed for s in started] == [False, True]
     assert started[1].fence > started[0].fence
