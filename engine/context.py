@@ -4,7 +4,7 @@ engine services it may use (activity waits, the ledger, logs, metrics)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -65,6 +65,18 @@ class CellServices(Protocol):
         """Wait for an activity with the cell shown waiting and its slot let go."""
         ...
 
+    async def wait_activities(
+        self,
+        cell: tuple[int, int],
+        slot: Slot,
+        backend: ActivityBackend,
+        activity_ids: Sequence[str],
+        timeout: float | None,
+    ) -> list[ActivityResult]:
+        """`wait_activity` for several at once: the slot is let go once and the
+        cell resumes when the last one is done (results in the order asked)."""
+        ...
+
 
 class PhaseContext:
     """Handed to `executor.run(ctx)` for one attempt of one cell."""
@@ -112,6 +124,17 @@ class PhaseContext:
         """Wait for an async activity without holding an in-flight slot."""
         return await self._services.wait_activity(
             self._cell, self._slot, backend, activity_id, timeout
+        )
+
+    async def wait_activities(
+        self, backend: ActivityBackend, activity_ids: Sequence[str], timeout: float | None = None
+    ) -> list[ActivityResult]:
+        """Wait for several activities together (not one after another): the cell
+        resumes once every one is SUCCESS or FAIL; results in the order given."""
+        if not activity_ids:
+            return []
+        return await self._services.wait_activities(
+            self._cell, self._slot, backend, list(activity_ids), timeout
         )
 
     def record(

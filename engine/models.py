@@ -87,6 +87,9 @@ class PhasePlan(BaseModel):
     resource: str | None = None
     name: str | None = None
     calls: int = 0
+    waits: int = 0
+    """Activities this phase waits for one after another (its length on the unit's
+    critical path, for the plan's duration estimate); parallel waits count once."""
     detail: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 

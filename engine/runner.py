@@ -272,24 +272,53 @@ class CellRunner:
         activity_id: str,
         timeout: float | None,
     ) -> ActivityResult:
+        return (await self.wait_activities(cell, slot, backend, [activity_id], timeout))[0]
+
+    async def wait_activities(
+        self,
+        cell: tuple[int, int],
+        slot: Slot,
+        backend: ActivityBackend,
+        activity_ids: Sequence[str],
+        timeout: float | None,
+    ) -> list[ActivityResult]:
+        """Show the cell waiting, let its slot go once, wait for every activity
+        together (one poller round sees them all), then take the slot back."""
         if self.tracker_for is None:
             raise RuntimeError("this engine has no activity tracker")
         tracker = self.tracker_for(backend)
         row, p = cell
         book = self.book
         book.set_state(row, p, WAITING)
-        self.journal.event(
-            PhaseWaiting(
-                ts=self.clock(),
-                job_id=self.job_id,
-                unit=book.key(row),
-                phase=book.phases[p].id,
-                activity=activity_id,
+        for activity_id in activity_ids:
+            self.journal.event(
+                PhaseWaiting(
+                    ts=self.clock(),
+                    job_id=self.job_id,
+                    unit=book.key(row),
+                    phase=book.phases[p].id,
+                    activity=activity_id,
+                )
             )
-        )
         self.slots.release(slot)
         try:
-            return await tracker.wait(activity_id, timeout)
+            if len(activity_ids) == 1:
+                return [await tracker.wait(activity_ids[0], timeout)]
+            results: list[ActivityResult | None] = [None] * len(activity_ids)
+            errors: list[Exception] = []
+
+            async def one(i: int, activity_id: str) -> None:
+                try:  # a timeout reaches the phase as itself, not in an ExceptionGroup
+                    results[i] = await tracker.wait(activity_id, timeout)
+                except Exception as exc:
+                    errors.append(exc)
+
+            async with anyio.create_task_group() as tg:
+                for i, activity_id in enumerate(activity_ids):
+                    tg.start_soon(one, i, activity_id)
+            if errors:
+                raise errors[0]
+            return [r for r in results if r is not None]
         finally:
             await self.slots.retake(slot)
             book.set_state(row, p, RUNNING)

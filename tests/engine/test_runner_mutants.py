@@ -491,3 +491,72 @@ async def test_an_activity_wait_without_a_tracker_says_why(h, caplog):
     assert logged.getMessage() == "phase a raised"
     assert logged.exc_info is not None
     assert str(logged.exc_info[1]) == "this engine has no activity tracker"
+
+
+class DoneAfter:
+    """Activities finish at the given poll round (counted by the tracker's polls)."""
+
+    max_batch = 10
+
+    def __init__(self, rounds: dict[str, int]) -> None:
+        self.rounds = rounds
+        self.polls = 0
+        self.asked: list[list[str]] = []
+
+    async def query(self, ids: Sequence[str]) -> dict[str, ActivityResult]:
+        self.polls += 1
+        self.asked.append(sorted(ids))
+        return {
+            i: ActivityResult(id=i, status="SUCCESS")
+            for i in ids
+            if self.rounds.get(i, 0) <= self.polls
+        }
+
+
+async def test_several_activities_are_waited_for_together_in_the_order_asked(h):
+    backend = DoneAfter({"b": 1, "a": 2, "c": 2})
+    tracker = ActivityTracker(backend, timeout=600.0)
+    got: list[list[str]] = []
+
+    async def wait(ctx: Any) -> dict[str, Any]:
+        results = await ctx.wait_activities(backend, ["a", "b", "c"])
+        got.append([r.id for r in results])
+        return {}
+
+    phases = spec_of(phase("a", Script(wait)))
+    brain = h.brain(phases, tracker_for=lambda _b: tracker)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(h.run, brain)
+        with anyio.fail_after(20):
+            while len(tracker._waiters) < 3:
+                await anyio.sleep(0)
+            assert brain.slots.in_use == 0  # the slot was let go while waiting
+            await tracker.poll_once()
+            await tracker.poll_once()
+    assert got == [["a", "b", "c"]]
+    assert backend.asked[0] == ["a", "b", "c"]  # one poll saw all three
+    assert (await h.cell("0|a")).state == "succeeded"
+    assert [w.activity for w in await h.events("phase_waiting")] == ["a", "b", "c"]
+
+
+async def test_a_timeout_among_several_waits_fails_the_cell_as_itself(h):
+    now = [0.0]
+    backend = NeverDone()
+    tracker = ActivityTracker(backend, timeout=600.0, clock=lambda: now[0])
+
+    async def wait(ctx: Any) -> dict[str, Any]:
+        await ctx.wait_activities(backend, ["x", "y"], timeout=5.0)
+        return {}
+
+    phases = spec_of(phase("a", Script(wait), retry=RetryPolicy(max_attempts=1)))
+    brain = h.brain(phases, tracker_for=lambda _b: tracker)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(h.run, brain)
+        with anyio.fail_after(20):
+            while len(tracker._waiters) < 2:
+                await anyio.sleep(0)
+        now[0] = 6.0
+        await tracker.poll_once()
+    rec = await h.cell("0|a")
+    assert rec.state == "failed"
+    assert rec.error is not None and rec.error.endswith("did not finish within 5s")
