@@ -22,6 +22,7 @@ from typing import Any
 import anyio
 
 from engine.activities import ActivityBackend, ActivityTracker
+from engine.cell_plans import CellPlans
 from engine.cellbook import CellBook
 from engine.events import PhaseSkipped
 from engine.inflight import InFlight, Slot
@@ -62,6 +63,7 @@ class Brain:
         ledger_seq: int = 0,
         metrics: Mapping[str, float] | None = None,
         slots: anyio.CapacityLimiter | None = None,
+        plans: CellPlans | None = None,
     ) -> None:
         """`slots`: an in-flight limit shared with other jobs (a worker's), else
         one of `max_in_flight` for this job alone."""
@@ -123,6 +125,7 @@ class Brain:
             clock=clock,
             sleep=sleep,
             rng=rng or random.Random(),
+            plans=plans,
         )
         self._loading = True  # failures already on record do not re-trigger max_failed_units
         self.book.load(cells or {}, values or {}, attempts or {})

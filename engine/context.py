@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from engine.activities import ActivityBackend, ActivityResult
 from engine.events import Event, Log, RateLimited, ResourceRecorded
 from engine.inflight import Slot
-from engine.models import LedgerEntry
+from engine.models import LedgerEntry, PhasePlan
 from engine.spec import PhaseSpec
 
 
@@ -92,6 +92,7 @@ class PhaseContext:
         unit_key: str | None = None,
         unit: Any = None,
         first_try: bool = False,
+        plan: PhasePlan | None = None,
     ) -> None:
         self._services = services
         self._cell = cell
@@ -109,6 +110,9 @@ class PhaseContext:
         self.unit_index: int | None = cell[0] if phase.per_unit else None
         self.unit_key: str | None = unit_key if phase.per_unit else None
         self.unit: Any = unit if phase.per_unit else None
+        self.plan: PhasePlan | None = plan
+        """What Phase 0 decided for this cell (create / reuse with the id found /
+        update), the confirmed plan's; None for jobs without one (tests, old jobs)."""
 
     @property
     def values(self) -> dict[str, Any]:

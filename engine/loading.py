@@ -14,6 +14,7 @@ import anyio
 
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.brain import Brain
+from engine.cell_plans import CellPlans
 from engine.codec import parse_options
 from engine.config import EngineConfig
 from engine.journal import Journal
@@ -92,4 +93,5 @@ class BrainLoader:
             ledger_seq=int(meta.get("ledger_seq") or 0),
             metrics=metrics,
             slots=slots,
+            plans=CellPlans.of_plan(await store.plan(job_id)),
         )

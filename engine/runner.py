@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import anyio
 
 from engine.activities import ActivityBackend, ActivityResult, ActivityTracker
+from engine.cell_plans import CellPlans
 from engine.cellbook import CellBook
 from engine.context import PhaseContext
 from engine.errors import PhaseError, RateLimitedError
@@ -65,8 +66,10 @@ class CellRunner:
         clock: Callable[[], float],
         sleep: Callable[[float], Any],
         rng: random.Random,
+        plans: CellPlans | None = None,
     ) -> None:
         self.book = book
+        self.plans = plans or CellPlans()
         self.journal = book.journal
         self.job_id = book.job_id
         self.job = job
@@ -120,6 +123,7 @@ class CellRunner:
                 ctx = PhaseContext(
                     self, spec, (row, p), attempt, slot,
                     unit_key=book.key(row), unit=unit, first_try=first_try,
+                    plan=self.plans.get(row if spec.per_unit else None, spec.id),
                 )  # fmt: skip
                 first_try = False
                 CALL_PRIORITY.set(

@@ -74,3 +74,43 @@ async def test_finished_jobs_expire_after_the_retention_period(redis, prefix):
     for key in keys:
         assert 0 < await redis.ttl(key) <= 3600
     assert await redis.smembers(f"{prefix}:active") == set()
+
+
+async def test_each_executor_sees_its_cells_confirmed_plan(redis, prefix):
+    """Phase 0's decision reaches the run: a create knows it is a create (no read
+    first), a reuse has the id the plan found; global phases see theirs too."""
+    from engine import PhaseSpec, WorkflowSpec
+    from engine.models import PhasePlan
+    from tests.engine.helpers import Unit
+
+    seen: dict[tuple[str | None, str], tuple[str, dict]] = {}
+
+    class Planned:
+        async def plan(self, ctx):
+            if ctx.unit is None:
+                return PhasePlan(action="run", detail="global")
+            if ctx.unit.name == "old":
+                return PhasePlan(action="reuse", resource="thing", data={"id": "id-old"})
+            return PhasePlan(action="create", resource="thing", calls=1)
+
+        async def run(self, ctx):
+            assert ctx.plan is not None
+            seen[(ctx.unit_key, ctx.phase.id)] = (ctx.plan.action, dict(ctx.plan.data))
+            return None
+
+    spec = WorkflowSpec(
+        name="planned", title="planned", unit_model=Unit,
+        phases=(
+            PhaseSpec(id="g", title="G", executor=Planned(), per_unit=False),
+            PhaseSpec(id="a", title="A", executor=Planned(), depends_on=("g",)),
+        ),
+    )  # fmt: skip
+    engine = make_engine(redis, prefix, spec)
+    async with engine.running():
+        _plan, view = await run_job(engine, "planned", units("new", "old"))
+    assert view.status == JobStatus.COMPLETED
+    assert seen == {
+        (None, "g"): ("run", {}),
+        ("new", "a"): ("create", {}),
+        ("old", "a"): ("reuse", {"id": "id-old"}),
+    }
