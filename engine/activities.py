@@ -5,12 +5,16 @@ Writes against slow cloud APIs answer "accepted" with a request id and finish
 id here; a single poller asks the backend about many ids per call and wakes
 exactly the waiters whose activities finished.
 
-Pacing: the first poll comes `min_interval` after the first waiter arrives;
-while a poll sees nothing finish, the next one waits 1.5x longer, up to
-`max_interval`; a poll that sees an activity finish resets it to the minimum
-(more are likely close behind). A waiter arriving meanwhile joins the next poll
-and does not hurry it. Intervals default to the backend's `poll_intervals`
-(R1: about 1 s up to 5 s, scaled with a simulator's time scale).
+Pacing (`engine.poll_pacing`): the first poll comes `min_interval` after the
+first waiter arrives; activities younger than any seen finishing are left out of
+a poll (with none old enough, no poll at all); after a poll that saw completions,
+the next comes when many more are expected per call; while nothing finishes the
+pause grows 1.5x up to `max_interval`. A waiter arriving meanwhile joins the next
+poll and does not hurry it. Intervals default to the backend's `poll_intervals`
+(R1: 1 s up to 5 s, scaled with a simulator's time scale).
+
+The poller is an engine task of its own: its calls go ahead of every cell's
+(`engine.limits.POLL_PRIORITY`) and it charges no cell's account.
 
 Cost: a backend that can say what a poll cost (`measured_query`) has it charged
 to the accounts (`POLL_ACCOUNT`, one per job) of the waiters in that poll's
@@ -27,9 +31,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from engine.errors import ActivityTimeoutError
+from engine.limits import CALL_PRIORITY, POLL_PRIORITY
+from engine.poll_pacing import PollPacer
 
 ActivityState = Literal["PENDING", "INPROGRESS", "SUCCESS", "FAIL"]
 
@@ -42,6 +48,9 @@ class ActivityResult(BaseModel):
     error: str | None = None
     """Raw error text of a FAIL (the backend's format; the workflow decodes it)."""
     data: dict[str, Any] = Field(default_factory=dict)
+    started: float | None = None
+    ended: float | None = None
+    """When it started and finished (epoch seconds, the backend's clock), if known."""
 
     @property
     def done(self) -> bool:
@@ -89,12 +98,30 @@ POLL_ACCOUNT: ContextVar[PollAccount | None] = ContextVar("phasegrid_poll_accoun
 
 
 class TrackerStats(BaseModel):
+    """The poller's own meter (its calls are nobody's phase's) and how prompt it is."""
+
     outstanding: int = 0
+    rounds: int = 0
     polls: int = 0
+    """Activity query calls (one per batch of up to `batch_size` ids)."""
+    calls: int = 0
+    """HTTP calls of the poller, retries included (a backend that measures them)."""
+    rate_limited: int = 0
     ids_polled: int = 0
     finished: int = 0
     timed_out: int = 0
     poll_errors: int = 0
+    noticed: int = 0
+    notice_lag_total: float = 0.0
+    notice_lag_max: float = 0.0
+    """Seconds from an activity's end (the backend's `ended`, or when it was last
+    polled unfinished, an upper bound) to the poll that saw it done."""
+    min_age: float | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def notice_lag_mean(self) -> float:
+        return self.notice_lag_total / self.noticed if self.noticed else 0.0
 
 
 class _Waiter:
@@ -107,9 +134,21 @@ class _Waiter:
         self.account = account
 
 
+class _Tracked:
+    """One outstanding activity: its waiters, since when (ours and wall), last poll."""
+
+    __slots__ = ("polled_at", "since", "since_wall", "waiters")
+
+    def __init__(self, since: float, since_wall: float) -> None:
+        self.waiters: list[_Waiter] = []
+        self.since = since
+        self.since_wall = since_wall
+        self.polled_at: float | None = None
+
+
 class ActivityTracker:
-    """Bulk poller for one backend. Start it with `async with tracker.running():`
-    or let `wait()` start it lazily inside a task group passed to `run()`."""
+    """Bulk poller for one backend: run `run()` in a task group for its lifetime
+    (`engine.trackers.Trackers` does, as an engine task)."""
 
     def __init__(
         self,
@@ -120,6 +159,7 @@ class ActivityTracker:
         max_interval: float | None = None,
         timeout: float = 600.0,
         clock: Any = time.monotonic,
+        wall: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         growth: float = 1.5,
     ) -> None:
@@ -128,13 +168,15 @@ class ActivityTracker:
         lo, hi = getattr(backend, "poll_intervals", (1.0, 5.0))
         self.min_interval = lo if min_interval is None else min_interval
         self.max_interval = max(self.min_interval, hi if max_interval is None else max_interval)
-        self.growth = growth
+        self.pacer = PollPacer(self.min_interval, self.max_interval, growth=growth)
         self.timeout = timeout
         self._clock = clock
+        self._wall = wall
         self._sleep = sleep
-        self._interval = self.min_interval
-        self._waiters: dict[str, list[_Waiter]] = {}
+        self._waiters: dict[str, _Tracked] = {}
         self._wakeup = anyio.Event()
+        self._last_start: float | None = None
+        self._last_end = clock()
         self.stats = TrackerStats()
         self.intervals: list[float] = []
         """The pauses between polls so far (the pacing, for tests and stats)."""
@@ -148,8 +190,12 @@ class ActivityTracker:
         account = POLL_ACCOUNT.get() if measured else None
         if account is not None:
             account.charge(PollCost(activities=1))
-        waiter = _Waiter(self._clock() + limit, account)
-        self._waiters.setdefault(activity_id, []).append(waiter)
+        now = self._clock()
+        waiter = _Waiter(now + limit, account)
+        tracked = self._waiters.get(activity_id)
+        if tracked is None:
+            tracked = self._waiters[activity_id] = _Tracked(now, self._wall())
+        tracked.waiters.append(waiter)
         self.stats.outstanding = len(self._waiters)
         self._wakeup.set()
         try:
@@ -162,78 +208,152 @@ class ActivityTracker:
         return waiter.result
 
     def _forget(self, activity_id: str, waiter: _Waiter) -> None:
-        waiters = self._waiters.get(activity_id)
-        if waiters and waiter in waiters:
-            waiters.remove(waiter)
-            if not waiters:
+        tracked = self._waiters.get(activity_id)
+        if tracked is not None and waiter in tracked.waiters:
+            tracked.waiters.remove(waiter)
+            if not tracked.waiters:
                 del self._waiters[activity_id]
         self.stats.outstanding = len(self._waiters)
+
+    def _expire(self, now: float) -> None:
+        """Wake (empty-handed) every waiter past its deadline."""
+        for activity_id, tracked in list(self._waiters.items()):
+            for waiter in [w for w in tracked.waiters if now >= w.deadline]:
+                waiter.event.set()
+                self._forget(activity_id, waiter)
 
     # -- polling ----------------------------------------------------------
 
     def interval(self) -> float:
-        """The pause before the next poll."""
-        return self._interval
+        """The pause after a poll before the next one."""
+        return self.pacer.interval
 
-    def _paced(self, finished: int) -> None:
-        """Back off while nothing changes; start over once something finished."""
-        if finished:
-            self._interval = self.min_interval
-        else:
-            self._interval = min(self.max_interval, self._interval * self.growth)
+    def _next_poll(self) -> float:
+        """When to poll next: after the pause, once an activity is old enough to be
+        done; sooner only to wake a waiter whose deadline passed. Polls of activities
+        that just became old enough start over from the shortest pause."""
+        tracked = self._waiters.values()
+        eligible = min(self.pacer.eligible_at(t.since) for t in tracked)
+        deadline = min(w.deadline for t in tracked for w in t.waiters)
+        due = self._last_end + self.pacer.interval
+        if eligible > due:
+            self.pacer.restart()
+        return min(max(due, eligible), deadline)
 
     async def run(self) -> None:
-        """The poller loop; run it in a task group for the tracker's lifetime."""
+        """The poller loop: an engine task of its own (its calls go first and are
+        charged to no cell), whatever task started it."""
+        CALL_PRIORITY.set(POLL_PRIORITY)
+        POLL_ACCOUNT.set(None)
         while True:
             if not self._waiters:
                 self._wakeup = anyio.Event()
                 await self._wakeup.wait()
-                self._interval = self.min_interval  # a fresh start after an idle spell
-            self.intervals.append(self._interval)
-            await self._sleep(self._interval)
-            if self._waiters:
-                self._paced(await self.poll_once())
+                self.pacer.restart()  # a fresh start after an idle spell
+                self._last_start = self._last_end = self._clock()
+                continue
+            now = self._clock()
+            at = self._next_poll()
+            if at > now:
+                self.intervals.append(at - now)
+                await self._sleep(at - now)
+            await self.poll_once()
 
     async def poll_once(self) -> int:
-        """One round over every outstanding id; returns how many waiters it woke."""
-        ids = list(self._waiters)
+        """One round over every outstanding id old enough to be done (its batches
+        concurrently); returns how many waiters it woke."""
         now = self._clock()
-        finished = 0
-        for start in range(0, len(ids), self.batch_size):
-            batch = ids[start : start + self.batch_size]
-            cost: PollCost | None = None
-            measured = getattr(self.backend, "measured_query", None)
-            try:
-                if measured is not None:  # (None, cost) when the poll failed
-                    found, cost = await measured(batch)
-                else:
-                    found = await self.backend.query(batch)
-            except Exception:
-                found = None
-            if found is None:  # a failed poll is retried next round
-                self.stats.poll_errors += 1
-            results = found or {}
+        pacer = self.pacer
+        ids = [i for i, t in self._waiters.items() if pacer.eligible_at(t.since) <= now]
+        if not ids:
+            self._expire(now)
+            return 0
+        opened = min(pacer.eligible_at(self._waiters[i].since) for i in ids)
+        since = opened if self._last_start is None else self._last_start
+        batches = [ids[i : i + self.batch_size] for i in range(0, len(ids), self.batch_size)]
+        answers: list[tuple[dict[str, ActivityResult] | None, PollCost | None]] = [
+            (None, None)
+        ] * len(batches)
+
+        async def ask(n: int) -> None:
+            answers[n] = await self._query(batches[n])
+
+        if len(batches) == 1:
+            await ask(0)
+        else:
+            async with anyio.create_task_group() as tg:
+                for n in range(len(batches)):
+                    tg.start_soon(ask, n)
+        seen, seen_wall = self._clock(), self._wall()
+        woke = done_ids = 0
+        for batch, (found, cost) in zip(batches, answers, strict=True):
             self.stats.polls += 1
             self.stats.ids_polled += len(batch)
+            if found is None:  # a failed poll is retried next round
+                self.stats.poll_errors += 1
             if cost is not None:
+                self.stats.calls += cost.calls
+                self.stats.rate_limited += cost.rate_limited
                 self._charge(batch, cost)
             for activity_id in batch:
-                result = results.get(activity_id)
-                for waiter in list(self._waiters.get(activity_id, ())):
-                    if result is not None and result.done:
-                        waiter.result = result
-                        waiter.event.set()
-                        self.stats.finished += 1
-                        finished += 1
-                    elif now >= waiter.deadline:
-                        waiter.event.set()
-        return finished
+                tracked = self._waiters.get(activity_id)
+                if tracked is None:  # its waiters gave up meanwhile
+                    continue
+                result = (found or {}).get(activity_id)
+                if result is None or not result.done:
+                    tracked.polled_at = now
+                    continue
+                self._noticed(tracked, result, seen, seen_wall)
+                del self._waiters[activity_id]
+                done_ids += 1
+                for waiter in tracked.waiters:
+                    waiter.result = result
+                    waiter.event.set()
+                    woke += 1
+        self.stats.rounds += 1
+        self.stats.finished += woke
+        self._expire(now)
+        self.stats.outstanding = len(self._waiters)
+        pacer.paced(done_ids, now - max(since, opened), len(batches), len(ids))
+        self.stats.min_age = pacer.min_age
+        self._last_start, self._last_end = now, seen
+        return woke
+
+    async def _query(
+        self, batch: Sequence[str]
+    ) -> tuple[dict[str, ActivityResult] | None, PollCost | None]:
+        """One query call: (results, or None when it failed; its cost, if measured)."""
+        measured = getattr(self.backend, "measured_query", None)
+        try:
+            if measured is not None:  # (None, cost) when the poll failed
+                return await measured(batch)
+            return await self.backend.query(batch), None
+        except Exception:
+            return None, None
+
+    def _noticed(self, tracked: _Tracked, result: ActivityResult, seen: float, wall: float) -> None:
+        """Learn how young an activity can finish; count how late we saw it."""
+        if result.started is not None and result.ended is not None:
+            self.pacer.learn(result.ended - result.started)
+        else:
+            self.pacer.learn(seen - tracked.since)
+        if result.ended is not None:
+            lag = wall - max(result.ended, tracked.since_wall)
+        else:
+            last = tracked.polled_at
+            lag = seen - (self.pacer.eligible_at(tracked.since) if last is None else last)
+        lag = max(0.0, lag)
+        stats = self.stats
+        stats.noticed += 1
+        stats.notice_lag_total += lag
+        stats.notice_lag_max = max(stats.notice_lag_max, lag)
 
     def _charge(self, batch: Sequence[str], cost: PollCost) -> None:
         """Charge a poll once to each account with a waiter in its batch."""
         accounts: dict[str, PollAccount] = {}
         for activity_id in batch:
-            for waiter in self._waiters.get(activity_id, ()):
+            tracked = self._waiters.get(activity_id)
+            for waiter in tracked.waiters if tracked is not None else ():
                 if waiter.account is not None:
                     accounts.setdefault(waiter.account.key, waiter.account)
         for account in accounts.values():

@@ -17,9 +17,12 @@ from typing import Protocol, runtime_checkable
 import anyio
 
 CALL_PRIORITY: ContextVar[int] = ContextVar("phasegrid_call_priority", default=0)
-"""Set by the brain for the cell a task runs: lower goes first. Units further
-along get the next API call, so the first units finish early even when the
-tenant rate limit is what paces the job."""
+"""Set by the brain for the cell a task runs: lower goes first. Cells with the
+longest remaining critical path get the next API call (then earlier units), so work
+that unblocks other work is not held up when the tenant rate limit paces the job."""
+POLL_PRIORITY = -(1 << 31)
+"""The activity poller's calls: ahead of every cell's (global cells' included), so a
+completion is never noticed late because writes queue for the same bucket."""
 
 
 @runtime_checkable
@@ -83,7 +86,7 @@ class PriorityGate:
 class TokenBucket:
     """In-process token bucket, adaptive (AIMD): `rate_per_minute`, bursts up to `burst`.
 
-    Waiting callers are served by `CALL_PRIORITY` (units further along first).
+    Waiting callers are served by `CALL_PRIORITY` (the poller, then the critical path).
     On `penalize` (a 429) it pauses every caller for `retry_after` (or one refill
     interval) and halves its rate, at most once per pause so a volley of 429s
     from calls already in flight counts as one signal; it then recovers

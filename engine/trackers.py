@@ -1,8 +1,13 @@
 """The activity trackers of one engine: one bulk poller per backend, shared by
-every job of the process, each polling in the engine's task group while it runs."""
+every job of the process, each polling in the engine's task group while it runs.
+
+A poller is an engine task, not a cell's: it is started in the engine's own context
+(captured when the engine starts), whichever waiter asked for it first, so it never
+inherits that cell's call priority, poll account or call meter."""
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from engine.activities import ActivityBackend, ActivityTracker
@@ -14,12 +19,17 @@ class Trackers:
         self.config = config
         self._trackers: dict[int, ActivityTracker] = {}
         self._tg: Any = None
+        self._context = contextvars.Context()
 
     def start(self, tg: Any) -> None:
         """Poll in `tg` from now on (those made earlier, in an earlier run, too)."""
         self._tg = tg
+        self._context = contextvars.copy_context()
         for tracker in self._trackers.values():
-            tg.start_soon(tracker.run)
+            self._spawn(tracker)
+
+    def _spawn(self, tracker: ActivityTracker) -> None:
+        self._context.run(self._tg.start_soon, tracker.run)
 
     def stop(self) -> None:
         self._tg = None
@@ -38,5 +48,5 @@ class Trackers:
             if self._tg is None:  # keep none: a tracker is kept only once it runs
                 raise RuntimeError("activity waits need `async with engine.running()`")
             self._trackers[id(backend)] = tracker
-            self._tg.start_soon(tracker.run)
+            self._spawn(tracker)
         return tracker

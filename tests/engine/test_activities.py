@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 import anyio
 import pytest
@@ -163,3 +164,44 @@ async def test_a_tracker_asked_for_outside_running_is_never_handed_out_unstarted
         assert engine.tracker_for(backend) is tracker
         with anyio.fail_after(10):
             assert (await tracker.wait("a")).status == "SUCCESS"
+
+
+async def test_the_poller_is_an_engine_task_ahead_of_every_cell(redis, prefix):
+    """The first waiter starts the poller (lazily), from a cell's task: the poller's
+    calls still carry the poller's priority (ahead of global cells') and no cell's
+    poll account or context."""
+    from engine.activities import POLL_ACCOUNT
+    from engine.limits import CALL_PRIORITY, POLL_PRIORITY
+    from engine.runner import GLOBAL_FIRST
+
+    cell_var: ContextVar[str] = ContextVar("a_cells_own", default="engine")
+    seen: list[tuple[int, object, str]] = []
+
+    class Recording(Backend):
+        async def query(self, ids: Sequence[str]) -> dict[str, ActivityResult]:
+            seen.append((CALL_PRIORITY.get(), POLL_ACCOUNT.get(), cell_var.get()))
+            return await super().query(ids)
+
+    class Account:
+        key = "job-1"
+
+        def charge(self, cost: object) -> None:
+            pass
+
+    engine = make_engine(redis, prefix)
+    backend = Recording()
+    backend.status["a"] = "SUCCESS"
+
+    async def cell() -> None:
+        CALL_PRIORITY.set(7)
+        POLL_ACCOUNT.set(Account())
+        cell_var.set("cell 0|a")
+        tracker = engine.tracker_for(backend)  # the first waiter starts the poller
+        with anyio.fail_after(10):
+            await tracker.wait("a")
+
+    async with engine.running(worker=False):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(cell)
+    assert seen and set(seen) == {(POLL_PRIORITY, None, "engine")}
+    assert POLL_PRIORITY < GLOBAL_FIRST

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from engine.activities import ActivityResult, PollCost
@@ -43,8 +44,22 @@ _DONE_ALIASES = {
 }
 
 
+def epoch(value: Any) -> float | None:
+    """An ActivityDto date-time (ISO 8601; naive means UTC) as epoch seconds."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
 def to_result(raw: dict[str, Any]) -> ActivityResult | None:
-    """One activity JSON -> `ActivityResult` (unknown states read as in progress)."""
+    """One activity JSON -> `ActivityResult` (unknown states read as in progress;
+    `startDatetime`/`endDatetime` tell the poller how young activities finish)."""
     ident = raw.get("requestId")
     if not ident:
         return None
@@ -53,7 +68,10 @@ def to_result(raw: dict[str, Any]) -> ActivityResult | None:
     error = raw.get("error")
     if error is not None and not isinstance(error, str):
         error = json.dumps(error)
-    return ActivityResult(id=str(ident), status=status, error=error, data=raw)
+    return ActivityResult(
+        id=str(ident), status=status, error=error, data=raw,
+        started=epoch(raw.get("startDatetime")), ended=epoch(raw.get("endDatetime")),
+    )  # fmt: skip
 
 
 def raise_for_activity(result: ActivityResult) -> ActivityResult:
