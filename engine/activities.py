@@ -135,15 +135,17 @@ class _Waiter:
 
 
 class _Tracked:
-    """One outstanding activity: its waiters, since when (ours and wall), last poll."""
+    """One outstanding activity: its waiters, since when (ours and wall), last poll,
+    and whether the backend answered for it yet."""
 
-    __slots__ = ("polled_at", "since", "since_wall", "waiters")
+    __slots__ = ("known", "polled_at", "since", "since_wall", "waiters")
 
     def __init__(self, since: float, since_wall: float) -> None:
         self.waiters: list[_Waiter] = []
         self.since = since
         self.since_wall = since_wall
         self.polled_at: float | None = None
+        self.known = False
 
 
 class ActivityTracker:
@@ -228,17 +230,43 @@ class ActivityTracker:
         """The pause after a poll before the next one."""
         return self.pacer.interval
 
-    def _next_poll(self) -> float:
-        """When to poll next: after the pause, once an activity is old enough to be
-        done; sooner only to wake a waiter whose deadline passed. Polls of activities
-        that just became old enough start over from the shortest pause."""
+    def _eligible_at(self, tracked: _Tracked) -> float:
+        """When an activity is worth polling: one the backend has not answered for yet
+        is asked about at once (it may have started long before its waiter came, and
+        the answer says when it did); then once it is old enough to be done."""
+        if not tracked.known:
+            return tracked.since
+        return self.pacer.eligible_at(tracked.since)
+
+    def _next_poll(self) -> tuple[float, bool]:
+        """When to poll next, and whether that is a nap (nothing old enough before the
+        pause is over: a new waiter ends it). Sooner only to wake a waiter whose
+        deadline passed. Activities that just became old enough start the pacing
+        over from the shortest pause."""
         tracked = self._waiters.values()
-        eligible = min(self.pacer.eligible_at(t.since) for t in tracked)
+        eligible = min(self._eligible_at(t) for t in tracked)
         deadline = min(w.deadline for t in tracked for w in t.waiters)
         due = self._last_end + self.pacer.interval
         if eligible > due:
             self.pacer.restart()
-        return min(max(due, eligible), deadline)
+        at = max(due, eligible)
+        return min(at, deadline), eligible > due and at <= deadline
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, unless a new waiter comes first."""
+        self._wakeup = anyio.Event()
+        async with anyio.create_task_group() as tg:
+
+            async def sleep() -> None:
+                await self._sleep(seconds)
+                tg.cancel_scope.cancel()
+
+            async def woken() -> None:
+                await self._wakeup.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(sleep)
+            tg.start_soon(woken)
 
     async def run(self) -> None:
         """The poller loop: an engine task of its own (its calls go first and are
@@ -253,9 +281,12 @@ class ActivityTracker:
                 self._last_start = self._last_end = self._clock()
                 continue
             now = self._clock()
-            at = self._next_poll()
+            at, nap = self._next_poll()
             if at > now:
                 self.intervals.append(at - now)
+                if nap:
+                    await self._nap(at - now)
+                    continue
                 await self._sleep(at - now)
             await self.poll_once()
 
@@ -264,11 +295,11 @@ class ActivityTracker:
         concurrently); returns how many waiters it woke."""
         now = self._clock()
         pacer = self.pacer
-        ids = [i for i, t in self._waiters.items() if pacer.eligible_at(t.since) <= now]
+        ids = [i for i, t in self._waiters.items() if self._eligible_at(t) <= now]
         if not ids:
             self._expire(now)
             return 0
-        opened = min(pacer.eligible_at(self._waiters[i].since) for i in ids)
+        opened = min(self._eligible_at(self._waiters[i]) for i in ids)
         since = opened if self._last_start is None else self._last_start
         batches = [ids[i : i + self.batch_size] for i in range(0, len(ids), self.batch_size)]
         answers: list[tuple[dict[str, ActivityResult] | None, PollCost | None]] = [
@@ -302,6 +333,8 @@ class ActivityTracker:
                 result = (found or {}).get(activity_id)
                 if result is None or not result.done:
                     tracked.polled_at = now
+                    if result is not None:
+                        self._started(tracked, result, seen, seen_wall)
                     continue
                 self._noticed(tracked, result, seen, seen_wall)
                 del self._waiters[activity_id]
@@ -331,6 +364,15 @@ class ActivityTracker:
         except Exception:
             return None, None
 
+    @staticmethod
+    def _started(tracked: _Tracked, result: ActivityResult, seen: float, wall: float) -> None:
+        """The backend answered for an unfinished activity: it may have started before
+        its waiter came (the backend's start, on our clock; never later than we
+        registered it, whatever the clocks' skew)."""
+        tracked.known = True
+        if result.started is not None:
+            tracked.since = min(tracked.since, seen - (wall - result.started))
+
     def _noticed(self, tracked: _Tracked, result: ActivityResult, seen: float, wall: float) -> None:
         """Learn how young an activity can finish; count how late we saw it."""
         if result.started is not None and result.ended is not None:
@@ -341,7 +383,7 @@ class ActivityTracker:
             lag = wall - max(result.ended, tracked.since_wall)
         else:
             last = tracked.polled_at
-            lag = seen - (self.pacer.eligible_at(tracked.since) if last is None else last)
+            lag = seen - (self._eligible_at(tracked) if last is None else last)
         lag = max(0.0, lag)
         stats = self.stats
         stats.noticed += 1

@@ -164,8 +164,9 @@ class Timed(Backend):
         self.asked.append((now, sorted(ids)))
         return {
             i: ActivityResult(id=i, status="SUCCESS", started=self.started[i],
-                              ended=self.done_at[i])
-            for i in ids if self.done_at[i] <= now
+                              ended=self.done_at[i]) if self.done_at[i] <= now
+            else ActivityResult(id=i, status="INPROGRESS", started=self.started[i])
+            for i in ids
         }  # fmt: skip
 
 
@@ -175,9 +176,10 @@ async def wait_until(clock: Clock, at: float) -> None:
 
 
 async def test_activities_younger_than_any_seen_done_are_not_polled() -> None:
-    """Once one activity was seen finishing 30 s after it started, a new one is not
-    polled before it is 29 s old (30 s less one minimum pause): no poll at all while
-    none is old enough, and a young one is left out of the polls of older ones."""
+    """Once one activity was seen finishing 30 s after it started, a new one is asked
+    about once (the backend says when it started), then not before it is 29 s old (30 s
+    less one minimum pause): no poll at all while none is old enough, and a young one is
+    left out of the polls of older ones."""
     clock = Clock()
     backend = Timed(clock)
     tracker = ActivityTracker(backend, clock=clock, wall=clock, sleep=clock.sleep)
@@ -198,11 +200,11 @@ async def test_activities_younger_than_any_seen_done_are_not_polled() -> None:
             waits.start_soon(submit_and_wait, "c", 40.0, 70.0)  # started once past 70
         tg.cancel_scope.cancel()
     later = backend.asked[polls_before:]
-    assert [at for at, _ in later][:4] == pytest.approx([69.0, 70.5, 72.75, 76.125])
-    assert [ids for _, ids in later][:4] == [["b"]] * 4  # "c" (70.5) is too young for them
-    assert [at for at, ids in later if "c" in ids] == pytest.approx(
-        [99.5, 101.0, 103.25, 106.625, 111.625]  # a fresh start once it is old enough
-    )
+    # each new activity is asked about once (when did it start?), then not before it is
+    # 29 s old: b (40) at 41, then from 69; c (70.5) in the poll at 70.5, then from 99.5
+    assert later == [(41.0, ["b"]), (69.0, ["b"]), (70.5, ["b", "c"]), (72.75, ["b"]),
+                     (76.125, ["b"]), (99.5, ["c"]), (101.0, ["c"]), (103.25, ["c"]),
+                     (106.625, ["c"]), (111.625, ["c"])]  # fmt: skip
     # noticed 3.125 s (a: 30 -> 33.125), 1.125 s (b: 75 -> 76.125), 1.125 s (c) late
     assert tracker.stats.notice_lag_total == pytest.approx(3.125 + 1.125 + 1.125)
     assert tracker.stats.notice_lag_max == pytest.approx(3.125)
@@ -240,3 +242,46 @@ async def test_a_busy_poller_polls_little_yet_notices_completions_promptly() -> 
     assert stats.notice_lag_mean <= 2.0
     bound = max(sum(max(step) for step in chain) for chain in steps)
     assert clock.now <= bound + 4 * 2 * 5.0  # each step noticed within two 5 s pauses
+
+
+class Ticking(Clock):
+    """Time that passes in 0.5 s ticks while the poller sleeps (a sleep cut short
+    by a new waiter stops where it was), so waiters can come mid-pause."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        end = self.now + seconds
+        while self.now < end - 1e-9:
+            self.now = min(end, self.now + 0.5)
+            await anyio.lowlevel.checkpoint()
+
+
+async def test_a_waiter_for_an_activity_that_started_long_ago_is_not_kept_waiting() -> None:
+    """While the poller sleeps until its young activities are old enough, a waiter
+    comes for one that started (and ended) long before: it is asked about at the next
+    pause's end, not when the young ones are old enough."""
+    clock = Ticking()
+    backend = Timed(clock)
+    tracker = ActivityTracker(backend, clock=clock, wall=clock, sleep=clock.sleep)
+    backend.submit("early", 30.0)  # 0 -> 30: teaches the poller that 30 s is the minimum
+    backend.submit("old", 44.0)  # 0 -> 44, waited for only at 50 (after something else)
+    noticed: dict[str, float] = {}
+
+    async def waits_for(activity_id: str, at: float) -> None:
+        await wait_until(clock, at)
+        if activity_id == "young":
+            backend.submit("young", 60.0)
+        await wait_as(tracker, None, activity_id)
+        noticed[activity_id] = clock.now
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(tracker.run)
+        await waits_for("early", 0.0)
+        clock.now = 40.0  # idle meanwhile
+        async with anyio.create_task_group() as waits:
+            waits.start_soon(waits_for, "young", 40.0)  # not worth a poll before 69
+            waits.start_soon(waits_for, "old", 50.0)
+        tg.cancel_scope.cancel()
+    assert noticed["early"] == pytest.approx(33.125)  # polls at 1, 2.5, ..., 33.125
+    assert 50.0 <= noticed["old"] <= 50.0 + 5.0  # not 69
+    assert not [at for at, ids in backend.asked if "young" in ids and 41.0 < at < 69.0]
