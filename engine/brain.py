@@ -3,8 +3,10 @@
 There is no polling loop and no stage barrier. Every cell keeps a count of
 unfinished dependencies; when a cell finishes, exactly its dependents are
 decremented and those reaching zero become ready. A dispatcher starts ready
-cells in depth-first order (units further along first) within the global
-in-flight limit and the per-phase limits. Blocking propagates down a unit's
+cells by their remaining critical path (`engine.critical_path`: global cells, then
+the most work still behind a cell, then the earlier unit) within the global
+in-flight limit and the per-phase limits; a task that finishes a cell keeps its
+slot for the best ready cell (often the same unit's next one). Blocking propagates down a unit's
 own pipeline only, so one failed unit never holds up another.
 
 The brain owns its parts: the cell book (what every cell is), the cell runner
@@ -24,11 +26,12 @@ import anyio
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.cell_plans import CellPlans
 from engine.cellbook import CellBook
+from engine.critical_path import CriticalPath
 from engine.events import PhaseSkipped
 from engine.inflight import InFlight, Slot
 from engine.journal import Journal
 from engine.models import Attempt, CellRecord
-from engine.runner import GLOBAL_FIRST, CellRunner
+from engine.runner import CellRunner
 from engine.spec import PhaseSpec
 from engine.states import BLOCKED, CANCELLED, FAILED, PENDING, SKIPPED, SUCCEEDED, TERMINAL
 
@@ -86,7 +89,8 @@ class Brain:
                 self.children[d].append(i)
         self.limits = [p.concurrency for p in self.phases]
 
-        self.heaps: list[list[tuple[int, int]]] = [[] for _ in range(P)]
+        self.heaps: list[list[tuple[int, int, int]]] = [[] for _ in range(P)]
+        """Ready cells per phase, keyed by `CriticalPath.key` (lower first)."""
         self.phase_running = [0] * P
         self.running = 0
         self._changed = anyio.Event()
@@ -97,8 +101,6 @@ class Brain:
         self.hard = False
         self.error: str | None = None
         self._work_scope: anyio.CancelScope | None = None
-        self._continue_row: int | None = None
-        self._continuation: int | None = None
 
         self.journal = journal_factory(self)
         self.book = CellBook(
@@ -114,6 +116,10 @@ class Brain:
         self.n, self.global_row = self.book.n, self.book.global_row
         self.remaining = [[0] * P for _ in range(self.n + 1)]
         """Per cell: dependencies not settled yet."""
+        self.path = CriticalPath(
+            deps=self.deps, children=self.children, per_unit=self.per_unit, phase_ids=[q.id for q in phases],
+            n=self.n, plans=plans or CellPlans(),
+        )  # fmt: skip
         self.runner = CellRunner(
             book=self.book,
             job=self,
@@ -126,6 +132,7 @@ class Brain:
             sleep=sleep,
             rng=rng or random.Random(),
             plans=plans,
+            priority=self.path.call_priority,
         )
         self._loading = True  # failures already on record do not re-trigger max_failed_units
         self.book.load(cells or {}, values or {}, attempts or {})
@@ -247,19 +254,7 @@ class Brain:
                 )  # fmt: skip
                 work.append((row, p))
                 return
-        if (
-            row == self._continue_row
-            and self._continuation is None
-            and self.stop_reason is None
-            and (self.limits[p] is None or self.phase_running[p] < self.limits[p])
-        ):
-            # depth-first: the task that just finished this unit's previous cell
-            # runs this one next, keeping its slot (no queueing, no new task)
-            self._continuation = p
-            self.phase_running[p] += 1
-            return
-        prio = GLOBAL_FIRST if row == self.global_row else -self.book.done_per_row[row]
-        heapq.heappush(self.heaps[p], (prio, row))
+        heapq.heappush(self.heaps[p], self.path.key(row, p))
 
     def _global_failed(self, p: int) -> None:
         if self.stop_reason in (None, "drained"):
@@ -285,7 +280,7 @@ class Brain:
     # -- the dispatcher -------------------------------------------------------
 
     def _pick(self) -> int | None:
-        best: tuple[int, int] | None = None
+        best: tuple[int, int, int] | None = None
         best_p: int | None = None
         for p, heap in enumerate(self.heaps):
             if not heap:
@@ -332,24 +327,24 @@ class Brain:
             if p is None or self.stop_reason is not None:
                 self.slots.release(slot)
                 continue
-            _prio, row = heapq.heappop(self.heaps[p])
+            row = heapq.heappop(self.heaps[p])[-1]
             self.phase_running[p] += 1
             self.running += 1
             tg.start_soon(self._run_cell, row, p, slot)
 
     # pragma: no mutate end
     async def _run_cell(self, row: int, p: int, slot: Slot) -> None:
-        """Run a cell, then any of the same unit's cells it made ready (depth-first)."""
-        next_p: int | None = p
+        """Run a cell, then, keeping the slot, the best ready cell (`_settle`)."""
+        nxt: tuple[int, int] | None = (row, p)
         try:
-            while next_p is not None:
+            while nxt is not None:
                 if self.stop_reason is not None:  # stopped before it started: stays pending
-                    self.phase_running[next_p] -= 1
+                    self.phase_running[nxt[1]] -= 1
                     break
-                p = next_p
+                row, p = nxt
                 try:
                     ended = await self.runner.run(row, p, slot)
-                    next_p = self._settle(row, p) if ended else None
+                    nxt = self._settle(row, p) if ended else None
                 finally:
                     self.phase_running[p] -= 1
         finally:
@@ -357,16 +352,17 @@ class Brain:
             self.running -= 1
             self._changed.set()
 
-    def _settle(self, row: int, p: int) -> int | None:
-        """The cell ended: settle its dependents, claiming the unit's next ready cell
-        for this task (returned)."""
-        self._continue_row, self._continuation = row, None
-        try:
-            self._propagate(row, p)
-        finally:
-            self._continue_row = None
-        nxt, self._continuation = self._continuation, None
-        return nxt
+    def _settle(self, row: int, p: int) -> tuple[int, int] | None:
+        """The cell ended: settle its dependents, then claim the best ready cell for
+        this task (returned), keeping its slot: the unit's next cell when nothing
+        queued outranks it (depth-first, no new task), else what does."""
+        self._propagate(row, p)
+        q = self._pick() if self.stop_reason is None else None
+        if q is None:
+            return None
+        nrow = heapq.heappop(self.heaps[q])[-1]
+        self.phase_running[q] += 1
+        return nrow, q
 
     # pragma: no mutate start (finalizing: see above)
     def _finalize_cells(self) -> None:

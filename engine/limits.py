@@ -20,7 +20,7 @@ CALL_PRIORITY: ContextVar[int] = ContextVar("phasegrid_call_priority", default=0
 """Set by the brain for the cell a task runs: lower goes first. Cells with the
 longest remaining critical path get the next API call (then earlier units), so work
 that unblocks other work is not held up when the tenant rate limit paces the job."""
-POLL_PRIORITY = -(1 << 31)
+POLL_PRIORITY = -(1 << 63)
 """The activity poller's calls: ahead of every cell's (global cells' included), so a
 completion is never noticed late because writes queue for the same bucket."""
 

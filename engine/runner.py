@@ -21,6 +21,7 @@ from engine.activities import ActivityBackend, ActivityResult, ActivityTracker
 from engine.cell_plans import CellPlans
 from engine.cellbook import CellBook
 from engine.context import PhaseContext
+from engine.critical_path import GLOBAL_FIRST
 from engine.errors import PhaseError, RateLimitedError
 from engine.events import (
     Event,
@@ -38,8 +39,7 @@ from engine.retry import DEFAULT_RETRY, backoff_delay
 from engine.states import FAILED, RUNNING, SUCCEEDED, WAITING
 
 log = logging.getLogger("phasegrid.brain")
-GLOBAL_FIRST = -(1 << 30)
-"""Priority of global cells: everything of every unit may wait on them."""
+__all__ = ["GLOBAL_FIRST", "CellRunner", "JobStop"]
 
 
 class JobStop(Protocol):
@@ -67,8 +67,13 @@ class CellRunner:
         sleep: Callable[[float], Any],
         rng: random.Random,
         plans: CellPlans | None = None,
+        priority: Callable[[int, int], int] | None = None,
     ) -> None:
+        """`priority`: the `CALL_PRIORITY` of a cell's calls (the brain's critical path)."""
         self.book = book
+        self.priority = priority or (
+            lambda row, _p: GLOBAL_FIRST if row == book.global_row else 0
+        )
         self.plans = plans or CellPlans()
         self.journal = book.journal
         self.job_id = book.job_id
@@ -126,9 +131,7 @@ class CellRunner:
                     plan=self.plans.get(row if spec.per_unit else None, spec.id),
                 )  # fmt: skip
                 first_try = False
-                CALL_PRIORITY.set(
-                    GLOBAL_FIRST if row == book.global_row else -book.done_per_row[row]
-                )
+                CALL_PRIORITY.set(self.priority(row, p))
                 try:
                     outputs = await spec.executor.run(ctx)
                 except PhaseError as exc:

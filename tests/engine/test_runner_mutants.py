@@ -251,7 +251,7 @@ async def test_rate_limiting_fails_a_cell_only_past_its_wall_clock_bound(h):
 # -- success and failure records ------------------------------------------------
 
 
-async def test_calls_are_prioritised_global_first_then_units_further_along(h):
+async def test_calls_are_prioritised_global_first_then_by_the_remaining_critical_path(h):
     seen: list[tuple[str | None, str, int]] = []
 
     async def note(ctx: Any) -> None:
@@ -263,14 +263,16 @@ async def test_calls_are_prioritised_global_first_then_units_further_along(h):
         phase("g", Script(note), deps=("a",), per_unit=False),
     )
     await h.run(h.brain(phases, max_in_flight=1))
-    assert seen == [("u", "a", 0), ("u", "b", -1), (None, "g", GLOBAL_FIRST)]
+    # the global cell before the unit's next; a (more behind it) before b, both after g
+    assert [(u, p) for u, p, _ in seen] == [("u", "a"), (None, "g"), ("u", "b")]
+    (_, _, a), (_, _, g), (_, _, b) = seen
+    assert g == GLOBAL_FIRST < a < b < 0
 
 
 @pytest.mark.parametrize("a_fails", [False, True])
-async def test_a_task_goes_on_with_its_units_next_cell_depth_first(h, a_fails):
-    """With one slot, the unit's next cell runs on the same task before a global cell
-    that became ready at the same moment (even one of higher priority); also after
-    a non-critical failure."""
+async def test_a_task_goes_on_with_the_best_ready_cell(h, a_fails):
+    """With one slot, a global cell that became ready with the unit's next cell runs
+    first (every unit may wait on it); also after a non-critical failure."""
     log: list = []
     first = Script(PermanentError("no") if a_fails else {}, log=log)
     phases = spec_of(
@@ -279,7 +281,7 @@ async def test_a_task_goes_on_with_its_units_next_cell_depth_first(h, a_fails):
         phase("g", Script(log=log), deps=("a",), per_unit=False),
     )
     await h.run(h.brain(phases, max_in_flight=1))
-    assert log == [("u", "a"), ("u", "b"), (None, "g")]
+    assert log == [("u", "a"), (None, "g"), ("u", "b")]
 
 
 async def test_success_records_its_end_outputs_and_duration(h):
