@@ -40,7 +40,9 @@ async def test_a_realistic_simulator_plan_is_estimated_from_its_profile(redis_ur
         assert timing.activity_seconds == (30.0, 90.0) and timing.call_seconds == (0.15, 0.6)
         assert (timing.rate_per_second, timing.burst) == (100.0, 200.0)
         units = [json.loads(dump_revealed(u)) for u in sample_units(6)]
-        plan = await rt.engine.plan("per_unit_dpsk", units, {"lan_ports": {"*": [{"port_id": "2"}]}})
+        plan = await rt.engine.plan(
+            "per_unit_dpsk", units, {"lan_ports": {"*": [{"port_id": "2"}]}}
+        )
     s = plan.summary
     assert s.estimated_bound == "critical path"
     # at least identity group -> pool -> bind -> activate, 30 R1-s each at the least,

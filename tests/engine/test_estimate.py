@@ -125,7 +125,6 @@ def test_the_engine_config_carries_the_timing_and_the_time_scale():
     assert EngineConfig.model_validate_json(cfg.model_dump_json()).target_timing == REALISTIC
 
 
-
 def test_every_face_prints_the_range_and_what_binds():
     s = PlanSummary(
         units=1, estimated_seconds=353.0, estimated_range=(313.0, 383.0),
