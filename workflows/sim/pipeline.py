@@ -165,7 +165,7 @@ async def _run(
         if wait is not None:
             stats.rate_limited += 1
             headers = (
-                {"Retry-After": sim.limiter.retry_after_header(wait)}
+                {"Retry-After": sim.limiter.retry_after(wait)}
                 if sim.config.retry_after_header
                 else None
             )
