@@ -106,8 +106,11 @@ def test_the_slowest_units_chain_decides_when_the_rate_limit_does_not_bind():
 
 
 def test_a_phase_that_says_no_waits_counts_one_activity_when_it_calls():
-    units = [UnitPlan(unit="u", phases={"identity_group": PhasePlan(action="create", calls=1),
-                                        "dpsk_pool": PhasePlan(action="create", calls=2)})]  # fmt: skip
+    plans = {
+        "identity_group": PhasePlan(action="create", calls=1),
+        "dpsk_pool": PhasePlan(action="create", calls=2),
+    }
+    units = [UnitPlan(unit="u", phases=plans)]
     t = TargetTiming(activity_seconds=(10.0, 10.0))
     assert estimate(W_PHASES, GLOBAL, units, calls=3, max_in_flight=8, timing=t).seconds == 20.0
 
