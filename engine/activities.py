@@ -246,7 +246,8 @@ class ActivityTracker:
         tracked = self._waiters.values()
         eligible = min(self._eligible_at(t) for t in tracked)
         deadline = min(w.deadline for t in tracked for w in t.waiters)
-        due = self._last_end + self.pacer.interval
+        start = self._last_end if self._last_start is None else self._last_start
+        due = max(self._last_end, start + self.pacer.interval)  # from poll to poll
         if eligible > due:
             self.pacer.restart()
         at = max(due, eligible)
@@ -295,7 +296,7 @@ class ActivityTracker:
         concurrently); returns how many waiters it woke."""
         now = self._clock()
         pacer = self.pacer
-        ids = [i for i, t in self._waiters.items() if self._eligible_at(t) <= now]
+        ids = self._round(now)
         if not ids:
             self._expire(now)
             return 0
@@ -351,6 +352,21 @@ class ActivityTracker:
         self.stats.min_age = pacer.min_age
         self._last_start, self._last_end = now, seen
         return woke
+
+    def _round(self, now: float) -> list[str]:
+        """The ids a round asks about: those old enough to be done, in whole calls. When
+        more than one call's worth are, the ones not asked about yet and then the oldest
+        (likeliest done) fill the calls; a remainder of less than half a call waits for
+        the next round instead of costing a call of its own."""
+        ids = [i for i, t in self._waiters.items() if self._eligible_at(t) <= now]
+        size = self.batch_size
+        if len(ids) <= size:
+            return ids
+        calls = max(1, round(len(ids) / size))
+        if calls * size >= len(ids):
+            return ids
+        ids.sort(key=lambda i: (self._waiters[i].known, self._waiters[i].since))
+        return ids[: calls * size]
 
     async def _query(
         self, batch: Sequence[str]

@@ -117,8 +117,8 @@ class Brain:
         self.remaining = [[0] * P for _ in range(self.n + 1)]
         """Per cell: dependencies not settled yet."""
         self.path = CriticalPath(
-            deps=self.deps, children=self.children, per_unit=self.per_unit, phase_ids=[q.id for q in phases],
-            n=self.n, plans=plans or CellPlans(),
+            deps=self.deps, children=self.children, per_unit=self.per_unit,
+            phase_ids=[q.id for q in phases], n=self.n, plans=plans or CellPlans(),
         )  # fmt: skip
         self.runner = CellRunner(
             book=self.book,

@@ -7,8 +7,8 @@ DAG, each phase weighted by the activities it waits for one after another
 of phases on the path as the tie-break. Higher goes first; among equals, the cell on
 the longer path through it (the unit's critical chain before a leaf with slack); then
 the earlier unit. So work that unblocks other work starts first, and leaf work
-(passphrases, LAN ports) fills the budget that is left. Global cells go before everything: every unit may wait on
-them.
+(passphrases, LAN ports) fills the budget that is left. Global cells go before
+everything: every unit may wait on them.
 """
 
 from __future__ import annotations

@@ -71,9 +71,7 @@ class CellRunner:
     ) -> None:
         """`priority`: the `CALL_PRIORITY` of a cell's calls (the brain's critical path)."""
         self.book = book
-        self.priority = priority or (
-            lambda row, _p: GLOBAL_FIRST if row == book.global_row else 0
-        )
+        self.priority = priority or (lambda row, _p: GLOBAL_FIRST if row == book.global_row else 0)
         self.plans = plans or CellPlans()
         self.journal = book.journal
         self.job_id = book.job_id

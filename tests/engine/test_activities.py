@@ -200,8 +200,7 @@ async def test_the_poller_is_an_engine_task_ahead_of_every_cell(redis, prefix):
         with anyio.fail_after(10):
             await tracker.wait("a")
 
-    async with engine.running(worker=False):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(cell)
+    async with engine.running(worker=False), anyio.create_task_group() as tg:
+        tg.start_soon(cell)
     assert seen and set(seen) == {(POLL_PRIORITY, None, "engine")}
     assert POLL_PRIORITY < GLOBAL_FIRST

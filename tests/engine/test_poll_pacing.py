@@ -6,9 +6,8 @@ own sleeps move."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import random
+from collections.abc import Sequence
 
 import anyio
 import pytest
@@ -285,3 +284,36 @@ async def test_a_waiter_for_an_activity_that_started_long_ago_is_not_kept_waitin
     assert noticed["early"] == pytest.approx(33.125)  # polls at 1, 2.5, ..., 33.125
     assert 50.0 <= noticed["old"] <= 50.0 + 5.0  # not 69
     assert not [at for at, ids in backend.asked if "young" in ids and 41.0 < at < 69.0]
+
+
+async def test_a_round_asks_whole_calls_new_then_oldest_first() -> None:
+    """With 14 ids old enough and 10 per call, a round makes one call, not a second
+    one for 4: the ones never asked about, then the oldest, fill it; with 16, two."""
+    clock = Clock()
+    backend = Timed(clock)
+    backend.max_batch = 10
+    tracker = ActivityTracker(backend, clock=clock, wall=clock, sleep=clock.sleep)
+    async with anyio.create_task_group() as tg:
+        for k in range(14):
+            clock.now = float(k)
+            backend.submit(f"a{k:02}", 1000.0)
+            tg.start_soon(wait_as, tracker, None, f"a{k:02}")
+            await anyio.lowlevel.checkpoint()
+        clock.now = 100.0
+        await tracker.poll_once()
+        assert backend.asked == [(100.0, [f"a{k:02}" for k in range(10)])]
+        await tracker.poll_once()  # the 4 never asked about, then the 6 oldest
+        assert backend.asked[1] == (
+            100.0,
+            sorted([f"a{k:02}" for k in (*range(6), 10, 11, 12, 13)]),
+        )
+        for k in (14, 15):
+            backend.submit(f"a{k:02}", 1000.0)
+            tg.start_soon(wait_as, tracker, None, f"a{k:02}")
+            await anyio.lowlevel.checkpoint()
+        await tracker.poll_once()
+        assert sorted(i for _, ids in backend.asked[2:] for i in ids) == [
+            f"a{k:02}" for k in range(16)
+        ]
+        assert tracker.stats.polls == 4
+        tg.cancel_scope.cancel()
