@@ -45,7 +45,7 @@ import anyio
 import httpx
 
 from engine.lease import check_lease
-from engine.limits import KeyedLimiter, NoRateLimit, RateLimiter
+from engine.limits import CALL_PRIORITY, POLL_PRIORITY, KeyedLimiter, NoRateLimit, RateLimiter
 from engine.tenant_limit import SharedLimiter
 from workflows.r1.auth import MSP_HEADER, R1Auth, TokenManager
 from workflows.r1.config import R1Config
@@ -77,6 +77,8 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 Sleep = Callable[[float], Awaitable[None]]
 TOKEN_ROUTE = "/oauth2/token/{tenantId}"
+POLL_CONNECTIONS = 2
+"""Connections of the activity poller's own pool (a round's batches go side by side)."""
 _SECRET_KEY = re.compile(r"pass(word|phrase)|secret|token|authorization|psk", re.IGNORECASE)
 REDACTED = "***"
 
@@ -179,19 +181,25 @@ class R1Transport:
         hooks["request"].insert(0, _lease_held)  # right before the request leaves
         for name, extra in (event_hooks or {}).items():
             hooks.setdefault(name, []).extend(extra)
-        self.http = httpx.AsyncClient(
-            base_url=config.api_base,
-            transport=transport,
-            auth=R1Auth(self.tokens, config.msp_customer_tenant),
-            event_hooks=hooks,
-            timeout=config.timeouts.to_httpx(),
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_keepalive_connections,
-            ),
-            headers={"Accept": "application/json", "User-Agent": "phasegrid-r1/0.1"},
-            follow_redirects=False,
-        )
+
+        def http_client(connections: int, keepalive: int) -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                base_url=config.api_base,
+                transport=transport,
+                auth=R1Auth(self.tokens, config.msp_customer_tenant),
+                event_hooks=hooks,
+                timeout=config.timeouts.to_httpx(),
+                limits=httpx.Limits(
+                    max_connections=connections, max_keepalive_connections=keepalive
+                ),
+                headers={"Accept": "application/json", "User-Agent": "phasegrid-r1/0.1"},
+                follow_redirects=False,
+            )
+
+        self.http = http_client(config.max_connections, config.max_keepalive_connections)
+        self.poll_http = http_client(POLL_CONNECTIONS, POLL_CONNECTIONS)
+        """The activity poller's own connections (`engine.limits.POLL_PRIORITY`): its
+        queries never queue for a connection behind the cells' writes."""
 
     @property
     def auth(self) -> TokenManager:
@@ -210,6 +218,7 @@ class R1Transport:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.poll_http.aclose()
 
     # -- auth ----------------------------------------------------------------
 
@@ -275,8 +284,9 @@ class R1Transport:
             started = time.monotonic()
             self.meter.waited(started - asked)
             try:
+                http = self.poll_http if CALL_PRIORITY.get() <= POLL_PRIORITY else self.http
                 with anyio.fail_after(self.attempt_timeout):
-                    resp = await self.http.request(
+                    resp = await http.request(
                         method, url, json=json, params=params, data=data, files=files,
                         auth=httpx.USE_CLIENT_DEFAULT if authenticated else None,
                         extensions={ROUTE: key},
