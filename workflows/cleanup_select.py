@@ -52,7 +52,7 @@ def holder(e: LedgerEntry) -> tuple[str, str] | None:
         return ("ap_group", p["ap_group_id"])
     if e.resource == "activation":
         return ("network", e.id)
-    if e.resource in ("passphrase", "binding") and p.get("pool_id"):
+    if e.resource in ("passphrase", "passphrase_import", "binding") and p.get("pool_id"):
         return ("dpsk_pool", p["pool_id"])
     if e.resource == "dpsk_pool" and p.get("identity_group_id"):
         return ("identity_group", p["identity_group_id"])
@@ -97,6 +97,7 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
         users[(e.resource, e.id)].add(e.unit)
     units: dict[str, list[CleanupItem]] = defaultdict(list)
     passphrases: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, list[str]] = defaultdict(list)  # imports recorded by username
     pool_groups: dict[str, str] = {}  # where R1 keeps each pool's passphrase identities
     global_items: list[CleanupItem] = []
     kept: Counter[str] = Counter()
@@ -114,6 +115,10 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
             if why is None:
                 passphrases[e.parent.get("pool_id", "")].append(e.id)
             continue
+        if e.resource == "passphrase_import":
+            if why is None:
+                names[e.parent.get("pool_id", e.id)] += list(e.data.get("usernames") or [])
+            continue
         item = CleanupItem(kind=e.resource, id=e.id, name=e.name, parent=e.parent, keep=why,
                            verify=_verify(k, best[k]))  # fmt: skip
         if e.unit is None or len(users[(e.resource, e.id)]) > 1:
@@ -130,7 +135,8 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
         venue_id=venue_id,
         source_job=source.job_id,
         passphrases=dict(passphrases),
-        pool_groups={p: g for p, g in pool_groups.items() if p in passphrases},
+        passphrase_names=dict(names),
+        pool_groups={p: g for p, g in pool_groups.items() if p in passphrases or p in names},
         global_items=global_items,
         kept=dict(kept),
     )

@@ -13,8 +13,8 @@ from workflows.naming import name_problem, names
 from workflows.r1 import SECURITY_BY_INPUT, R1Client
 from workflows.r1ctx import client_of, metered
 
-CREATE_CALLS = 2  # query by name + create (the activity poll is shared)
-REUSE_CALLS = 1
+CREATE_CALLS = 1  # the create (the plan was the read; the activity poll is shared)
+REUSE_CALLS = 0  # the plan's id is used as is
 NAME_FIELD = {"dpsk_pool": "pool"}  # resource -> its naming template
 
 
@@ -90,6 +90,12 @@ def reuse(
         detail=detail,
         data={"id": rid} if rid else {},
     )
+
+
+def waits(plan: PhasePlan, n: int) -> PhasePlan:
+    """`plan` with the activities its run waits for one after another (H4's estimate)."""
+    plan.waits = n
+    return plan
 
 
 def conflict(resource: str, name: str | None, detail: str) -> PhasePlan:

@@ -243,6 +243,7 @@ class R1Transport:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
         files: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
         accept: Container[int] = (),
         idempotent: bool | None = None,
@@ -278,7 +279,7 @@ class R1Transport:
                 with anyio.fail_after(self.attempt_timeout):
                     resp = await self.http.request(
                         method, url, json=json, params=params, data=data, files=files,
-                        auth=httpx.USE_CLIENT_DEFAULT if authenticated else None,
+                        headers=headers, auth=httpx.USE_CLIENT_DEFAULT if authenticated else None,
                         extensions={ROUTE: key},
                     )  # fmt: skip
             except (httpx.TransportError, TimeoutError) as exc:

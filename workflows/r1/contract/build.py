@@ -33,6 +33,7 @@ from workflows.r1.contract.operations import (
     CORRECTIONS,
     DISCRIMINATORS,
     EXTRA_OPERATIONS,
+    MEDIA,
     OPERATIONS,
 )
 
@@ -155,9 +156,11 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _content(conv: _Converter, content: dict[str, Any]) -> dict[str, Any]:
+def _content(
+    conv: _Converter, content: dict[str, Any], prefer: str | None = None
+) -> dict[str, Any]:
     out = {}
-    for media in _JSON_TYPES:
+    for media in (prefer, *_JSON_TYPES) if prefer in content else _JSON_TYPES:
         if media in content:
             out[media] = conv.convert(content[media].get("schema", {}))
             break
@@ -209,7 +212,7 @@ def build(source: Path) -> dict[str, Any]:
         conv = _Converter(service_of(filename), doc, defs)
         body = op.get("requestBody")
         responses = {
-            status: _content(conv, answer.get("content", {}))
+            status: _content(conv, answer.get("content", {}), MEDIA.get(key))
             for status, answer in op.get("responses", {}).items()
             if str(status).startswith("2")
         }
@@ -223,7 +226,7 @@ def build(source: Path) -> dict[str, Any]:
             if body is None
             else {
                 "required": bool(body.get("required")),
-                "content": _content(conv, body.get("content", {})),
+                "content": _content(conv, body.get("content", {}), MEDIA.get(key)),
             },
             "responses": responses,
         }
