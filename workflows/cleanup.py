@@ -112,8 +112,14 @@ async def delete_item(
         elif k == "binding":
             return False  # undone by the network's deletion (R1 has no unbind call)
         elif k == "network":
-            if await read_tagged(client, item, vid) is None:
+            net = await read_tagged(client, item, vid)
+            if net is None:
                 return False
+            entry = next((va for va in venue_ap_groups(net) if va.get("venueId") == vid), None)
+            if entry is not None and not entry.get("isAllApGroups") and not entry.get(
+                "apGroupIds"
+            ):  # related by the network phase, no group activated: R1 refuses the delete
+                await _gone_ok(ctx, client, await client.deactivate_network(vid, item.id))
             await _gone_ok(ctx, client, await client.delete_wifi_network(item.id))
         elif k == "dpsk_pool":
             if await client.get_dpsk_pool(item.id) is None:

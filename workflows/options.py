@@ -196,7 +196,7 @@ class CleanupOptions(_Model):
     )
     passphrase_names: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="Pool id -> usernames of passphrases the job imported (ids resolved at cleanup).",
+        description="Pool id -> usernames the job imported (their ids resolved at cleanup).",
     )
     pool_groups: dict[str, str] = Field(
         default_factory=dict,

@@ -154,7 +154,9 @@ async def relate_to_venue(
     """The network-venue relation without groups (`activate` adds the unit's group).
 
     From the plan on a first try; else from what the run found (a network it
-    just created has none). Recorded as this job's when its PUT made it.
+    just created has none). Not a ledger entry of its own: the group's
+    activation entry undoes it (cleanup drops the relation with the last group),
+    and cleanup drops a relation left without groups before deleting a network.
     """
     venue_id = ctx.values["venue_id"]
     plan = ctx.plan if ctx.first_try else None
@@ -169,7 +171,6 @@ async def relate_to_venue(
         return
     await wait(ctx, client, await client.activate_on_venue(venue_id, network_id,
                                                              all_ap_groups=False))  # fmt: skip
-    ctx.record("activation", network_id, parent={"venue_id": venue_id, "ap_group_id": ""})
 
 
 async def bind_pool(ctx: PhaseContext, client: R1Client, network_id: str, pool_id: str) -> None:

@@ -99,8 +99,11 @@ class PassphrasesPhase(R1Phase):
             made = await create_missing(ctx, client, pool_id, rows)
             names = [r.username for r in rows if r.username in made]
             if names:
-                ctx.record("passphrase_import", f"{pool_id}:{ctx.unit_key}", name=f"{len(names)} passphrase(s)",
-                           parent=parent_of(ctx, pool_id), data={"usernames": names})  # fmt: skip
+                ctx.record(
+                    "passphrase_import", f"{pool_id}:{ctx.unit_key}",
+                    name=f"{len(names)} passphrase(s)", parent=parent_of(ctx, pool_id),
+                    data={"usernames": names},
+                )  # fmt: skip
             if len(names) < len(rows):  # some were someone else's: look at the pool
                 raise TransientError("some passphrases existed already: checking the pool")
             ctx.incr("passphrases", len(rows))

@@ -159,8 +159,12 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def _content(
     conv: _Converter, content: dict[str, Any], prefer: str | None = None
 ) -> dict[str, Any]:
+    """The first JSON-like media type's schema, and `prefer`'s (a documented
+    alternative phasegrid sends, see `MEDIA`) next to it."""
     out = {}
-    for media in (prefer, *_JSON_TYPES) if prefer in content else _JSON_TYPES:
+    if prefer in content:
+        out[prefer] = conv.convert(content[prefer].get("schema", {}))
+    for media in _JSON_TYPES:
         if media in content:
             out[media] = conv.convert(content[media].get("schema", {}))
             break
