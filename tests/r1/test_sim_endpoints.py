@@ -36,9 +36,9 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         default_group = aps[0].ap_group_id
 
         accepted = await h.ok(await r1.create_ap_group(venue_id, "unit-101", description="u101"))
-        assert accepted.id is None  # OperationResponseIdOnly: found by name instead
         group = await r1.find_ap_group(venue_id, "unit-101")
         assert group is not None and group.description == "u101"
+        assert accepted.id == group.id  # v1.1: EntityIdOperationResponse carries the id
         found = await r1.list_ap_groups(venue_id=venue_id)
         assert "unit-101" in {g.name for g in found}
         await h.ok(await r1.assign_ap_to_group(venue_id, group.id, serial))
