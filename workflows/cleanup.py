@@ -116,8 +116,8 @@ async def delete_item(
             if net is None:
                 return False
             entry = next((va for va in venue_ap_groups(net) if va.get("venueId") == vid), None)
-            if entry is not None and not entry.get("isAllApGroups") and not entry.get(
-                "apGroupIds"
+            if (
+                entry is not None and not entry.get("isAllApGroups") and not entry.get("apGroupIds")
             ):  # related by the network phase, no group activated: R1 refuses the delete
                 await _gone_ok(ctx, client, await client.deactivate_network(vid, item.id))
             await _gone_ok(ctx, client, await client.delete_wifi_network(item.id))

@@ -117,7 +117,7 @@ class AssignApsPhase(R1Phase):
         moves = [a for a in found if group is None or a.ap_group_id != group.id]
         if not moves or (group is None and creator):
             detail = "go in with the new group" if moves else "already in group"
-            plan = reuse("ap", group_name, None, detail=f"{len(found)} AP(s) {detail}")
+            plan = reuse("ap", group_name, None, detail=f"{len(found)} AP(s) {detail}", calls=0)
             plan.data = {"aps_from": aps_from}
             return waits(plan, 0)
         return PhasePlan(

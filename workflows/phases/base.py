@@ -80,13 +80,15 @@ def create(
 
 
 def reuse(
-    resource: str, name: str, rid: str | None, detail: str | None = None, calls: int = REUSE_CALLS
+    resource: str, name: str, rid: str | None, detail: str | None = None, calls: int | None = None
 ) -> PhasePlan:
+    """Reuse `rid` as the plan found it (no call); without an id (another unit of
+    the job makes it) the run looks it up by name: one call."""
     return PhasePlan(
         action="reuse",
         resource=resource,
         name=name,
-        calls=calls,
+        calls=calls if calls is not None else (REUSE_CALLS if rid else 1),
         detail=detail,
         data={"id": rid} if rid else {},
     )

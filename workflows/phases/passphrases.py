@@ -20,7 +20,7 @@ from workflows.jobcache import JobCache
 from workflows.naming import passphrase_username
 from workflows.phases.base import R1Phase, bad_name, reuse, unit_names, vlan_of, waits
 from workflows.provenance import untagged_action
-from workflows.r1 import PassphraseRow, R1ActivityFailed, R1Client
+from workflows.r1 import PassphraseRow, R1ActivityFailed, R1Client, raise_for_activity
 from workflows.r1ctx import is_duplicate, wait
 
 
@@ -66,11 +66,14 @@ async def create_missing(
             return set()
         return {r.username for r in missing}
     accepted = [(r, await client.create_passphrase(pool_id, r)) for r in missing]
+    ids = [a.request_id for _, a in accepted if a.request_id]
+    results = dict(zip(ids, await ctx.wait_activities(client.activities, ids), strict=True))
     made: set[str] = set()
     failure: R1ActivityFailed | None = None
-    for row, a in accepted:
+    for row, a in accepted:  # all waited for together, then judged one by one
         try:
-            await wait(ctx, client, a)
+            if a.request_id:
+                raise_for_activity(results[a.request_id])
         except R1ActivityFailed as exc:
             if not is_duplicate(exc):
                 failure = failure or exc
