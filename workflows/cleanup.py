@@ -25,7 +25,7 @@ from engine.context import PhaseContext, PlanContext
 from engine.errors import TransientError
 from engine.models import PhasePlan
 from engine.spec import PhaseSpec, WorkflowSpec
-from workflows.cleanup_select import cleanup_from_ledger, kept_line
+from workflows.cleanup_select import by_username, cleanup_from_ledger, kept_line, owned
 from workflows.inventory import venue_ap_groups
 from workflows.jobcache import JobCache, default_group_id
 from workflows.options import CleanupItem, CleanupOptions, CleanupUnit
@@ -236,27 +236,6 @@ async def delete_in_chunks(
         await wait(ctx, client, await delete(chunk))
         ctx.log(f"deleted {start + len(chunk)}/{len(ids)} {what} of {owner}")
     ctx.incr(f"{what}_deleted", len(ids))
-
-
-def by_username(rows: Any, usernames: Any) -> list[str]:
-    """Ids of the passphrases an import created, from their usernames: a username
-    that more than one passphrase of the pool carries is not proven ours (kept)."""
-    wanted = set(usernames)
-    seen: dict[str, list[str]] = {}
-    for p in rows:
-        if p.username in wanted:
-            seen.setdefault(p.username, []).append(p.id)
-    return [ids[0] for ids in seen.values() if len(ids) == 1]
-
-
-def owned(opts: CleanupOptions) -> dict[str, tuple[set[str], set[str]]]:
-    """Pool id -> (passphrase ids, usernames) the job proved it created."""
-    out: dict[str, tuple[set[str], set[str]]] = {}
-    for pool_id, ids in opts.passphrases.items():
-        out.setdefault(pool_id, (set(), set()))[0].update(ids)
-    for pool_id, names in opts.passphrase_names.items():
-        out.setdefault(pool_id, (set(), set()))[1].update(names)
-    return out
 
 
 class DeletePassphrases(R1Phase):

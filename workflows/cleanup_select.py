@@ -153,3 +153,24 @@ def kept_line(kept: dict[str, Any]) -> str | None:
         return None
     parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kept.items()))
     return f"{total} kept, never deleted (not proven created by this job): {parts}"
+
+
+def by_username(rows: Any, usernames: Any) -> list[str]:
+    """Ids of the passphrases an import created, from their usernames: a username
+    that more than one passphrase of the pool carries is not proven ours (kept)."""
+    wanted = set(usernames)
+    seen: dict[str, list[str]] = {}
+    for p in rows:
+        if p.username in wanted:
+            seen.setdefault(p.username, []).append(p.id)
+    return [ids[0] for ids in seen.values() if len(ids) == 1]
+
+
+def owned(opts: CleanupOptions) -> dict[str, tuple[set[str], set[str]]]:
+    """Pool id -> (passphrase ids, usernames) the job proved it created."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for pool_id, ids in opts.passphrases.items():
+        out.setdefault(pool_id, (set(), set()))[0].update(ids)
+    for pool_id, names in opts.passphrase_names.items():
+        out.setdefault(pool_id, (set(), set()))[1].update(names)
+    return out
