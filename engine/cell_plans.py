@@ -19,15 +19,21 @@ class CellPlans:
         self,
         units: Sequence[Mapping[str, PhasePlan]] = (),
         global_phases: Mapping[str, PhasePlan] | None = None,
+        *,
+        resumed: bool = False,
     ) -> None:
         self._units = list(units)
         self._global = dict(global_phases or {})
+        self.resumed = resumed
+        """An earlier owner ran the job (it was RUNNING when claimed): a cell it
+        started may have written before its start reached Redis, so no cell of this
+        run is a first try (executors look before they create, found is not "reused")."""
 
     @classmethod
-    def of_plan(cls, plan: Plan | None) -> CellPlans:
+    def of_plan(cls, plan: Plan | None, *, resumed: bool = False) -> CellPlans:
         if plan is None:
-            return cls()
-        return cls([u.phases for u in plan.units], plan.global_phases)
+            return cls(resumed=resumed)
+        return cls([u.phases for u in plan.units], plan.global_phases, resumed=resumed)
 
     def get(self, row: int | None, phase_id: str) -> PhasePlan | None:
         """The plan of unit `row`'s cell of `phase_id` (None: a global phase's)."""

@@ -18,6 +18,7 @@ from engine.cell_plans import CellPlans
 from engine.codec import parse_options
 from engine.config import EngineConfig
 from engine.journal import Journal
+from engine.models import JobStatus
 from engine.registry import Registry
 from engine.retry import scaled_phases
 from engine.secretbox import SecretBox
@@ -94,5 +95,7 @@ class BrainLoader:
             ledger_seq=int(meta.get("ledger_seq") or 0),
             metrics=metrics,
             slots=slots,
-            plans=CellPlans.of_plan(await store.plan(job_id)),
+            plans=CellPlans.of_plan(
+                await store.plan(job_id), resumed=meta.get("status") == JobStatus.RUNNING
+            ),
         )

@@ -102,7 +102,7 @@ class CellRunner:
         # budget spent: a resume after a crash and a 429 spend none of it
         attempt = rec.get("a", 0) if rec else 0
         failures = rec.get("f", 0) if rec else 0
-        first_try = attempt == 0
+        first_try = attempt == 0 and not self.plans.resumed
         limited_since: float | None = None
         limited_in_a_row = 0
         first_start: float | None = None

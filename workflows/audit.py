@@ -29,12 +29,12 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
         )
         pools = (
             {p.id: p for p in await client.list_dpsk_pools()}
-            if kinds & {"dpsk_pool", "binding", "passphrase"}
+            if kinds & {"dpsk_pool", "binding", "passphrase", "passphrase_import"}
             else {}
         )
         idgs = (
             {g.id: g for g in await client.list_identity_groups()}
-            if kinds & {"identity_group", "passphrase"}
+            if kinds & {"identity_group", "passphrase", "passphrase_import"}
             else {}
         )
         groups: dict[str, Any] = {}
@@ -45,11 +45,16 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
             if kinds & {"ap", "lan_ports"}:
                 aps.update({a.serial_number: a for a in await client.list_aps(venue_id=vid)})
         phrases: dict[str, set[str]] = {}
+        by_name: dict[str, dict[str, str]] = {}  # pool -> username -> id (imports)
         for pool_id in {
-            e.parent.get("pool_id") for e in latest.values() if e.resource == "passphrase"
+            e.parent.get("pool_id")
+            for e in latest.values()
+            if e.resource in ("passphrase", "passphrase_import")
         }:
             if pool_id in pools:
-                phrases[pool_id] = {p.id for p in await client.list_passphrases(pool_id)}
+                rows = await client.list_passphrases(pool_id)
+                phrases[pool_id] = {p.id for p in rows}
+                by_name[pool_id] = {p.username or "": p.id for p in rows}
         identities: dict[str, set[str]] = {}  # group id -> passphrase ids with an identity
         for pool_id in phrases:
             group_id = pools[pool_id].identity_group_id
@@ -59,11 +64,25 @@ async def audit_job(ctx: AuditContext) -> AuditReport:
                 }
     with_identity = set().union(*identities.values()) if identities else set()
     items = [
-        check(e, nets, pools, idgs, groups, aps, phrases, with_identity) for e in latest.values()
+        check(x, nets, pools, idgs, groups, aps, phrases, with_identity)
+        for e in latest.values()
+        for x in imported(e, by_name)
     ]
     return AuditReport(
         job_id=ctx.job_id, workflow=ctx.workflow, checked_at=ctx.clock(), items=items
     )
+
+
+def imported(e: Any, by_name: dict[str, dict[str, str]]) -> list[Any]:
+    """A CSV import's entry as one passphrase entry per username (its id from the
+    pool, the username itself when it is gone); any other entry as itself."""
+    if e.resource != "passphrase_import":
+        return [e]
+    names = by_name.get(e.parent.get("pool_id", ""), {})
+    return [
+        e.model_copy(update={"resource": "passphrase", "id": names.get(u, u), "name": u})
+        for u in e.data.get("usernames") or []
+    ]
 
 
 def check(

@@ -25,7 +25,7 @@ from engine.context import PhaseContext, PlanContext
 from engine.errors import TransientError
 from engine.models import PhasePlan
 from engine.spec import PhaseSpec, WorkflowSpec
-from workflows.cleanup_select import cleanup_from_ledger, kept_line
+from workflows.cleanup_select import by_username, cleanup_from_ledger, kept_line, owned
 from workflows.inventory import venue_ap_groups
 from workflows.jobcache import JobCache, default_group_id
 from workflows.options import CleanupItem, CleanupOptions, CleanupUnit
@@ -112,8 +112,14 @@ async def delete_item(
         elif k == "binding":
             return False  # undone by the network's deletion (R1 has no unbind call)
         elif k == "network":
-            if await read_tagged(client, item, vid) is None:
+            net = await read_tagged(client, item, vid)
+            if net is None:
                 return False
+            entry = next((va for va in venue_ap_groups(net) if va.get("venueId") == vid), None)
+            if (
+                entry is not None and not entry.get("isAllApGroups") and not entry.get("apGroupIds")
+            ):  # related by the network phase, no group activated: R1 refuses the delete
+                await _gone_ok(ctx, client, await client.deactivate_network(vid, item.id))
             await _gone_ok(ctx, client, await client.delete_wifi_network(item.id))
         elif k == "dpsk_pool":
             if await client.get_dpsk_pool(item.id) is None:
@@ -233,40 +239,51 @@ async def delete_in_chunks(
 
 
 class DeletePassphrases(R1Phase):
-    """Global: the job's passphrases, one bulk delete per pool and 1,000 ids."""
+    """Global: the job's passphrases, one bulk delete per pool and 1,000 ids.
+    Imports recorded by username are resolved to ids from the pool here; the
+    ids deleted are handed to `DeleteIdentities` (`deleted_passphrases`)."""
 
-    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
-        async def pool(pool_id: str, ids: Any) -> None:
+    async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
+        deleted: dict[str, list[str]] = dict(ctx.values.get("deleted_passphrases") or {})
+
+        async def pool(pool_id: str, owner: Any) -> None:
+            ids, names = owner
             if await client.get_dpsk_pool(pool_id) is None:
                 return
-            present = {p.id for p in await client.list_passphrases(pool_id)}
-            todo = [i for i in ids if i in present]
+            rows = await client.list_passphrases(pool_id)
+            present = {p.id for p in rows}
+            todo = sorted({i for i in ids if i in present} | set(by_username(rows, names)))
+            deleted[pool_id] = sorted(set(deleted.get(pool_id, [])) | set(todo))
             deletes = functools.partial(client.delete_passphrases, pool_id)
             await delete_in_chunks(ctx, client, "passphrases", pool_id, todo, deletes)
 
-        await for_each_owner("passphrases", ctx.options.passphrases, pool)
+        await for_each_owner("passphrases", owned(ctx.options), pool)
+        return {"deleted_passphrases": deleted}
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         n = sum(len(v) for v in ctx.options.passphrases.values())
+        n += sum(len(v) for v in ctx.options.passphrase_names.values())
         kept = ctx.options.kept.get("passphrase", 0)
         note = [f"keep {kept} passphrase(s): not proven created by this job"] if kept else []
         if not n:
             return PhasePlan(action="skip", resource="passphrase", detail="; ".join(note) or None)
-        calls = sum(2 + -(-len(v) // DELETE_CHUNK) for v in ctx.options.passphrases.values())
+        pools = owned(ctx.options)
+        calls = sum(2 + -(-(len(i) + len(u)) // DELETE_CHUNK) for i, u in pools.values())
         return PhasePlan(
             action="delete",
             resource="passphrase",
             calls=calls,
-            detail="; ".join(
-                [f"{n} passphrase(s) in {len(ctx.options.passphrases)} pool(s)", *note]
-            ),
+            detail="; ".join([f"{n} passphrase(s) in {len(pools)} pool(s)", *note]),
         )
 
 
-def identities_by_group(opts: CleanupOptions) -> dict[str, set[str]]:
-    """Identity group id -> the job's passphrase ids whose identities it holds."""
+def identities_by_group(
+    opts: CleanupOptions, deleted: dict[str, list[str]] | None = None
+) -> dict[str, set[str]]:
+    """Identity group id -> the job's passphrase ids whose identities it holds
+    (with the ids `DeletePassphrases` resolved from imported usernames)."""
     out: dict[str, set[str]] = {}
-    for pool_id, ids in opts.passphrases.items():
+    for pool_id, ids in [*opts.passphrases.items(), *(deleted or {}).items()]:
         group_id = opts.pool_groups.get(pool_id)
         if group_id:
             out.setdefault(group_id, set()).update(ids)
@@ -287,10 +304,15 @@ class DeleteIdentities(R1Phase):
             deletes = functools.partial(client.delete_identities, group_id)
             await delete_in_chunks(ctx, client, "identities", group_id, ours, deletes)
 
-        await for_each_owner("identities", identities_by_group(ctx.options), group)
+        deleted = ctx.values.get("deleted_passphrases") or {}
+        await for_each_owner("identities", identities_by_group(ctx.options, deleted), group)
 
     async def plan(self, ctx: PlanContext) -> PhasePlan:
         groups = identities_by_group(ctx.options)
+        for pool_id, names in ctx.options.passphrase_names.items():
+            group_id = ctx.options.pool_groups.get(pool_id)
+            if group_id:
+                groups.setdefault(group_id, set()).update(f"name:{n}" for n in names)
         n = sum(len(v) for v in groups.values())
         if not n:
             return PhasePlan(action="skip", resource="identity")
@@ -337,6 +359,7 @@ def r1_cleanup() -> WorkflowSpec:
             executor=DeletePassphrases(),
             per_unit=False,
             destructive=True,
+            outputs=("deleted_passphrases",),
         ),
         PhaseSpec(
             id="identities",
@@ -344,6 +367,7 @@ def r1_cleanup() -> WorkflowSpec:
             executor=DeleteIdentities(),
             per_unit=False,
             depends_on=("passphrases",),
+            inputs=("deleted_passphrases",),
             destructive=True,
         ),
     ]

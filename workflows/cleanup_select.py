@@ -52,7 +52,7 @@ def holder(e: LedgerEntry) -> tuple[str, str] | None:
         return ("ap_group", p["ap_group_id"])
     if e.resource == "activation":
         return ("network", e.id)
-    if e.resource in ("passphrase", "binding") and p.get("pool_id"):
+    if e.resource in ("passphrase", "passphrase_import", "binding") and p.get("pool_id"):
         return ("dpsk_pool", p["pool_id"])
     if e.resource == "dpsk_pool" and p.get("identity_group_id"):
         return ("identity_group", p["identity_group_id"])
@@ -97,6 +97,7 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
         users[(e.resource, e.id)].add(e.unit)
     units: dict[str, list[CleanupItem]] = defaultdict(list)
     passphrases: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, list[str]] = defaultdict(list)  # imports recorded by username
     pool_groups: dict[str, str] = {}  # where R1 keeps each pool's passphrase identities
     global_items: list[CleanupItem] = []
     kept: Counter[str] = Counter()
@@ -114,6 +115,10 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
             if why is None:
                 passphrases[e.parent.get("pool_id", "")].append(e.id)
             continue
+        if e.resource == "passphrase_import":
+            if why is None:
+                names[e.parent.get("pool_id", e.id)] += list(e.data.get("usernames") or [])
+            continue
         item = CleanupItem(kind=e.resource, id=e.id, name=e.name, parent=e.parent, keep=why,
                            verify=_verify(k, best[k]))  # fmt: skip
         if e.unit is None or len(users[(e.resource, e.id)]) > 1:
@@ -130,7 +135,8 @@ def cleanup_from_ledger(source: CleanupSource) -> CleanupRequest:
         venue_id=venue_id,
         source_job=source.job_id,
         passphrases=dict(passphrases),
-        pool_groups={p: g for p, g in pool_groups.items() if p in passphrases},
+        passphrase_names=dict(names),
+        pool_groups={p: g for p, g in pool_groups.items() if p in passphrases or p in names},
         global_items=global_items,
         kept=dict(kept),
     )
@@ -147,3 +153,24 @@ def kept_line(kept: dict[str, Any]) -> str | None:
         return None
     parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kept.items()))
     return f"{total} kept, never deleted (not proven created by this job): {parts}"
+
+
+def by_username(rows: Any, usernames: Any) -> list[str]:
+    """Ids of the passphrases an import created, from their usernames: a username
+    that more than one passphrase of the pool carries is not proven ours (kept)."""
+    wanted = set(usernames)
+    seen: dict[str, list[str]] = {}
+    for p in rows:
+        if p.username in wanted:
+            seen.setdefault(p.username, []).append(p.id)
+    return [ids[0] for ids in seen.values() if len(ids) == 1]
+
+
+def owned(opts: CleanupOptions) -> dict[str, tuple[set[str], set[str]]]:
+    """Pool id -> (passphrase ids, usernames) the job proved it created."""
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for pool_id, ids in opts.passphrases.items():
+        out.setdefault(pool_id, (set(), set()))[0].update(ids)
+    for pool_id, names in opts.passphrase_names.items():
+        out.setdefault(pool_id, (set(), set()))[1].update(names)
+    return out

@@ -70,7 +70,7 @@ class PassphraseOptions(_Model):
         1, ge=0, le=5000, description="Passphrases per unit pool (the unit's PSK is the first)."
     )
     bulk_threshold: int = Field(
-        20, ge=0, description="More passphrases than this for a pool go through one CSV import."
+        1, ge=0, description="More passphrases than this for a pool go through one CSV import."
     )
 
 
@@ -193,6 +193,10 @@ class CleanupOptions(_Model):
     source_job: str | None = Field(None, description="The job whose ledger is deleted.")
     passphrases: dict[str, list[str]] = Field(
         default_factory=dict, description="Pool id -> passphrase ids to delete."
+    )
+    passphrase_names: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Pool id -> usernames the job imported (their ids resolved at cleanup).",
     )
     pool_groups: dict[str, str] = Field(
         default_factory=dict,

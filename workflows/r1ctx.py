@@ -11,7 +11,7 @@ so a job's metrics give its polls per activity.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ import anyio
 
 from engine.activities import POLL_ACCOUNT, PollCost
 from engine.errors import PermanentError
-from workflows.provenance import found_action, job_tag, taggable
+from workflows.provenance import found_action, job_tag, taggable, untagged_action
 from workflows.r1 import Accepted, R1ActivityFailed, R1Client, raise_for_activity
 from workflows.r1.meter import Tally, metering
 
@@ -95,6 +95,15 @@ async def wait(ctx: Any, client: R1Client, accepted: Accepted) -> None:
         raise_for_activity(await ctx.wait_activity(client.activities, accepted.request_id))
 
 
+async def wait_all(ctx: Any, client: R1Client, accepted: Sequence[Accepted]) -> None:
+    """Wait for several writes' activities together (one wait, not one after
+    another); once all are done, raise the first FAIL's typed error."""
+    ids = [a.request_id for a in accepted if a.request_id]
+    results = await ctx.wait_activities(client.activities, ids)
+    for result in results:
+        raise_for_activity(result)
+
+
 def is_duplicate(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "must be unique" in text or "already exists" in text
@@ -134,19 +143,30 @@ async def _find_or_create(
     check: Callable[[Any], str | None] | None = None,
     data: dict[str, Any] | None = None,
 ) -> Found:
-    """Query by name first; create if absent; after a FAILed duplicate, re-query and adopt.
+    """Create what the plan says is absent; find by name first only where the
+    plan cannot be trusted; after a FAILed duplicate, re-query and adopt.
 
+    On the cell's first try a confirmed plan is the read (`planned`): "create"
+    creates at once, "reuse" with an id takes that id. Without a plan (old
+    jobs, tests), on a retry or after a resume (an earlier attempt may have
+    landed) and for a name another unit of the job creates, it queries first.
     `create(tag)` gets this job's tag for the kinds R1 lets us tag (None for
     the others) and must write it. `check(existing)` returns a reason when an
     existing resource cannot be reused (different settings): a permanent
     error, not a silent reuse. Only our accepted create, or our tag on what
     R1 answers, makes the entry "created" (see `workflows.provenance`).
     """
-    existing = await find()
-    if existing is not None:
-        if check is not None and (why := check(existing)):
-            raise PermanentError(f"{resource} {name!r} exists with different settings: {why}")
-        return _found(ctx, resource, existing, name=name, parent=parent, data=data)
+    action, planned_id = planned(ctx)
+    if action == "reuse" and planned_id:
+        ctx.record(resource, planned_id, name=name, parent=parent,
+                   action=untagged_action(ctx), data=data)  # fmt: skip
+        return Found(planned_id, "reused")
+    if action != "create":
+        existing = await find()
+        if existing is not None:
+            if check is not None and (why := check(existing)):
+                raise PermanentError(f"{resource} {name!r} exists with different settings: {why}")
+            return _found(ctx, resource, existing, name=name, parent=parent, data=data)
     accepted = await create(job_tag(ctx.job_id) if taggable(resource) else None)
     try:
         await wait(ctx, client, accepted)
@@ -166,6 +186,18 @@ async def _find_or_create(
         new_id = found.id
     ctx.record(resource, new_id, name=name, parent=parent, action="created", data=data)
     return Found(new_id, "created")
+
+
+def planned(ctx: Any) -> tuple[str | None, str | None]:
+    """(action, id) of the cell's confirmed plan on its first try; (None, None)
+    when the run must look for itself (no plan, a retry, a resume)."""
+    plan = getattr(ctx, "plan", None)
+    if plan is None or not getattr(ctx, "first_try", False):
+        return None, None
+    if plan.action == "reuse":
+        rid = (plan.data or {}).get("id")
+        return "reuse", str(rid) if rid else None
+    return plan.action, None
 
 
 def _found(ctx: Any, resource: str, existing: Any, **entry: Any) -> Found:

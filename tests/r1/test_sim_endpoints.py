@@ -36,9 +36,9 @@ async def test_dpsk_unit_lifecycle(target: SimTarget) -> None:
         default_group = aps[0].ap_group_id
 
         accepted = await h.ok(await r1.create_ap_group(venue_id, "unit-101", description="u101"))
-        assert accepted.id is None  # OperationResponseIdOnly: found by name instead
         group = await r1.find_ap_group(venue_id, "unit-101")
         assert group is not None and group.description == "u101"
+        assert accepted.id == group.id  # v1.1: EntityIdOperationResponse carries the id
         found = await r1.list_ap_groups(venue_id=venue_id)
         assert "unit-101" in {g.name for g in found}
         await h.ok(await r1.assign_ap_to_group(venue_id, group.id, serial))
@@ -162,3 +162,37 @@ async def test_deletion_constraints_are_permanent(target: SimTarget) -> None:
         "still has APs",
     ):
         assert phrase in text
+
+
+async def test_ap_group_created_with_its_aps_as_r1_documents(target: SimTarget) -> None:
+    """VenueApGroup (v1.1): the listed APs move into the new group (from another group
+    of the venue too) and the answer carries its id; an AP of another venue FAILs the
+    create, which makes nothing; a group activation needs the network on the venue."""
+    from workflows.sim.model import Ap, Venue
+
+    sim = target.sim
+    venue_id = sim.venue_id
+    other = Venue("venue-2", "Other Venue", {}, "")
+    sim.store.add_venue(other, "venue-2-default")
+    sim.store.add_ap(Ap.new("900000000001", "AP-OTHER", "R550", other.id, ""))
+    async with tracked(target.client()) as h:
+        r1 = h.client
+        a, b = [ap.serial_number for ap in (await r1.list_aps(venue_id=venue_id))[:2]]
+        first = await h.ok(await r1.create_ap_group(venue_id, "grp-first", ap_serials=[b]))
+        made = await h.ok(await r1.create_ap_group(venue_id, "grp-aps", ap_serials=[a, b]))
+        group = await r1.find_ap_group(venue_id, "grp-aps")
+        assert group is not None and made.id == group.id and first.id != group.id
+        moved = await r1.list_aps(ap_group_id=group.id)
+        assert sorted(x.serial_number for x in moved) == sorted([a, b])  # b left grp-first
+        assert await r1.list_aps(ap_group_id=first.id) == []
+
+        bad = await r1.create_ap_group(venue_id, "grp-bad", ap_serials=[a, "900000000001"])
+        assert "not in venue" in str(await h.fails(bad))
+        assert await r1.find_ap_group(venue_id, "grp-bad") is None
+        assert sim.store.aps[a].apGroupId == group.id  # nothing moved
+
+        net = await h.ok(await r1.create_wifi_network("net-g", "ssid-g", passphrase="12345678"))
+        refused = await r1.activate_on_ap_group(venue_id, net.id, group.id)
+        assert "not activated on this venue" in str(await h.fails(refused))
+        await h.ok(await r1.activate_on_venue(venue_id, net.id, all_ap_groups=False))
+        await h.ok(await r1.activate_on_ap_group(venue_id, net.id, group.id))

@@ -28,12 +28,13 @@ async def test_dpsk_100_units_complete_linked_rerun_reuses_audit_and_cleanup(red
         reads = stats1["requests_total"] - stats0["requests_total"]
         assert reads <= 10, stats1["requests"]
         s = plan.summary
-        assert s.conflicts == 0 and s.create == 700 and s.update == 100
+        # the APs go in with their new AP group: assign_aps has nothing to move
+        assert s.conflicts == 0 and s.create == 700 and s.update == 0 and s.reuse == 101
         await r.engine.confirm(plan.job_id, plan.digest)
         view = await r.engine.wait(plan.job_id, timeout=60)
         assert view.status == JobStatus.COMPLETED
         assert view.units_by_state["succeeded"] == 100
-        assert view.metrics["r1_calls"] >= 1000
+        assert view.metrics["r1_calls"] >= 800  # 8 writes per unit, no per-unit read
         for u in us:
             check_unit(sim, u, dpsk=True)
         assert r.stats()["duplicate_create_attempts"] == 0
@@ -117,11 +118,21 @@ async def test_passphrases_over_threshold_use_one_csv_import(redis, prefix):
     few = units(5, dpsk=True)[3:]
     sim = sim_for(few)
     async with rig(redis, prefix, sim) as r:
-        _, view = await r.run("per_unit_dpsk", few, {"passphrases": {"per_unit": 3}})
+        opts = {"passphrases": {"per_unit": 3, "bulk_threshold": 3}}  # the option still holds
+        _, view = await r.run("per_unit_dpsk", few, opts)
         assert view.status == JobStatus.COMPLETED
         reqs = r.stats()["requests"]
         assert reqs["POST /dpskServices/{poolId}/passphrases"] == 6  # one call each
         assert "POST /dpskServices/{poolId}/passphrases/csvFiles" not in reqs
+
+    sim = sim_for(few)  # the default: one import as soon as more than one is missing
+    async with rig(redis, prefix, sim) as r:
+        _, view = await r.run("per_unit_dpsk", few, {"passphrases": {"per_unit": 2}})
+        assert view.status == JobStatus.COMPLETED
+        reqs = r.stats()["requests"]
+        assert reqs["POST /dpskServices/{poolId}/passphrases/csvFiles"] == 2
+        assert "POST /dpskServices/{poolId}/passphrases" not in reqs
+        assert "POST /dpskServices/{poolId}/passphrases/query" not in reqs  # no list
 
 
 async def test_lan_ports_standalone_and_in_the_unit_pipeline(redis, prefix):
@@ -166,7 +177,8 @@ async def test_ap_names_resolve_to_serials_and_unknown_names_conflict(redis, pre
     async with rig(redis, prefix, sim) as r:
         plan = await r.plan("per_unit_psk", [good, bad])
         phases = {u.unit: u.phases for u in plan.units}
-        assert phases["7"]["assign_aps"].data["serials"] == [
+        # the names resolve at plan time; the APs go in with the new group
+        assert list(phases["7"]["ap_group"].data["aps_from"]) == [
             serial_of["AP-001"],
             serial_of["AP-002"],
         ]

@@ -4,8 +4,12 @@ AP group's remaining SSID budget (R1 broadcasts at most 15 SSIDs per group).
 R1 activates per AP group in two steps (wifi_api): the network-venue relation
 without groups (`PUT /venues/{v}/wifiNetworks/{n}` with `isAllApGroups:
 false`, the only field VenueWifiNetwork has), then the group (`PUT
-.../apGroups/{g}`, no body). The first step is skipped when the network is
-already on the venue per group (another PUT would not add a group).
+.../apGroups/{g}`, no body). The network phase makes the relation, so on a
+first try this phase is one PUT: whether the group already broadcasts the
+network and how many SSIDs it carries come from the plan, and the job's own
+reservations keep its units under the budget. A retry (or a job without a
+plan) reads the network and the venue's SSIDs again, and relates the network
+to the venue itself if it still is not.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from engine.errors import PermanentError
 from engine.models import PhasePlan
 from workflows.inventory import Inventory, venue_ap_groups
 from workflows.jobcache import JobCache, ssid_budget
-from workflows.phases.base import R1Phase, conflict, create, reuse, unit_names
+from workflows.phases.base import R1Phase, conflict, create, reuse, unit_names, waits
 from workflows.provenance import untagged_action
 from workflows.r1 import R1Client
 from workflows.r1ctx import wait
@@ -39,6 +43,10 @@ def active_groups(net: Any, venue_id: str) -> tuple[bool, list[str]]:
 
 class ActivatePhase(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
+        plan = ctx.plan if ctx.first_try else None
+        if plan is not None and "ssids_now" in (plan.data or {}):
+            await self.from_plan(ctx, client, cache, plan)
+            return
         venue_id = ctx.values["venue_id"]
         network_id, group_id = ctx.values["network_id"], ctx.values["ap_group_id"]
         limit = ctx.options.max_ssids_per_ap_group
@@ -65,6 +73,35 @@ class ActivatePhase(R1Phase):
         finally:
             cache.extra.setdefault("inflight", {}).get(group_id, set()).discard(network_id)
             self.wake(cache)
+        ctx.record("activation", network_id, parent=parent)
+
+    async def from_plan(
+        self, ctx: PhaseContext, client: R1Client, cache: JobCache, plan: PhasePlan
+    ) -> None:
+        """One PUT: the plan says the group does not broadcast the network yet."""
+        venue_id = ctx.values["venue_id"]
+        network_id, group_id = ctx.values["network_id"], ctx.values["ap_group_id"]
+        parent = {"venue_id": venue_id, "ap_group_id": group_id}
+        if plan.action == "reuse":
+            ctx.record("activation", network_id, parent=parent, action=untagged_action(ctx))
+            return
+        limit = ctx.options.max_ssids_per_ap_group
+        held: dict[str, set[str]] = cache.extra.setdefault("ssids_planned", {})
+        nets = held.setdefault(group_id, set())
+        if network_id not in nets:
+            used = int(plan.data["ssids_now"]) + len(nets)
+            if used >= limit:
+                raise PermanentError(
+                    f"AP group {group_id} already broadcasts {used} SSIDs (R1 allows {limit})"
+                )
+            nets.add(network_id)
+        try:
+            await wait(
+                ctx, client, await client.activate_on_ap_group(venue_id, network_id, group_id)
+            )
+        except BaseException:
+            nets.discard(network_id)
+            raise
         ctx.record("activation", network_id, parent=parent)
 
     async def reserve(
@@ -105,9 +142,11 @@ class ActivatePhase(R1Phase):
         if group is not None and net is not None:
             all_groups, groups = active_groups(net, vid)
             if all_groups or group.id in groups:
-                return reuse(
+                plan = reuse(
                     "activation", names["network"], net.id, detail=f"on {names['ap_group']}"
                 )
+                plan.data["ssids_now"] = inv.ssid_count(group.id)
+                return waits(plan, 0)
         planned: dict[str, int] = ctx.shared.setdefault("group_ssids", {})
         planned[names["ap_group"]] = planned.get(names["ap_group"], 0) + 1
         now = inv.ssid_count(group.id) if group is not None else inv.venue_wide_ssids()
@@ -119,8 +158,6 @@ class ActivatePhase(R1Phase):
                 f"AP group would broadcast over {limit} SSIDs "
                 f"({now} now, {planned[names['ap_group']]} planned)",
             )
-        on_venue = net is not None and venue_entry(net, vid) is not None
-        return create(
-            "activation", names["network"], detail=f"on {names['ap_group']}",
-            calls=2 if on_venue else 3,
-        )  # fmt: skip
+        plan = create("activation", names["network"], detail=f"on {names['ap_group']}", calls=1)
+        plan.data = {"ssids_now": now}
+        return waits(plan, 1)

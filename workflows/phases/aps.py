@@ -1,4 +1,9 @@
-"""Per-unit AP phases: move the unit's APs into its AP group; per-AP LAN ports."""
+"""Per-unit AP phases: move the unit's APs into its AP group; per-AP LAN ports.
+
+On a first try both act on the plan (the inventory's APs: serials, groups,
+models) and read nothing: a group created with its APs leaves nothing to move,
+and the LAN port writes of all the unit's APs are waited for together.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,10 @@ from workflows.inputs.unit_checks import ap_serial_problem
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache, resolve_ap
 from workflows.options import LanPortSetting
-from workflows.phases.base import R1Phase, conflict, reuse, unit_names, vlan_of
+from workflows.phases.base import R1Phase, conflict, reuse, unit_names, vlan_of, waits
 from workflows.provenance import untagged_action
-from workflows.r1 import R1Client
-from workflows.r1ctx import wait
+from workflows.r1 import Ap, R1Client
+from workflows.r1ctx import wait, wait_all
 
 
 async def unit_serials(ctx: Any, client: R1Client, cache: JobCache, venue_id: str) -> list[str]:
@@ -49,6 +54,9 @@ def plan_aps(inv: Inventory, idents: list[str]) -> tuple[list[Any], list[str]]:
 class AssignApsPhase(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> dict[str, Any]:
         venue_id, group_id = ctx.values["venue_id"], ctx.values["ap_group_id"]
+        plan = ctx.plan if ctx.first_try else None
+        if plan is not None and "aps_from" in (plan.data or {}):
+            return await self.from_plan(ctx, client, plan.data["aps_from"])
         serials = await unit_serials(ctx, client, cache, venue_id)
         if not serials:
             return {"ap_serials": []}
@@ -74,6 +82,28 @@ class AssignApsPhase(R1Phase):
             ctx.record("ap", serial, parent=parent)
         return {"ap_serials": serials}
 
+    async def from_plan(
+        self, ctx: PhaseContext, client: R1Client, aps_from: dict[str, str]
+    ) -> dict[str, Any]:
+        """Move the APs the plan saw outside the group, all waited for together;
+        none when the group was created with them (`ap_group_with_aps`)."""
+        venue_id, group_id = ctx.values["venue_id"], ctx.values["ap_group_id"]
+        serials = list(aps_from)
+        if ctx.values.get("ap_group_with_aps"):
+            return {"ap_serials": serials}
+        moves = []
+        for serial, from_group in aps_from.items():
+            parent = {"venue_id": venue_id, "ap_group_id": group_id, "from_group_id": from_group}
+            if from_group == group_id:
+                ctx.record("ap", serial, parent=parent, action=untagged_action(ctx))
+                continue
+            moves.append((serial, parent))
+        accepted = [await client.assign_ap_to_group(venue_id, group_id, s) for s, _ in moves]
+        await wait_all(ctx, client, accepted)
+        for serial, parent in moves:
+            ctx.record("ap", serial, parent=parent)
+        return {"ap_serials": serials}
+
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         group_name = unit_names(ctx)["ap_group"]
         if (bad := serial_conflict("ap", list(ctx.unit.ap_serials))) is not None:
@@ -82,16 +112,22 @@ class AssignApsPhase(R1Phase):
         if missing:
             return conflict("ap", ", ".join(missing), f"not in venue {inv.venue.name}")
         group = inv.group_by_name(group_name)
+        aps_from = {a.serial_number: a.ap_group_id or "" for a in found}
+        creator = ctx.shared.get("claims:ap_group", {}).get(group_name) == ctx.unit_key
         moves = [a for a in found if group is None or a.ap_group_id != group.id]
-        if not moves:
-            return reuse("ap", group_name, None, detail=f"{len(found)} AP(s) already in group")
+        if not moves or (group is None and creator):
+            detail = "go in with the new group" if moves else "already in group"
+            plan = reuse("ap", group_name, None, detail=f"{len(found)} AP(s) {detail}", calls=0)
+            plan.data = {"aps_from": aps_from}
+            return waits(plan, 0)
         return PhasePlan(
             action="update",
             resource="ap",
             name=group_name,
-            calls=1 + len(moves),
+            calls=len(moves),
+            waits=1,
             detail=f"move {len(moves)} AP(s) into {group_name}",
-            data={"serials": [a.serial_number for a in moves]},
+            data={"serials": [a.serial_number for a in moves], "aps_from": aps_from},
         )
 
 
@@ -107,8 +143,12 @@ def skip_lan_ports(opts: Any, unit: Any) -> bool:
 class LanPortsPhase(R1Phase):
     async def do(self, ctx: PhaseContext, client: R1Client, cache: JobCache) -> None:
         venue_id = ctx.values["venue_id"]
-        serials = await unit_serials(ctx, client, cache, venue_id)
-        aps = await client.list_aps(serials=serials) if serials else []
+        plan = ctx.plan if ctx.first_try else None
+        if plan is not None and "aps" in (plan.data or {}):
+            aps = [Ap.model_validate(a) for a in plan.data["aps"]]
+        else:
+            serials = await unit_serials(ctx, client, cache, venue_id)
+            aps = await client.list_aps(serials=serials) if serials else []
         vlan = vlan_of(ctx.unit, ctx.options)
         work = [(ap, port_settings(ctx.options, ap.model)) for ap in aps]
         work = [(ap, ports) for ap, ports in work if ports]
@@ -116,9 +156,9 @@ class LanPortsPhase(R1Phase):
             (ap, ports, await client.set_ap_lan_port_override(venue_id, ap.serial_number))
             for ap, ports in work
         ]
+        await wait_all(ctx, client, [accepted for _, _, accepted in overrides])
         writes = []
-        for ap, ports, accepted in overrides:
-            await wait(ctx, client, accepted)
+        for ap, ports, _accepted in overrides:
             ctx.record(
                 "lan_ports",
                 ap.serial_number,
@@ -132,8 +172,7 @@ class LanPortsPhase(R1Phase):
                 writes.append(await client.set_ap_lan_port(
                     venue_id, ap.serial_number, p.port_id, untag_id=untag, vlan_members=members,
                 ))  # fmt: skip
-        for accepted in writes:
-            await wait(ctx, client, accepted)
+        await wait_all(ctx, client, writes)
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
         if (bad := serial_conflict("lan_ports", list(ctx.unit.ap_serials))) is not None:
@@ -148,6 +187,8 @@ class LanPortsPhase(R1Phase):
         )
         if not calls:
             return PhasePlan(action="skip", resource="lan_ports", detail="no settings for models")
+        aps = [{"serialNumber": a.serial_number, "name": a.name, "model": a.model} for a in found]
         return PhasePlan(
-            action="update", resource="lan_ports", calls=calls + 1, detail=f"{len(found)} AP(s)"
-        )
+            action="update", resource="lan_ports", calls=calls, waits=2,
+            detail=f"{len(found)} AP(s)", data={"aps": aps},
+        )  # fmt: skip

@@ -13,8 +13,8 @@ from workflows.naming import name_problem, names
 from workflows.r1 import SECURITY_BY_INPUT, R1Client
 from workflows.r1ctx import client_of, metered
 
-CREATE_CALLS = 2  # query by name + create (the activity poll is shared)
-REUSE_CALLS = 1
+CREATE_CALLS = 1  # the create (the plan was the read; the activity poll is shared)
+REUSE_CALLS = 0  # the plan's id is used as is
 NAME_FIELD = {"dpsk_pool": "pool"}  # resource -> its naming template
 
 
@@ -80,16 +80,24 @@ def create(
 
 
 def reuse(
-    resource: str, name: str, rid: str | None, detail: str | None = None, calls: int = REUSE_CALLS
+    resource: str, name: str, rid: str | None, detail: str | None = None, calls: int | None = None
 ) -> PhasePlan:
+    """Reuse `rid` as the plan found it (no call); without an id (another unit of
+    the job makes it) the run looks it up by name: one call."""
     return PhasePlan(
         action="reuse",
         resource=resource,
         name=name,
-        calls=calls,
+        calls=calls if calls is not None else (REUSE_CALLS if rid else 1),
         detail=detail,
         data={"id": rid} if rid else {},
     )
+
+
+def waits(plan: PhasePlan, n: int) -> PhasePlan:
+    """`plan` with the activities its run waits for one after another (H4's estimate)."""
+    plan.waits = n
+    return plan
 
 
 def conflict(resource: str, name: str | None, detail: str) -> PhasePlan:

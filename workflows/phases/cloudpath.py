@@ -132,6 +132,13 @@ class CpNetwork(R1Phase):
             return create("network", name)
         if existing.type != "dpsk":
             return conflict("network", name, f"exists as a {existing.type} network")
+        why = differences(  # the run's check, here: a first try reuses the plan's id as is
+            existing, kind="dpsk", ssid=self.ssid(ctx.options),
+            security=existing.wlan.wlan_security if existing.wlan else "WPA2Personal",
+            vlan=1, passphrase=None,
+        )  # fmt: skip
+        if why:
+            return conflict("network", name, f"exists with different settings: {why}")
         return reuse("network", name, existing.id)
 
 
@@ -152,7 +159,7 @@ class CpBind(R1Phase):
             # idempotent and tells (networkCount grows only if it was not bound).
             detail = f"pool serves {pool.network_count} network(s); bind is idempotent"
             return reuse("binding", net.name or "", net.id, detail=detail, calls=3)
-        return create("binding", ctx.options.network_name, calls=3)
+        return create("binding", ctx.options.network_name, calls=1)  # no count to read
 
 
 def skip_revoked(opts: Any, unit: Any) -> bool:

@@ -9,7 +9,16 @@ from engine.errors import PermanentError
 from engine.models import PhasePlan
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
-from workflows.phases.base import R1Phase, bad_name, claim, conflict, create, reuse, unit_names
+from workflows.phases.base import (
+    R1Phase,
+    bad_name,
+    claim,
+    conflict,
+    create,
+    reuse,
+    unit_names,
+    waits,
+)
 from workflows.r1 import R1Client
 from workflows.r1ctx import find_or_create
 
@@ -37,11 +46,11 @@ class IdentityGroupPhase(R1Phase):
             return too_long
         existing = inv.identity_by_name(name)
         if existing is not None:
-            return reuse("identity_group", name, existing.id)
+            return waits(reuse("identity_group", name, existing.id), 0)
         other = claim(ctx, "identity_group", name)
         if other is not None:
-            return reuse("identity_group", name, None, detail=f"shared with unit {other}")
-        return create("identity_group", name)
+            return waits(reuse("identity_group", name, None, detail=f"shared with unit {other}"), 1)
+        return waits(create("identity_group", name), 1)
 
 
 def pool_settings(opts: Any) -> dict[str, Any]:
@@ -76,14 +85,14 @@ class DpskPoolPhase(R1Phase):
         group = inv.identity_by_name(self.group_name(ctx))
         other = claim(ctx, "pool", name)
         if existing is None and other is not None:
-            return reuse("dpsk_pool", name, None, detail=f"shared with unit {other}")
+            return waits(reuse("dpsk_pool", name, None, detail=f"shared with unit {other}"), 1)
         if existing is None:
             if group is not None and group.dpsk_pool_id in inv.pools:
                 return conflict("dpsk_pool", name, "its identity group already has another pool")
-            return create("dpsk_pool", name)
+            return waits(create("dpsk_pool", name), 1)
         if group is None or existing.identity_group_id != group.id:
             return conflict("dpsk_pool", name, "a pool of that name belongs to another group")
-        return reuse("dpsk_pool", name, existing.id)
+        return waits(reuse("dpsk_pool", name, existing.id), 0)
 
     def group_name(self, ctx: Any) -> str:
         return unit_names(ctx)["identity_group"]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from engine.context import PhaseContext, PlanContext
 from engine.errors import PermanentError
 from engine.models import PhasePlan
+from workflows.activate_util import active_on
 from workflows.inputs.unit_checks import LimitProblem, network_problems
 from workflows.inventory import Inventory
 from workflows.jobcache import JobCache
@@ -25,6 +26,7 @@ from workflows.phases.base import (
     security_of,
     unit_names,
     vlan_of,
+    waits,
 )
 from workflows.provenance import untagged_action
 from workflows.r1 import R1Client, WifiNetwork
@@ -86,9 +88,6 @@ class NetworkPhase(R1Phase):
         if problems := self.problems(w):
             raise PermanentError("; ".join(p.text() for p in problems))
 
-        async def find() -> Any:
-            return await client.find_wifi_network(name)
-
         def check(net: WifiNetwork) -> str | None:
             return differences(
                 net,
@@ -99,6 +98,13 @@ class NetworkPhase(R1Phase):
                 passphrase=w["passphrase"],
             )
 
+        seen: list[WifiNetwork] = []
+
+        async def find() -> Any:
+            net = await client.find_wifi_network(name)
+            seen[:] = [net] if net is not None else []
+            return net
+
         found = await find_or_create(
             ctx, client, resource="network", name=name, find=find, check=check,
             data={"type": self.kind, "ssid": w["ssid"], "security": w["security"],
@@ -108,6 +114,7 @@ class NetworkPhase(R1Phase):
                 passphrase=w["passphrase"], vlan_id=w["vlan"], description=tag,
             ),
         )  # fmt: skip
+        await relate_to_venue(ctx, client, found.id, seen[0] if seen else None)
         return {"network_id": found.id}
 
     def plan_unit(self, ctx: PlanContext, inv: Inventory) -> PhasePlan:
@@ -122,7 +129,9 @@ class NetworkPhase(R1Phase):
             return conflict("network", name, f"same network name as unit {other}")
         existing = inv.network_by_name(name)
         if existing is None:
-            return create("network", name, detail=f"{self.kind} SSID {w['ssid']}")
+            plan = create("network", name, detail=f"{self.kind} SSID {w['ssid']}", calls=2)
+            plan.data = {"on_venue": False}
+            return waits(plan, 2)
         why = differences(
             existing,
             kind=self.kind,
@@ -133,13 +142,48 @@ class NetworkPhase(R1Phase):
         )
         if why:
             return conflict("network", name, f"exists with different settings: {why}")
-        return reuse("network", name, existing.id)
+        on_venue = active_on(existing, inv.venue_id)
+        plan = reuse("network", name, existing.id, calls=0 if on_venue else 1)
+        plan.data["on_venue"] = on_venue
+        return waits(plan, 0 if on_venue else 1)
+
+
+async def relate_to_venue(
+    ctx: PhaseContext, client: R1Client, network_id: str, net: WifiNetwork | None
+) -> None:
+    """The network-venue relation without groups (`activate` adds the unit's group).
+
+    From the plan on a first try; else from what the run found (a network it
+    just created has none). Not a ledger entry of its own: the group's
+    activation entry undoes it (cleanup drops the relation with the last group),
+    and cleanup drops a relation left without groups before deleting a network.
+    """
+    venue_id = ctx.values["venue_id"]
+    plan = ctx.plan if ctx.first_try else None
+    if plan is not None and "on_venue" in (plan.data or {}):
+        on_venue = bool(plan.data["on_venue"])
+    elif net is not None:
+        on_venue = active_on(net, venue_id)
+    else:
+        found = await client.find_by_id(network_id)
+        on_venue = found is not None and active_on(found, venue_id)
+    if on_venue:
+        return
+    await wait(ctx, client, await client.activate_on_venue(venue_id, network_id,
+                                                             all_ap_groups=False))  # fmt: skip
 
 
 async def bind_pool(ctx: PhaseContext, client: R1Client, network_id: str, pool_id: str) -> None:
     """Bind (an idempotent PUT) and record it as ours only if it raised the pool's
-    `networkCount`: R1 says how many networks a pool serves, not which."""
+    `networkCount`: R1 says how many networks a pool serves, not which.
+
+    A first try the plan calls "create" (the network or the pool is new, or the
+    pool serves none) needs no count: a success is our binding."""
     parent = {"pool_id": pool_id, "network_id": network_id}
+    if ctx.first_try and ctx.plan is not None and ctx.plan.action == "create":
+        await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
+        ctx.record("binding", network_id, parent=parent)
+        return
     before = await client.get_dpsk_pool(pool_id)
     await wait(ctx, client, await client.bind_dpsk_pool(network_id, pool_id))
     after = await client.get_dpsk_pool(pool_id)
@@ -163,10 +207,10 @@ class BindPoolPhase(R1Phase):
             # Which networks a pool serves is not in R1's answers; the run's PUT is
             # idempotent and tells (networkCount grows only if it was not bound).
             detail = f"to {names['pool']} (serves {have}; bind is idempotent)"
-            return reuse("binding", names["network"], net.id, detail=detail, calls=3)
+            return waits(reuse("binding", names["network"], net.id, detail=detail, calls=3), 1)
         planned: dict[str, int] = ctx.shared.setdefault("pool_networks", {})
         planned[names["pool"]] = planned.get(names["pool"], 0) + 1
         limit = ctx.options.max_networks_per_pool
         if have + planned[names["pool"]] > limit:
             return conflict("binding", names["pool"], f"pool would serve over {limit} networks")
-        return create("binding", names["network"], detail=f"to {names['pool']}", calls=3)
+        return waits(create("binding", names["network"], detail=f"to {names['pool']}", calls=1), 1)

@@ -252,6 +252,7 @@ class R1Transport:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
         files: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
         accept: Container[int] = (),
         idempotent: bool | None = None,
@@ -288,7 +289,7 @@ class R1Transport:
                 with anyio.fail_after(self.attempt_timeout):
                     resp = await http.request(
                         method, url, json=json, params=params, data=data, files=files,
-                        auth=httpx.USE_CLIENT_DEFAULT if authenticated else None,
+                        headers=headers, auth=httpx.USE_CLIENT_DEFAULT if authenticated else None,
                         extensions={ROUTE: key},
                     )  # fmt: skip
             except (httpx.TransportError, TimeoutError) as exc:

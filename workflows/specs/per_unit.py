@@ -1,11 +1,19 @@
 """`per_unit_psk`, `per_unit_dpsk` and `ap_lan_ports`: one pipeline per apartment unit.
 
-venue (global) -> ap_group -------------------------------+
-               -> identity_group -> dpsk_pool -> passphrases
-               -> network --------------------> bind_pool -> activate -> assign_aps -> lan_ports
+venue (global) -> ap_group (with the unit's APs) -+-> assign_aps (moves only strays)
+                                                  +---------------------------+
+               -> identity_group -> dpsk_pool -+-> passphrases (one import)   |
+               -> network (+ venue relation) --+-> bind_pool -------------> activate (AP group)
+               -> lan_ports (override, then port settings; the unit's APs together)
+
+The edges are R1's own dependencies only: a pool binding needs the network and
+the pool, a group activation needs the network related to the venue (done in
+the network phase) and the group; LAN port settings involve neither.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from engine.context import PlanContext
 from engine.spec import PhaseSpec, WorkflowSpec
@@ -46,30 +54,42 @@ def lan_ports_phase(depends_on: tuple[str, ...]) -> PhaseSpec:
     )  # fmt: skip
 
 
+def ap_group_phase() -> PhaseSpec:
+    return PhaseSpec(
+        id="ap_group", title="AP group", executor=ApGroupPhase(), depends_on=("venue",),
+        inputs=("venue_id",), outputs=("ap_group_id", "ap_group_with_aps"),
+    )  # fmt: skip
+
+
+def network_phase(kind: Literal["psk", "dpsk"]) -> PhaseSpec:
+    return PhaseSpec(
+        id="network", title="Network", executor=NetworkPhase(kind), depends_on=("venue",),
+        inputs=("venue_id",), outputs=("network_id",),
+    )  # fmt: skip
+
+
 def ap_phases(network_ready: str) -> tuple[PhaseSpec, ...]:
     return (
         PhaseSpec(id="activate", title="Activate", executor=ActivatePhase(),
                   depends_on=(network_ready, "ap_group"),
                   inputs=("venue_id", "network_id", "ap_group_id")),
         PhaseSpec(id="assign_aps", title="Assign APs", executor=AssignApsPhase(),
-                  depends_on=("activate",), inputs=("venue_id", "ap_group_id"),
+                  depends_on=("ap_group",), inputs=("venue_id", "ap_group_id"),
                   outputs=("ap_serials",)),
-        lan_ports_phase(("assign_aps",)),
+        lan_ports_phase(("venue",)),
     )  # fmt: skip
 
 
 def per_unit_dpsk() -> WorkflowSpec:
     phases = (
         venue_phase(),
-        PhaseSpec(id="ap_group", title="AP group", executor=ApGroupPhase(),
-                  depends_on=("venue",), inputs=("venue_id",), outputs=("ap_group_id",)),
+        ap_group_phase(),
         PhaseSpec(id="identity_group", title="Identity group", executor=IdentityGroupPhase(),
                   depends_on=("venue",), outputs=("identity_group_id",)),
         PhaseSpec(id="dpsk_pool", title="DPSK pool", executor=DpskPoolPhase(),
                   depends_on=("identity_group",), inputs=("identity_group_id",),
                   outputs=("pool_id",)),
-        PhaseSpec(id="network", title="Network", executor=NetworkPhase("dpsk"),
-                  depends_on=("venue",), outputs=("network_id",)),
+        network_phase("dpsk"),
         PhaseSpec(id="bind_pool", title="Bind pool", executor=BindPoolPhase(),
                   depends_on=("network", "dpsk_pool"), inputs=("network_id", "pool_id")),
         PhaseSpec(id="passphrases", title="Passphrases", executor=PassphrasesPhase(),
@@ -89,10 +109,8 @@ def per_unit_dpsk() -> WorkflowSpec:
 def per_unit_psk() -> WorkflowSpec:
     phases = (
         venue_phase(),
-        PhaseSpec(id="ap_group", title="AP group", executor=ApGroupPhase(),
-                  depends_on=("venue",), inputs=("venue_id",), outputs=("ap_group_id",)),
-        PhaseSpec(id="network", title="Network", executor=NetworkPhase("psk"),
-                  depends_on=("venue",), outputs=("network_id",)),
+        ap_group_phase(),
+        network_phase("psk"),
         *ap_phases("network"),
     )  # fmt: skip
     return _unit_workflow(

@@ -33,6 +33,7 @@ from workflows.r1.contract.operations import (
     CORRECTIONS,
     DISCRIMINATORS,
     EXTRA_OPERATIONS,
+    MEDIA,
     OPERATIONS,
 )
 
@@ -155,8 +156,14 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _content(conv: _Converter, content: dict[str, Any]) -> dict[str, Any]:
+def _content(
+    conv: _Converter, content: dict[str, Any], prefer: str | None = None
+) -> dict[str, Any]:
+    """The first JSON-like media type's schema, and `prefer`'s (a documented
+    alternative phasegrid sends, see `MEDIA`) next to it."""
     out = {}
+    if prefer in content:
+        out[prefer] = conv.convert(content[prefer].get("schema", {}))
     for media in _JSON_TYPES:
         if media in content:
             out[media] = conv.convert(content[media].get("schema", {}))
@@ -209,7 +216,7 @@ def build(source: Path) -> dict[str, Any]:
         conv = _Converter(service_of(filename), doc, defs)
         body = op.get("requestBody")
         responses = {
-            status: _content(conv, answer.get("content", {}))
+            status: _content(conv, answer.get("content", {}), MEDIA.get(key))
             for status, answer in op.get("responses", {}).items()
             if str(status).startswith("2")
         }
@@ -223,7 +230,7 @@ def build(source: Path) -> dict[str, Any]:
             if body is None
             else {
                 "required": bool(body.get("required")),
-                "content": _content(conv, body.get("content", {})),
+                "content": _content(conv, body.get("content", {}), MEDIA.get(key)),
             },
             "responses": responses,
         }

@@ -67,6 +67,12 @@ OPERATIONS: dict[str, str] = {
     "GET /dpskServices/{poolId}/passphrases/{id}": DPSK,
 }
 
+MEDIA: dict[str, str] = {
+    # v1.1 takes VenueApGroup (serials as strings) and answers the new group's id.
+    "POST /venues/{venueId}/apGroups": "application/vnd.ruckus.v1.1+json",
+}
+"""Operations phasegrid sends under another documented media type than the first JSON one."""
+
 _ACCEPTED = {
     "type": "object",
     "properties": {"id": {"type": "string"}, "requestId": {"type": "string"}},

@@ -255,7 +255,8 @@ class Contract:
         media, schema = _pick(content, content_type)
         if media is None:
             media, schema = next(iter(content.items()))
-        return self._errors(key, f"resp:{status}", schema, body, "response", f"response.{status}")
+        slot = f"resp:{status}:{media}"  # validators are cached per media type
+        return self._errors(key, slot, schema, body, "response", f"response.{status}")
 
 
 def _pick(content: Mapping[str, Any], content_type: str | None) -> tuple[str | None, Any]:

@@ -1,11 +1,11 @@
 """Venues, AP groups, APs and per-AP LAN port overrides.
 
-AP group creation answers `OperationResponseIdOnly` (a requestId, no id)
-under `application/json`; only the v1.1 media type answers the id, and it
-changes the request schema too (VenueApGroup). phasegrid keeps the plain
-JSON media type every other call uses and finds the new group by name after
-its activity (`find_ap_group`): one query that a reuse needs anyway, and the
-same code path on a duplicate-name failure.
+AP group creation is sent as `application/vnd.ruckus.v1.1+json` (wifi_api
+createAPGroup): its body is VenueApGroup (`apSerialNumbers` as plain
+strings, so the unit's APs go in with the group) and its answer
+EntityIdOperationResponse carries the new group's id. Under plain
+`application/json` R1 answers a requestId only and the group would have to be
+read back by name.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from workflows.r1.models import Accepted, Ap, ApGroup, Venue
 from workflows.r1.pagination import collect, iter_query, query_body
 from workflows.r1.transport import R1Transport
 
+AP_GROUP_MEDIA = "application/vnd.ruckus.v1.1+json"
+"""createAPGroup's media type whose answer carries the new group's id."""
 AP_FIELDS = ["serialNumber", "name", "apGroupId", "venueId", "model"]
 """ApQueryData fields the workflows read."""
 AP_GROUP_FIELDS = ["id", "name", "description", "isDefault", "venueId"]
@@ -61,18 +63,20 @@ class VenuesApi(R1Transport):
         description: str | None = None,
         ap_serials: Iterable[str] | None = None,
     ) -> Accepted:
-        """Name 2-64 chars (ApGroup pattern); a duplicate name FAILs the activity.
+        """Name 2-64 chars (VenueApGroup pattern); a duplicate name FAILs the activity.
 
-        The answer has no id (OperationResponseIdOnly): see `find_ap_group`.
+        `ap_serials` (APs of the venue) move into the new group with it; the
+        answer carries the new id (`response.id`, v1.1 media type).
         """
         body: dict[str, Any] = {"name": name}
         if description:
             body["description"] = description
         if ap_serials:
-            body["apSerialNumbers"] = [{"serialNumber": s} for s in ap_serials]
+            body["apSerialNumbers"] = list(ap_serials)
         return await self.write(
-            "POST", "/venues/{venueId}/apGroups", path={"venueId": venue_id}, json=body
-        )
+            "POST", "/venues/{venueId}/apGroups", path={"venueId": venue_id}, json=body,
+            headers={"Content-Type": AP_GROUP_MEDIA},
+        )  # fmt: skip
 
     async def find_ap_group(self, venue_id: str, name: str) -> ApGroup | None:
         """The venue's AP group named exactly `name` (search, then exact match, all pages)."""

@@ -2,9 +2,13 @@
 
 Answers carry only what the documents define: view-model rows (VenueData,
 ApGroupQueryData, ApQueryData) for the queries, VenueView / VenueApGroup /
-ApV1 / ApLanPortSettingsV1 for the reads. AP group creation takes ApGroup
-(`apSerialNumbers` as `{serialNumber}` objects) and answers
-OperationResponseIdOnly: a requestId, no id.
+ApV1 / ApLanPortSettingsV1 for the reads. AP group creation under
+`application/json` takes ApGroup (`apSerialNumbers` as `{serialNumber}`
+objects) and answers OperationResponseIdOnly (a requestId, no id); under
+`application/vnd.ruckus.v1.1+json` it takes VenueApGroup (serials as strings)
+and answers EntityIdOperationResponse (`response.id`). Either way the listed
+APs must be the venue's (else the activity FAILs and nothing is created) and
+an AP in another group of the venue is moved into the new one.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -30,6 +34,9 @@ VLAN_LIST = re.compile(r"^\d{1,4}(-\d{1,4})?(,\d{1,4}(-\d{1,4})?)*$")
 
 class ApSerial(BaseModel):
     serialNumber: str
+
+
+V1_1 = "application/vnd.ruckus.v1.1+json"
 
 
 class ApGroupCreate(BaseModel):
@@ -50,6 +57,17 @@ class ApGroupCreate(BaseModel):
             problems.append(f"apSerialNumbers: not AP serial numbers: {', '.join(bad[:5])}")
         if problems:
             raise bad_request("Validation failed: " + "; ".join(problems))
+
+
+class VenueApGroupCreate(ApGroupCreate):
+    """VenueApGroup (v1.1): the serials are plain strings."""
+
+    @field_validator("apSerialNumbers", mode="before")
+    @classmethod
+    def _strings(cls, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [{"serialNumber": v} for v in value]
+        raise ValueError("apSerialNumbers: a list of serial number strings")
 
 
 class LanSpecific(BaseModel):
@@ -143,7 +161,8 @@ def routes(sim: Simulator) -> list[Route]:
     async def create_ap_group(ctx: Ctx) -> Response:
         venue_id = ctx.params["venueId"]
         venue_or_404(venue_id)
-        body = await ctx.model(ApGroupCreate)
+        v1_1 = ctx.request.headers.get("content-type", "").split(";")[0].strip() == V1_1
+        body = await ctx.model(VenueApGroupCreate if v1_1 else ApGroupCreate)
         body.check()
         serials = [s.serialNumber for s in body.apSerialNumbers]
         store = sim.store
@@ -162,6 +181,10 @@ def routes(sim: Simulator) -> list[Route]:
                 store.move_ap(serial, venue_id, group.id)
 
         rid = sim.submit(ctx, "AddApGroup", apply, obj="apGroup", on_done=release)
+        if v1_1:  # EntityIdOperationResponse
+            return JSONResponse(
+                {"requestId": rid, "response": {"id": group.id}}, status_code=202, media_type=V1_1
+            )
         return accepted(rid)
 
     async def query_ap_groups(ctx: Ctx) -> Response:
