@@ -338,6 +338,8 @@ class Brain:
         nxt: tuple[int, int] | None = (row, p)
         try:
             while nxt is not None:
+                if nxt != (row, p):  # cells dispatched before this one start before it
+                    await anyio.lowlevel.checkpoint()
                 if self.stop_reason is not None:  # stopped before it started: stays pending
                     self.phase_running[nxt[1]] -= 1
                     break
