@@ -19,8 +19,12 @@ from benchmarks.makespan.state import differences
 from benchmarks.makespan.workload import minimum_writes, wants, workload
 from workflows.sim.ratelimit import rate_limit_info
 
-FULL = {"units": 500, "passphrases": 20, "phasegrid_scale": 0.1, "barrier_scale": 1 / 30,
-        "barrier_units": 100, "sequential_scale": 1 / 300, "sequential_units": 25}  # fmt: skip
+FULL = {"units": 500, "passphrases": 20, "phasegrid_scale": 0.1, "barrier_scale": 0.01,
+        "barrier_units": 500, "sequential_scale": 1 / 300, "sequential_units": 25}  # fmt: skip
+"""Measured on 2 cores (CPU/wall in the output): phasegrid 0.58 at 1/10 (11.62 R1-min;
+11.27 at 1/5, 0.32), barrier 0.34 at 1/100 (100 units: 61.6 R1-min vs 60.9 at 1/30),
+sequential 0.06 at 1/300. A barrier run on fewer units (`--barrier-units`) is
+extrapolated by waves and overestimates (each phase's tail is counted again)."""
 QUICK = {"units": 6, "passphrases": 3, "phasegrid_scale": 0.002, "barrier_scale": 0.002,
          "barrier_units": 6, "sequential_scale": 0.002, "sequential_units": 2}  # fmt: skip
 

@@ -107,9 +107,7 @@ def critical_path(d: dict[tuple, float], u: UnitWants, latency: float) -> tuple[
     return max([activate, phrases, *ports]), missing
 
 
-def rate_bound(
-    calls: dict[str, int], limits: dict[str, Any]
-) -> tuple[float, str, dict[str, int]]:
+def rate_bound(calls: dict[str, int], limits: dict[str, Any]) -> tuple[float, str, dict[str, int]]:
     """(seconds, busiest family, calls per family) under `limits` (`rate_limit_info`)."""
     per_family: dict[str, int] = defaultdict(int)
     for route, n in calls.items():

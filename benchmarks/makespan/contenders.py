@@ -167,7 +167,9 @@ async def run_sequential(work: Workload, scale: float, target_units: int) -> Out
     factor = target_units / len(us)
     how = "one unit-phase at a time, passphrases one call each, each activity polled every 3 R1-s"
     if len(us) != target_units:
-        how += f"; first {len(us)} units only, extrapolated linearly to {target_units} (x{factor:g})"
+        how += (
+            f"; first {len(us)} units only, extrapolated linearly to {target_units} (x{factor:g})"
+        )
     return _direct("sequential", sim, us, scale, target_units, started, ended, wall0, cpu0,
                    factor, how)  # fmt: skip
 

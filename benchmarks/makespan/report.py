@@ -22,6 +22,7 @@ def contender_line(o: Outcome) -> str:
         f"429s={o.rate_limited} time_scale={o.time_scale:g} "
         f"cpu/wall={o.cpu:.1f}s/{o.wall:.1f}s ({o.cpu / max(o.wall, 1e-9):.2f})\n"
         f"  {o.name}: {o.how}"
+        + (f"; plan estimate {o.estimate:g} s" if o.estimate is not None else "")
     )
 
 
@@ -49,6 +50,6 @@ def ratios(phasegrid: Outcome, others: dict[str, Outcome], b: Bound) -> list[str
     lines.append(f"calls_vs_minimum={calls / max(b.minimum_calls, 1):.3f}")
     lines.append(f"polls_per_activity={k['polls'] / max(activities, 1):.4f}")
     eta = phasegrid.estimate / pg if phasegrid.estimate else 0.0
-    lines.append(f"eta_ratio={eta:.2f}")
+    lines.append(f"eta_ratio={eta:.3f}")
     lines.append(f"makespan_vs_bound={pg / b.seconds:.3f}")
     return lines

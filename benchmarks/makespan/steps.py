@@ -82,9 +82,7 @@ async def identity_group(r: Runner, u: UnitWants) -> None:
 
 
 async def dpsk_pool(r: Runner, u: UnitWants) -> None:
-    accepted = await r.client.create_dpsk_pool(
-        u.ids["identity_group"], u.pool, **u.pool_settings
-    )
+    accepted = await r.client.create_dpsk_pool(u.ids["identity_group"], u.pool, **u.pool_settings)
     u.ids["pool"] = str(accepted.id)
     await r.wait(accepted)
 

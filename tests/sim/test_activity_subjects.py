@@ -79,9 +79,7 @@ async def test_repeating_an_operation_draws_its_stream_next_value() -> None:
 
 async def test_activity_log_route_has_times_in_r1_seconds_and_no_secrets() -> None:
     clock = ManualClock()
-    sim = Simulator(
-        SimConfig(profile="realistic", seed=11, aps=0, time_scale=0.01), clock=clock
-    )
+    sim = Simulator(SimConfig(profile="realistic", seed=11, aps=0, time_scale=0.01), clock=clock)
     client = sim_client_for(sim)
     headers = await token(client)
     pool_id = await _group_and_pool(client, headers, "x", clock)
