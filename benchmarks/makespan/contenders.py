@@ -57,12 +57,19 @@ def _diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 async def run_phasegrid(work: Workload, scale: float) -> Outcome:
-    from app.runtime import RuntimeSettings, open_runtime
+    from app.runtime import RuntimeSettings
 
-    settings = RuntimeSettings(
-        data_dir=Path(tempfile.mkdtemp(prefix="makespan-")), sim_profile=PROFILE,
-        sim_seed=work.seed, sim_time_scale=scale, sim_extra_serials=work.serials, sim_aps=0,
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="makespan-") as data_dir:
+        settings = RuntimeSettings(
+            data_dir=Path(data_dir), sim_profile=PROFILE, sim_seed=work.seed,
+            sim_time_scale=scale, sim_extra_serials=work.serials, sim_aps=0,
+        )  # fmt: skip
+        return await _phasegrid(work, scale, settings)
+
+
+async def _phasegrid(work: Workload, scale: float, settings: Any) -> Outcome:
+    from app.runtime import open_runtime
+
     async with open_runtime(settings) as rt:
         sim: Simulator = rt.sim
         assert sim.config == work.sim_config(scale), "phasegrid's simulator differs"

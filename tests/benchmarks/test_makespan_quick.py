@@ -17,8 +17,8 @@ RATIOS = (
 )  # fmt: skip
 
 
-def test_quick_run_prints_the_figures_and_same_end_states(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+def test_quick_run_prints_the_figures_and_same_end_states() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.makespan", "--quick"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
