@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from engine.models import PlanSummary
+
 
 def _out(text: str = "") -> None:
     print(text, flush=True)
@@ -95,7 +97,8 @@ def plan_text(plan: dict[str, Any]) -> str:
     lines = [
         plan["headline"],
         f"  job {plan['job_id']}  workflow {plan['workflow']}  digest {plan['digest']}",
-        f"  estimated {s['estimated_calls']} API calls, about {s['estimated_seconds']:g}s",
+        f"  estimated {s['estimated_calls']} API calls, "
+        + PlanSummary.model_validate(s).estimate_text(),
     ]
     if s.get("destructive"):
         lines.append(f"  DESTRUCTIVE: deletes resources; confirm by typing {s['confirm_text']!r}")

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from engine import Engine, EngineConfig
 from engine.aof import AofCompactor
 from engine.errors import RedisUnavailable
+from engine.estimate import TargetTiming
 from engine.redis_client import AnyRedis
 from engine.redis_client import connect as connect_redis
 from engine.redis_server import EmbeddedRedis, default_data_dir
@@ -138,10 +139,49 @@ def sim_limits(rate_limit: Any) -> dict[str, Any]:
     }
 
 
+R1_ACTIVITY_SECONDS = (30.0, 90.0)
+"""A real tenant's activity duration, 202 to SUCCESS: an assumption (R1 documents
+none), conservative from what tenants show (writes finish 30-90 s later)."""
+R1_CALL_SECONDS = (0.15, 0.6)
+"""A real tenant's call latency: an assumption, like the `realistic` simulator's."""
+
+
+def target_timing(
+    r1_config: Any, call: tuple[float, float], activity: tuple[float, float], source: str
+) -> TargetTiming:
+    """The target's timing for the plan's estimate, in R1 seconds: its latencies, the
+    limits the client starts from (documented, or a simulator's own) and its polling."""
+    from workflows.r1.services import DEFAULT_LIMIT
+
+    rate, burst = r1_config.default_rate_limit or DEFAULT_LIMIT
+    return TargetTiming(
+        activity_seconds=activity, call_seconds=call, rate_per_second=rate, burst=burst,
+        families=dict(r1_config.rate_limits), poll_seconds=r1_config.poll_intervals,
+        source=source,
+    )  # fmt: skip
+
+
+def _sim_latency(info: dict[str, Any]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(call, activity) seconds of a `phasegrid sim` server: from its info when it
+    says them (`latency`), else its profile's."""
+    from workflows.sim.config import PROFILES
+
+    said = info.get("latency")
+    profile = PROFILES.get(str(info.get("profile") or "demo"), PROFILES["demo"])
+    if isinstance(said, dict):
+        try:
+            c, a = said["callLatency"], said["activityDuration"]
+            return (float(c[0]), float(c[1])), (float(a[0]), float(a[1]))
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass
+    return profile.call_latency, profile.activity_duration
+
+
 async def _r1_client(
     settings: RuntimeSettings, stack: AsyncExitStack, redis: AnyRedis, prefix: str
-) -> tuple[Any, Any]:
-    """The R1 client (and the simulator behind it, when simulated). Its rate
+) -> tuple[Any, Any, TargetTiming]:
+    """The R1 client (and the simulator behind it, when simulated), and the target's
+    timing for the plan's estimate. Its rate
     limiter is the tenant's, shared through Redis with every worker that calls the
     same tenant; it starts from the documented limits per service family (a
     simulator's own), and keeps the simulator's time scale (its budget and poll
@@ -176,7 +216,11 @@ async def _r1_client(
         )
         tenant = f"sim:{cfg.tenant_id}@pid{os.getpid()}-{uuid.uuid4().hex[:8]}"  # ours alone
         r1 = client(r1_cfg, tenant, 3600.0, transport=httpx.ASGITransport(app=sim.app))
-        return await stack.enter_async_context(r1), sim
+        lat = cfg.latency
+        timing = target_timing(
+            r1_cfg, lat.call_latency, lat.activity_duration, f"simulator profile {cfg.profile}"
+        )
+        return await stack.enter_async_context(r1), sim, timing
     if settings.backend == "sim-url":
         base_url = settings.sim_url or "http://127.0.0.1:8799"
         info = await _sim_info(base_url)
@@ -190,12 +234,17 @@ async def _r1_client(
             **sim_limits(info.get("rateLimit")),
         )
         tenant = f"sim:{r1_cfg.tenant_id}"  # the simulator's tenant
-        return await stack.enter_async_context(client(r1_cfg, tenant)), None
+        call, activity = _sim_latency(info)
+        timing = target_timing(r1_cfg, call, activity, f"simulator at {base_url}")
+        return await stack.enter_async_context(client(r1_cfg, tenant)), None, timing
     r1_cfg = R1Config.from_env()
     tenant = f"r1:{r1_cfg.tenant_id}"
     if r1_cfg.msp_customer_tenant:
         tenant += f"/{r1_cfg.msp_customer_tenant}"  # R1 limits the customer tenant called
-    return await stack.enter_async_context(client(r1_cfg, tenant)), None
+    timing = target_timing(
+        r1_cfg, R1_CALL_SECONDS, R1_ACTIVITY_SECONDS, "R1's documented limits; assumed latencies"
+    )
+    return await stack.enter_async_context(client(r1_cfg, tenant)), None, timing
 
 
 async def _aof_compactor(redis: Redis, stack: AsyncExitStack) -> AofCompactor:
@@ -239,10 +288,16 @@ async def open_runtime(
         except Exception as exc:
             raise RedisUnavailable(f"cannot reach Redis at {url}: {exc}") from None
         compactor = await _aof_compactor(redis, stack) if embedded is not None else None
-        r1, sim = await _r1_client(settings, stack, redis, settings.engine.prefix)
+        r1, sim, timing = await _r1_client(settings, stack, redis, settings.engine.prefix)
         if registry_factory is None:
             registry_factory = default_registry
-        config = settings.engine.model_copy(update={"simulated": settings.simulated})
+        config = settings.engine.model_copy(
+            update={
+                "simulated": settings.simulated,
+                "time_scale": r1.config.time_scale,  # the client's: a simulator's own
+                "target_timing": settings.engine.target_timing or timing,
+            }
+        )
         engine = Engine(
             redis,
             registry_factory(),

@@ -19,6 +19,7 @@ from engine.codec import parse_options
 from engine.config import EngineConfig
 from engine.journal import Journal
 from engine.registry import Registry
+from engine.retry import scaled_phases
 from engine.secretbox import SecretBox
 from engine.store import Store
 
@@ -42,7 +43,7 @@ class BrainLoader:
         `fence` on every write and `slots` its in-flight limit if shared."""
         store = self.store
         spec = self.registry.get(meta["workflow"])
-        phases = self.registry.ordered_phases(spec.name)
+        phases = scaled_phases(self.registry.ordered_phases(spec.name), self.config.time_scale)
         unit_keys = await store.unit_keys(job_id)
         raw_inputs = await store.inputs(job_id)
         box = self.secrets  # the only place sealed inputs are opened: to run them

@@ -114,6 +114,11 @@ class PlanSummary(BaseModel):
     run: int = 0
     estimated_calls: int = 0
     estimated_seconds: float = 0.0
+    """The run's expected duration (seconds): `engine.estimate`."""
+    estimated_range: tuple[float, float] | None = None
+    """(low, high) seconds around `estimated_seconds`; None in plans made before it."""
+    estimated_bound: str | None = None
+    """What the estimate says binds: 'critical path', 'rate limit' or 'in-flight limit'."""
     destructive: bool = False
     confirm_text: str | None = None
     """Destructive plans name what the user must type to confirm (e.g. a venue)."""
@@ -126,6 +131,25 @@ class PlanSummary(BaseModel):
             parts.append(f"{self.delete} to delete")
         parts.append(f"{self.conflicts} conflict" + ("" if self.conflicts == 1 else "s"))
         return "Plan: " + ", ".join(parts)
+
+    def estimate_text(self) -> str:
+        """'about 5m53s (5m13s to 6m23s, critical path)': what every face prints."""
+        text = f"about {span(self.estimated_seconds)}"
+        if self.estimated_range is not None:
+            low, high = self.estimated_range
+            text += f" ({span(low)} to {span(high)}"
+            text += f", {self.estimated_bound})" if self.estimated_bound else ")"
+        return text
+
+
+def span(seconds: float) -> str:
+    """A duration for people: '42s', '5m53s', '2h05m' (under 10 s: one decimal)."""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s" if whole >= 60 else f"{whole}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 class Plan(BaseModel):

@@ -3,12 +3,12 @@ to the target: executors' `plan` reads the inventory loaded once per job."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine.bounds import check_plan_bytes
 from engine.context import PlanContext
+from engine.estimate import TargetTiming, estimate
 from engine.models import PhasePlan, PlanSummary, UnitPlan
 from engine.spec import PhaseSpec, WorkflowSpec
 
@@ -36,6 +36,8 @@ async def build_plan(
     resources: Mapping[str, Any],
     max_in_flight: int,
     cancelled: Callable[[], Any],
+    timing: TargetTiming | None = None,
+    time_scale: float = 1.0,
 ) -> tuple[dict[str, PhasePlan], list[UnitPlan], PlanSummary] | None:
     """Returns None when a cancel arrived while planning (cancel wins)."""
     base = PlanContext(job_id=job_id, workflow=spec.name, options=options, resources=resources)
@@ -69,7 +71,10 @@ async def build_plan(
         unit_plans.append(UnitPlan(unit=key, phases=plans))
         size += len(unit_plans[-1].model_dump_json())
         check_plan_bytes(size)  # refused as soon as it grows past the limit
-    summary = summarize(spec, global_plans, unit_plans, max_in_flight, options)
+    summary = summarize(
+        spec, global_plans, unit_plans, max_in_flight, options,
+        phases=phases, timing=timing, time_scale=time_scale,
+    )  # fmt: skip
     return global_plans, unit_plans, summary
 
 
@@ -79,7 +84,13 @@ def summarize(
     unit_plans: Sequence[UnitPlan],
     max_in_flight: int,
     options: Any,
+    *,
+    phases: Sequence[PhaseSpec] | None = None,
+    timing: TargetTiming | None = None,
+    time_scale: float = 1.0,
 ) -> PlanSummary:
+    """Counts per action, the calls, and the duration estimate from the target's
+    `timing` (without one: the workflow's `seconds_per_call` per call)."""
     summary = PlanSummary(units=len(unit_plans))
     every = list(global_plans.values()) + [p for u in unit_plans for p in u.phases.values()]
     for p in every:
@@ -88,9 +99,14 @@ def summarize(
         else:
             setattr(summary, p.action, getattr(summary, p.action) + 1)
         summary.estimated_calls += p.calls
-    # calls run max_in_flight at a time; each phase's activities overlap too
-    waves = math.ceil(summary.estimated_calls / max(1, max_in_flight))
-    summary.estimated_seconds = round(waves * spec.seconds_per_call, 1)
+    est = estimate(
+        phases if phases is not None else spec.phases, global_plans, unit_plans,
+        calls=summary.estimated_calls, max_in_flight=max_in_flight,
+        timing=timing or TargetTiming.per_call(spec.seconds_per_call), time_scale=time_scale,
+    )  # fmt: skip
+    summary.estimated_seconds = est.seconds
+    summary.estimated_range = (est.low, est.high)
+    summary.estimated_bound = est.bound
     summary.destructive = spec.destructive or any(p.destructive for p in spec.phases)
     if spec.confirm_text is not None:
         summary.confirm_text = spec.confirm_text(options)

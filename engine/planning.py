@@ -115,6 +115,8 @@ class JobPlanning:
                     resources=self.resources,
                     max_in_flight=self.config.max_in_flight,
                     cancelled=cancelled,
+                    timing=self.config.target_timing,
+                    time_scale=self.config.time_scale,
                 ),
             )
         except BaseException:

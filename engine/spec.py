@@ -32,12 +32,17 @@ class RetryPolicy:
     rate_limit_max_wait: float = 1800.0
     """Rate limiting is waiting, not failing: a cell fails on 429s only once it has
     been answered nothing but 429 for this many seconds."""
+    time_scale: float = 1.0
+    """Our seconds per target second of a Retry-After; the engine sets it when it
+    scales the policy to a time-scaled target (`engine.retry.scaled`)."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise SpecError("RetryPolicy.max_attempts must be >= 1")
         if self.base_delay < 0 or self.max_delay < 0 or self.rate_limit_max_wait < 0:
             raise SpecError("RetryPolicy delays must be >= 0")
+        if self.time_scale <= 0:
+            raise SpecError("RetryPolicy.time_scale must be > 0")
 
     def ceiling(self, attempt: int) -> float:
         """Upper bound of the backoff after failed attempt number `attempt`."""

@@ -31,7 +31,7 @@ class Trackers:
             tracker = ActivityTracker(
                 backend,
                 batch_size=cfg.activity_batch,
-                timeout=cfg.activity_timeout,
+                timeout=cfg.target_seconds(cfg.activity_timeout),
                 min_interval=cfg.activity_min_interval,
                 max_interval=cfg.activity_max_interval,
             )

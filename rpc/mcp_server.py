@@ -199,7 +199,7 @@ def _make_confirm(engine: EngineRef, op: Operation) -> Callable[..., Any]:
         s = plan.summary
         text = (
             f"Confirm job {job_id} ({plan.workflow}): {s.headline()}; "
-            f"about {s.estimated_calls} API calls. Digest {digest[:12]}."
+            f"about {s.estimated_calls} API calls, {s.estimate_text()}. Digest {digest[:12]}."
         )
         if s.destructive and s.confirm_text:
             return Elicit(

@@ -150,7 +150,7 @@ def plan_text(plan: Plan) -> str:
     lines = [
         s.headline(),
         f"  job {plan.job_id}  workflow {plan.workflow}  digest {plan.digest}",
-        f"  estimated {s.estimated_calls} API calls, about {s.estimated_seconds:g}s",
+        f"  estimated {s.estimated_calls} API calls, {s.estimate_text()}",
     ]
     if s.destructive:
         lines.append(f"  DESTRUCTIVE: deletes resources; confirm by typing {s.confirm_text!r}")

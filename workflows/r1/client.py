@@ -1,9 +1,9 @@
 """`R1Client`: every R1 call the workflows need, on one pooled httpx client.
 
-    async with R1Client(R1Config.from_env(), rate_limiter=bucket) as r1:
-        accepted = await r1.create_identity_group("unit-101")
-        result = await r1.wait(accepted, tracker)   # raises a typed error on FAIL
-        print(r1.stats.snapshot())                  # API calls and 429s
+async with R1Client(R1Config.from_env(), rate_limiter=bucket) as r1:
+    accepted = await r1.create_identity_group("unit-101")
+    result = await r1.wait(accepted, tracker)   # raises a typed error on FAIL
+    print(r1.stats.snapshot())                  # API calls and 429s
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ def _maybe_json(value: Any) -> Any:
         if not isinstance(value, str):
             return value
         text = value.strip()
-        if not text or text[0] not in "{[\"":
+        if not text or text[0] not in '{["':
             return value
         try:
             value = json.loads(text)

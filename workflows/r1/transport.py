@@ -308,7 +308,8 @@ class R1Transport:
                     return resp
                 err = self._error(resp, key)
                 if isinstance(err, R1RateLimited):
-                    pending = self.limiter.penalize(err.retry_after, key=family)
+                    pause = None if err.retry_after is None else self.config.scaled(err.retry_after)
+                    pending = self.limiter.penalize(pause, key=family)  # ours; R1 said R1's
                     if pending is not None:  # a shared limiter tells Redis
                         await pending
                 elif (
@@ -329,7 +330,8 @@ class R1Transport:
                 raise err
             self.stats.retries += 1
             retry_after = getattr(err, "retry_after", None)
-            await self.sleep(policy.delay(attempt, self.rng, retry_after))
+            # the policy and Retry-After are in R1 seconds: a scaled simulator's too
+            await self.sleep(self.config.scaled(policy.delay(attempt, self.rng, retry_after)))
 
     def _error(self, resp: httpx.Response, key: str) -> R1Error:
         try:

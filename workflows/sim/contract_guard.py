@@ -44,6 +44,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOG_ENV = "PHASEGRID_SIM_CONTRACT_LOG"
 PRIVATE_PREFIX = "/_sim/"
+CHECKED = "phasegrid.contract_checked"
+"""Scope key: the request's violations, as the guard found them."""
 MAX_KEPT = 1000
 SECRET_KEYS = ("passphrase", "client_secret", "dpskPassphrase", "saePassphrase")
 
@@ -119,6 +121,7 @@ class ContractGuard:
             await self.app(scope, replay, send)
             return
         found = self.contract.check_request(method, path, query, content_type, body)
+        scope[CHECKED] = found  # the pipeline's `rejected_query` reads it, not again
         if found:
             self._report(found)
             if mode == "enforce":
@@ -193,7 +196,12 @@ query parameters, and read-only fields sent in a request."""
 
 
 def rejected_query(
-    method: str, path: str, query: dict, content_type: str | None, raw: bytes
+    method: str,
+    path: str,
+    query: dict,
+    content_type: str | None,
+    raw: bytes,
+    checked: list[Violation] | None = None,
 ) -> str | None:
     """Why R1 would answer 400 to this query body (wrong types, enums, bounds), if it would.
 
@@ -205,10 +213,10 @@ def rejected_query(
     body = parse_body(content_type, raw)
     if isinstance(body, str):
         return "Malformed JSON request body"
+    if checked is None:  # the guard is off: check here
+        checked = Contract.load().check_request(method, path, query, content_type, body)
     found = [
-        v
-        for v in Contract.load().check_request(method, path, query, content_type, body)
-        if v.rule not in IGNORED_BY_R1 and v.where.startswith("request.body")
+        v for v in checked if v.rule not in IGNORED_BY_R1 and v.where.startswith("request.body")
     ]
     if not found:
         return None

@@ -136,7 +136,7 @@ def api_route(
 async def _rejected_query(request: Request) -> str | None:
     from urllib.parse import parse_qs
 
-    from workflows.sim.contract_guard import rejected_query
+    from workflows.sim.contract_guard import CHECKED, rejected_query
 
     if request.method != "POST" or not request.url.path.endswith("/query"):
         return None
@@ -147,6 +147,7 @@ async def _rejected_query(request: Request) -> str | None:
         query,
         request.headers.get("content-type"),
         await request.body(),
+        request.scope.get(CHECKED),
     )
 
 
@@ -167,7 +168,7 @@ async def _run(
         if wait is not None:
             stats.rate_limited += 1
             headers = (
-                {"Retry-After": sim.limiter.retry_after_header(wait)}
+                {"Retry-After": sim.limiter.retry_after(wait)}
                 if sim.config.retry_after_header
                 else None
             )

@@ -75,6 +75,11 @@ class RateLimiter:
     def retry_after_header(wait: float) -> str:
         return str(max(1, math.ceil(wait)))
 
+    def retry_after(self, wait: float) -> str:
+        """The Retry-After for a wait of `acquire` (the simulator's clock): said in R1
+        seconds like every duration R1 states (its client scales them all back)."""
+        return self.retry_after_header(wait / self.time_scale)
+
     def reset(self) -> None:
         self._buckets.clear()
 

@@ -58,6 +58,10 @@ def plan_summary_text(plan: Any, wide: bool) -> Text:
     t.append(f"{s.units} units", "bright_black")
     t.append(f"  ~{s.estimated_calls} API calls", "")
     t.append(f"  ~{fmt_duration(s.estimated_seconds)} estimated", "")
+    if s.estimated_range is not None:
+        low, high = (fmt_duration(x) for x in s.estimated_range)
+        if low != high:  # the range, where it says more than the point
+            t.append(f" ({low}-{high})", "bright_black")
     if s.skip:
         t.append(f"  {s.skip} skipped", "bright_black")
     t.append(

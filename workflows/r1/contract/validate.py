@@ -62,6 +62,9 @@ _VALIDATORS = {
 }
 
 
+SEEN_PATHS = 4096
+
+
 def _validator(schema: Any, defs: Mapping[str, Any], direction: Direction) -> Any:
     root = {"$defs": defs, **schema} if isinstance(schema, dict) else schema
     return _VALIDATORS[direction](root)
@@ -90,6 +93,7 @@ class Contract:
             regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))
             self._routes.append((method, re.compile(f"^{regex}$"), key))
         self._validators: dict[tuple[str, str, str], Any] = {}
+        self._seen: dict[tuple[str, str], str | None] = {}
 
     @classmethod
     @cache
@@ -97,12 +101,16 @@ class Contract:
         return cls(json.loads(Path(path).read_text()))
 
     def operation(self, method: str, path: str) -> str | None:
-        """The operation key (`POST /dpskServices/query`) a concrete call is."""
+        """The operation key (`POST /dpskServices/query`) a concrete call is (asked
+        several times per call: remembered for the last few thousand paths)."""
         method = method.upper()
-        for m, regex, key in self._routes:
-            if m == method and regex.match(path):
-                return key
-        return None
+        if (method, path) in self._seen:
+            return self._seen[(method, path)]
+        found = next((k for m, rx, k in self._routes if m == method and rx.match(path)), None)
+        if len(self._seen) >= SEEN_PATHS:
+            self._seen.clear()
+        self._seen[(method, path)] = found
+        return found
 
     def _schema_validator(self, key: str, slot: str, schema: Any, direction: Direction) -> Any:
         cached = self._validators.get((key, slot, direction))
