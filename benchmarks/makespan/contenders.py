@@ -44,6 +44,7 @@ class Outcome:
     """Extrapolation from `units` to `target_units` (1: run at full size)."""
     how: str = ""
     estimate: float | None = None
+    """The plan's `estimated_seconds` (ours: time scale applied) in R1 seconds."""
     inventory: dict[str, int] = field(default_factory=dict)
     """Phase 0's reads by route (phasegrid's plan)."""
 
@@ -94,7 +95,7 @@ async def _phasegrid(work: Workload, scale: float, settings: Any) -> Outcome:
             wall=time.monotonic() - wall0, cpu=time.process_time() - cpu0,
             requests=dict(stats["requests"]), rate_limited=stats["rate_limited"],
             log=sim.activity_log(), state=normalize(sim, wants(work)),
-            estimate=plan.summary.estimated_seconds or None, inventory=inventory,
+            estimate=(plan.summary.estimated_seconds / scale) or None, inventory=inventory,
             how="plan, confirm, wait (app.runtime); makespan from confirm to the job's end",
         )  # fmt: skip
 

@@ -22,7 +22,7 @@ def contender_line(o: Outcome) -> str:
         f"429s={o.rate_limited} time_scale={o.time_scale:g} "
         f"cpu/wall={o.cpu:.1f}s/{o.wall:.1f}s ({o.cpu / max(o.wall, 1e-9):.2f})\n"
         f"  {o.name}: {o.how}"
-        + (f"; plan estimate {o.estimate:g} s" if o.estimate is not None else "")
+        + (f"; plan estimate {minutes(o.estimate)} R1-min" if o.estimate is not None else "")
     )
 
 
