@@ -8,8 +8,9 @@ limits, seeded latency and injectable faults.
                                base_url="http://sim")
 
 Private routes (no auth, never rate-limited/faulted/counted): `GET /_sim/stats`,
-`GET /_sim/info`, `POST /_sim/reset`, `GET|PUT|DELETE /_sim/faults`,
-`POST /_sim/tokens/revoke`, `POST /_sim/save`.
+`GET /_sim/info`, `GET /_sim/activities` (the activity log: use case, route, logical
+subject, created, duration, done, in R1 seconds), `POST /_sim/reset`,
+`GET|PUT|DELETE /_sim/faults`, `POST /_sim/tokens/revoke`, `POST /_sim/save`.
 See `config.py` (knobs, `--faults` syntax), `query.py` (both paging styles),
 `routes/passphrases.py` (CSV format).
 """

@@ -36,6 +36,12 @@ class Activity:
     status: str | None = None  # final status once settled
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    route: str = ""
+    subject: dict[str, str] = field(default_factory=dict)
+    """The operation's logical subject (route, names of the path's resources, body
+    names): what its duration is drawn for (`Simulator.draw_duration`)."""
+    duration: float = 0.0
+    """Drawn duration in R1 seconds (before `time_scale`)."""
 
     def status_at(self, now: float) -> str:
         if self.status is not None:
@@ -118,6 +124,28 @@ class ActivityBook:
     def _iso(self, at: float) -> str:
         wall = self._wall_origin + (at - self._clock_origin)
         return datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
+
+    def log(self, time_scale: float, now: float) -> list[dict[str, Any]]:
+        """Every activity in creation order (`GET /_sim/activities`): times in R1
+        seconds since the simulator started, so a benchmark computes its bound from
+        the durations actually drawn whatever the time scale."""
+
+        def r1(at: float) -> float:
+            return round((at - self._clock_origin) / time_scale, 6)
+
+        return [
+            {
+                "requestId": a.id,
+                "useCase": a.use_case,
+                "route": a.route,
+                "subject": a.subject,
+                "created": r1(a.created_at),
+                "duration": round(a.duration, 6),
+                "done": r1(a.done_at),
+                "status": a.status_at(now),
+            }
+            for a in self.by_id.values()
+        ]
 
     def many(self, ids: Iterable[str], now: float) -> list[Activity]:
         found = (self.lookup(i, now) for i in ids)

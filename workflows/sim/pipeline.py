@@ -33,6 +33,7 @@ class Ctx:
     route: str  # templated, e.g. "POST /identityGroups"
     text: str  # path + raw body, for targeted fault rules
     tenant: str
+    parsed: Any = None  # the JSON body once read (the simulator names activities from it)
 
     @property
     def params(self) -> dict[str, str]:
@@ -43,7 +44,8 @@ class Ctx:
         if not raw:
             return None
         try:
-            return json.loads(raw)
+            self.parsed = json.loads(raw)
+            return self.parsed
         except ValueError as exc:
             raise bad_request(f"Malformed JSON body: {exc}") from None
 

@@ -3,14 +3,21 @@ limits, faults, stats) and the ASGI app that serves it.
 
 Randomness comes from independent streams derived from the seed (ids,
 latency, faults, data), so e.g. turning faults on does not change the ids or
-activity durations a run produces.
+activity durations a run produces. An activity's duration is drawn from a
+stream keyed by the seed and the operation's logical subject (route template,
+names of the resources its path ids denote, the body's names: see
+`subject_of`), not by request order: two clients doing the same operations in
+different orders (a benchmark's contenders) see the same durations.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +37,10 @@ if TYPE_CHECKING:
 
     from workflows.r1.contract.validate import Violation
     from workflows.sim.pipeline import Ctx
+
+
+NAME_FIELDS = ("name", "username")
+"""Body fields that name an operation's subject (never a secret: no passphrase)."""
 
 
 class Simulator:
@@ -58,6 +69,10 @@ class Simulator:
         self.contract_violations: list[Violation] = []
         self.store = Store(cfg.max_ssids_per_ap_group, cfg.max_networks_per_pool)
         self.activities = ActivityBook(cfg.tenant_id, time.time(), self.clock.now())
+        self.names: dict[str, str] = {}
+        """Resource id -> name, from creates (`reserve`) and the seed: path ids are
+        named before their create completes."""
+        self._draws: Counter[str] = Counter()
         self.venue_id: str | None = None
         if cfg.state_file and Path(cfg.state_file).exists():
             load_snapshot(self.store, read_json(cfg.state_file), self.new_id)
@@ -73,6 +88,7 @@ class Simulator:
                 new_id=self.new_id,
             )
             self.venue_id = venue.id
+            self.names[venue.id] = venue.name
         if self.venue_id is None and self.store.venues:
             self.venue_id = next(iter(self.store.venues))
 
@@ -133,8 +149,9 @@ class Simulator:
         cfg = self.config
         prof = cfg.latency
         now = self.clock.now()
-        lo, hi = prof.activity_duration
-        duration = self.scaled(self.rng_latency.uniform(lo, hi) + prof.per_item_seconds * items)
+        subject = self.subject_of(ctx)
+        r1_duration = self.draw_duration(subject, items)
+        duration = self.scaled(r1_duration)
         window = (
             cfg.activity_404_seconds
             if cfg.activity_404_seconds is not None
@@ -164,6 +181,9 @@ class Simulator:
             run,
             failure,
             cfg.activity_404_polls,
+            route=ctx.route,
+            subject=subject,
+            duration=r1_duration,
         )
         if failure is not None and on_done is not None:
             activity.apply = None
@@ -171,11 +191,57 @@ class Simulator:
         self.activities.add(activity)
         return request_id
 
+    def name_of(self, value: str) -> str:
+        """The name of the resource an id denotes (the value itself for serials,
+        port ids and ids the simulator does not know)."""
+        name = self.names.get(value)
+        if name is not None:
+            return name
+        store = self.store
+        for table in (store.venues, store.ap_groups, store.networks, store.pools,
+                      store.identity_groups):  # fmt: skip
+            found = table.get(value)
+            if found is not None:
+                return str(found.name)
+        return value
+
+    def subject_of(self, ctx: Ctx) -> dict[str, str]:
+        """The operation's logical subject: ids differ between runs, names do not."""
+        subject = {"route": ctx.route}
+        for key, value in ctx.params.items():
+            subject[key] = self.name_of(str(value))
+        body = ctx.parsed
+        if isinstance(body, dict):
+            for key in NAME_FIELDS:
+                value = body.get(key)
+                if isinstance(value, str | int):
+                    subject[f"body.{key}"] = str(value)
+        return subject
+
+    def draw_duration(self, subject: dict[str, str], items: int = 1) -> float:
+        """An activity's duration (R1 seconds): the next draw of the subject's own
+        stream (a retry of the same operation draws the stream's next value)."""
+        prof = self.config.latency
+        lo, hi = prof.activity_duration
+        key = json.dumps(subject, sort_keys=True, separators=(",", ":"))
+        n = self._draws[key]
+        self._draws[key] = n + 1
+        digest = hashlib.blake2b(f"{self.config.seed}:{n}:{key}".encode(), digest_size=8)
+        unit = int.from_bytes(digest.digest(), "big") / 2.0**64
+        return lo + (hi - lo) * unit + prof.per_item_seconds * items
+
+    def activity_log(self) -> list[dict[str, Any]]:
+        """Every activity (use case, route, subject, created, duration, done) in R1
+        seconds: what a benchmark's lower bound is computed from."""
+        return self.activities.log(self.config.time_scale, self.clock.now())
+
     def reserve(
         self, kind: str, scope: str, name: str, exists: bool, new_id: str | None = None
     ) -> Callable[[], None]:
         """Note an in-flight create (counting duplicates); returns its release."""
         key = (kind, scope, name)
+        if new_id:
+            self.names[new_id] = name
         pending = self.store.pending_names
         if exists or pending[key]:
             self.stats_counters.duplicate(kind)

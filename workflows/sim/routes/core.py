@@ -117,6 +117,11 @@ def private_routes(sim: Simulator) -> list[Route]:
             }
         )
 
+    async def activity_log(ctx: Ctx) -> Response:
+        sim.settle()
+        return JSONResponse({"timeScale": sim.config.time_scale,
+                             "activities": sim.activity_log()})  # fmt: skip
+
     async def reset(ctx: Ctx) -> Response:
         sim.reset()
         return JSONResponse({"reset": True})
@@ -151,6 +156,7 @@ def private_routes(sim: Simulator) -> list[Route]:
     return [
         r("GET", "/_sim/stats", stats),
         r("GET", "/_sim/info", info),
+        r("GET", "/_sim/activities", activity_log),
         r("POST", "/_sim/reset", reset),
         r("GET", "/_sim/faults", get_faults),
         r("PUT", "/_sim/faults", put_faults),
