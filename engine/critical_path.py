@@ -41,7 +41,7 @@ class CriticalPath:
 
         def weight(row: int | None, p: int) -> int:
             plan = plans.get(row, phase_ids[p])
-            return (1 if plan is None else max(0, plan.waits)) * scale + 1
+            return (1 if plan is None or plan.waits is None else plan.waits) * scale + 1
 
         self.unit: list[list[int]] = [[0] * P for _ in range(n)]
         self.global_: list[int] = [0] * P

@@ -88,7 +88,7 @@ def phase_weight(plan: PhasePlan | None) -> tuple[int, int]:
     """(activities one after another, calls) of one phase; skips and reuses weigh nothing."""
     if plan is None or plan.action in ("skip", "conflict"):
         return 0, 0
-    waits = plan.waits if plan.waits > 0 else (1 if plan.calls > 0 else 0)
+    waits = plan.waits if plan.waits is not None else (1 if plan.calls > 0 else 0)
     return waits, plan.calls
 
 

@@ -87,9 +87,10 @@ class PhasePlan(BaseModel):
     resource: str | None = None
     name: str | None = None
     calls: int = 0
-    waits: int = 0
+    waits: int | None = Field(None, ge=0)
     """Activities this phase waits for one after another (its length on the unit's
-    critical path, for the plan's duration estimate); parallel waits count once."""
+    critical path: the duration estimate, the scheduler's priorities); parallel waits
+    count once. None: not said (one, for a phase that makes calls)."""
     detail: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 

@@ -115,6 +115,16 @@ def test_a_phase_that_says_no_waits_counts_one_activity_when_it_calls():
     assert estimate(W_PHASES, GLOBAL, units, calls=3, max_in_flight=8, timing=t).seconds == 20.0
 
 
+def test_a_phase_that_only_reads_adds_no_activity():
+    """The venue phase reads (1 call) and waits for nothing: `waits=0` is said, not
+    missing, so the chain is not one activity longer (the W500 estimate was 25% high)."""
+    plans = {"identity_group": PhasePlan(action="create", calls=1, waits=1)}
+    units = [UnitPlan(unit="u", phases=plans)]
+    venue = {"venue": PhasePlan(action="reuse", calls=1, waits=0)}
+    t = TargetTiming(activity_seconds=(10.0, 10.0))
+    assert estimate(W_PHASES, venue, units, calls=2, max_in_flight=8, timing=t).seconds == 10.0
+
+
 def test_without_a_target_timing_it_is_the_workflows_seconds_per_call():
     # 6,500 calls 64 at a time, 0.5 s each, beats one unit's 13 calls in a row
     s = plan_summary(500, None)

@@ -78,3 +78,15 @@ def test_retry_delay_full_jitter_and_retry_after() -> None:
     a = [policy.delay(i, random.Random(42)) for i in range(1, 5)]
     b = [policy.delay(i, random.Random(42)) for i in range(1, 5)]
     assert a == b
+
+
+def test_the_connection_pool_does_not_cap_calls_below_the_documented_rate() -> None:
+    """Each call holds a connection for its latency: 20 connections at R1's 0.6 s
+    were about 33 calls/s, a third of the documented 100/s per service family."""
+    from workflows.r1.services import DEFAULT_LIMIT
+
+    cfg = R1Config(client_id="c", client_secret="s", tenant_id="t")
+    per_second, _burst = DEFAULT_LIMIT
+    slowest_call = 0.6  # the realistic profile's slowest call latency, R1 seconds
+    assert cfg.max_connections >= per_second * slowest_call
+    assert cfg.max_keepalive_connections == cfg.max_connections

@@ -31,5 +31,6 @@ class VenuePhase(R1Phase):
             resource="venue",
             name=inv.venue.name,
             calls=1,
+            waits=0,  # a read: nothing to wait for
             data={"id": inv.venue.id},
         )
