@@ -3,8 +3,10 @@
 Two limits, the bound is the larger:
 - critical path: per unit, the longest path through R1's dependency DAG of its
   operations, each step its drawn activity duration plus the minimum call latency:
-  identity group -> pool -> {binding, passphrases}; network -> venue relation ->
-  binding; AP group -> activation (also after the binding); per AP: LAN port
+  identity group -> pool -> {binding, passphrases}; network -> {binding, venue
+  relation}; activation after the AP group, the binding and the venue relation
+  (phasegrid relates the network in its network phase, before the binding: a
+  stricter order than R1 needs, so the bound does not assume it); per AP: LAN port
   override -> port setting. The slowest unit sets it.
 - rate: the minimum calls (the plan's writes with bulk where the documents allow,
   plus Phase 0's inventory reads) per service family, minus the family's burst,
@@ -99,10 +101,11 @@ def critical_path(d: dict[tuple, float], u: UnitWants, latency: float) -> tuple[
     csv = d.get((u.key, "passphrases_csv"))
     idg = step("identity_group")
     pool = idg + step("dpsk_pool")
-    relation = step("network") + step("relation")
-    bind = max(pool, relation) + step("bind")
+    network = step("network")
+    bind = max(pool, network) + step("bind")
+    relation = network + step("relation")  # R1 needs it before the AP group, not the binding
     phrases = pool + (latency + csv if csv is not None else step("passphrases"))
-    activate = max(step("ap_group"), bind) + step("activate")
+    activate = max(step("ap_group"), bind, relation) + step("activate")
     ports = [step("override", s) + step("port", s) for s in u.serials] if u.ports else []
     return max([activate, phrases, *ports]), missing
 

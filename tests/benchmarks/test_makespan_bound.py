@@ -50,12 +50,13 @@ def test_critical_path_follows_the_dag_with_the_slowest_unit() -> None:
     us = wants(workload(2, 3))
     fast = dict(ap_group=10, idg=10, pool=10, net=10, rel=10, bind=10, csv=10, act=10, ov=10,
                 port=10)  # fmt: skip
-    # unit 2: network -> relation -> bind -> activate is its longest path (30+40+20+5)
-    slow = dict(fast, net=30.0, rel=40.0, bind=20.0, act=5.0, csv=1.0, ov=40.0, port=40.0)
+    # unit 2: network -> relation -> activate is its longest path (30+50+5); R1 does
+    # not make the binding wait for the venue relation (30+20+5 would be the binding's)
+    slow = dict(fast, net=30.0, rel=50.0, bind=20.0, act=5.0, csv=1.0, ov=40.0, port=40.0)
     log = _unit_log(us[0], fast) + _unit_log(us[1], slow)
     b = lower_bound([log], us, 0.5, {}, LIMITS)
     assert b.slowest_unit == us[1].key
-    assert b.path == pytest.approx(30 + 40 + 20 + 5 + 4 * 0.5)
+    assert b.path == pytest.approx(30 + 50 + 5 + 3 * 0.5)
     assert b.missing == 0 and b.rate == 0.0 and b.seconds == b.path
 
 
