@@ -6,8 +6,11 @@ from typing import Any
 
 import httpx
 
-TOKEN_FORM = {"grant_type": "client_credentials", "client_id": "sim-client",
-              "client_secret": "sim-secret"}
+TOKEN_FORM = {
+    "grant_type": "client_credentials",
+    "client_id": "sim-client",
+    "client_secret": "sim-secret",
+}
 
 
 async def token(client: httpx.AsyncClient) -> dict[str, str]:
@@ -22,8 +25,14 @@ async def activity(client: httpx.AsyncClient, headers: dict[str, str], rid: str)
     return r.json()
 
 
-async def write_ok(client: httpx.AsyncClient, headers: dict[str, str], method: str, url: str,
-                   status: int = 202, **kwargs: Any) -> dict[str, Any]:
+async def write_ok(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    method: str,
+    url: str,
+    status: int = 202,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Send a write, expect 202 (or the documented `status`), and (instant profile) its
     activity to SUCCEED."""
     r = await client.request(method, url, headers=headers, **kwargs)
@@ -34,8 +43,14 @@ async def write_ok(client: httpx.AsyncClient, headers: dict[str, str], method: s
     return body
 
 
-async def write_fails(client: httpx.AsyncClient, headers: dict[str, str], method: str,
-                      url: str, status: int = 202, **kwargs: Any) -> list[str]:
+async def write_fails(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    method: str,
+    url: str,
+    status: int = 202,
+    **kwargs: Any,
+) -> list[str]:
     """Send a write, expect 202 (or `status`) and a FAILed activity; return the innermost
     messages."""
     import json

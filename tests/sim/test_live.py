@@ -26,12 +26,17 @@ def _walkthrough(client: httpx.Client) -> None:
     rid = r.json()["requestId"]
     deadline = time.monotonic() + 5
     while (a := client.get(f"/activities/{rid}", headers=h)).status_code == 404 or a.json()[
-            "status"] not in ("SUCCESS", "FAIL"):
+        "status"
+    ] not in ("SUCCESS", "FAIL"):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert a.json()["status"] == "SUCCESS"
-    found = client.post("/identityGroups/query", headers=h, params={"page": 0, "size": 10},
-                        json={"keyword": "unit-101"}).json()
+    found = client.post(
+        "/identityGroups/query",
+        headers=h,
+        params={"page": 0, "size": 10},
+        json={"keyword": "unit-101"},
+    ).json()
     assert found["totalElements"] == 1 and found["content"][0]["id"] == r.json()["id"]
     stats = client.get("/_sim/stats").json()
     assert stats["resources"]["identityGroups"] == 1
@@ -47,9 +52,26 @@ def test_live_server(live_sim: LiveSim) -> None:
 def test_phasegrid_sim_command(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "sim", "--port", "0", "--profile", "fast",
-         "--aps", "6", "--seed", "5", "--state", str(state)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "sim",
+            "--port",
+            "0",
+            "--profile",
+            "fast",
+            "--aps",
+            "6",
+            "--seed",
+            "5",
+            "--state",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()

@@ -15,12 +15,15 @@ pytestmark = pytest.mark.anyio
 @pytest.mark.parametrize("retry_after", [True, False])
 async def test_429_when_the_bucket_is_empty(retry_after: bool) -> None:
     clock = ManualClock()
-    sim = Simulator(SimConfig(rate_limit_per_minute=60, retry_after_header=retry_after),
-                    clock=clock)
+    sim = Simulator(
+        SimConfig(rate_limit_per_minute=60, retry_after_header=retry_after), clock=clock
+    )
     client = sim_client_for(sim)
     headers = await token(client)  # the token call counts against the bucket too
-    codes = [(await client.get(f"/venues/{sim.venue_id}", headers=headers)).status_code
-             for _ in range(60)]
+    codes = [
+        (await client.get(f"/venues/{sim.venue_id}", headers=headers)).status_code
+        for _ in range(60)
+    ]
     assert codes.count(200) == 59 and codes[-1] == 429
     r = await client.get(f"/venues/{sim.venue_id}", headers=headers)
     assert r.status_code == 429

@@ -39,8 +39,9 @@ async def test_stats_track_routes_resources_and_activities() -> None:
     assert sim.stats() == after
 
 
-async def test_reset_restores_the_seeded_tenant(sim: Simulator, sim_client: httpx.AsyncClient,
-                                                sim_headers: dict) -> None:
+async def test_reset_restores_the_seeded_tenant(
+    sim: Simulator, sim_client: httpx.AsyncClient, sim_headers: dict
+) -> None:
     serials = sorted(sim.store.aps)
     await write_ok(sim_client, sim_headers, "POST", "/identityGroups", json={"name": "x"})
     assert (await sim_client.post("/_sim/reset")).status_code == 200
@@ -51,12 +52,14 @@ async def test_reset_restores_the_seeded_tenant(sim: Simulator, sim_client: http
 
 
 def test_seeded_venue_and_extra_serials() -> None:
-    sim = Simulator(SimConfig(aps=10, seed=1, venue_name="Tower A",
-                              extra_ap_serials=["991122334455", " "]))
+    sim = Simulator(
+        SimConfig(aps=10, seed=1, venue_name="Tower A", extra_ap_serials=["991122334455", " "])
+    )
     assert len(sim.store.aps) == 11 and "991122334455" in sim.store.aps
     assert sim.store.venues[sim.venue_id].name == "Tower A"
     assert sorted(Simulator(SimConfig(aps=10, seed=1)).store.aps) != sorted(
-        Simulator(SimConfig(aps=10, seed=2)).store.aps)
+        Simulator(SimConfig(aps=10, seed=2)).store.aps
+    )
     assert all(len(s) == 12 for s in sim.store.aps)
 
 
@@ -67,19 +70,41 @@ async def test_state_file_round_trip(tmp_path: Path) -> None:
     h = await token(c)
     venue = sim.venue_id
     gid = (await write_ok(c, h, "POST", "/identityGroups", json={"name": "g"}))["id"]
-    pid = (await write_ok(c, h, "POST", f"/identityGroups/{gid}/dpskServices",
-                          json={"name": "p", "passphraseFormat": "MOST_SECURED",
-                                "passphraseLength": 18}))["id"]
-    nid = (await write_ok(c, h, "POST", "/wifiNetworks", json={
-        "name": "nw", "type": "dpsk", "wlan": {"ssid": "nw"}, "useDpskService": True}
-    ))["response"]["id"]
+    pid = (
+        await write_ok(
+            c,
+            h,
+            "POST",
+            f"/identityGroups/{gid}/dpskServices",
+            json={"name": "p", "passphraseFormat": "MOST_SECURED", "passphraseLength": 18},
+        )
+    )["id"]
+    nid = (
+        await write_ok(
+            c,
+            h,
+            "POST",
+            "/wifiNetworks",
+            json={"name": "nw", "type": "dpsk", "wlan": {"ssid": "nw"}, "useDpskService": True},
+        )
+    )["response"]["id"]
     await write_ok(c, h, "PUT", f"/wifiNetworks/{nid}/dpskServices/{pid}")
     await write_ok(c, h, "PUT", f"/venues/{venue}/wifiNetworks/{nid}", json={})
-    await write_ok(c, h, "POST", f"/dpskServices/{pid}/passphrases",
-                   json={"username": "u", "passphrase": "12345678"})
+    await write_ok(
+        c,
+        h,
+        "POST",
+        f"/dpskServices/{pid}/passphrases",
+        json={"username": "u", "passphrase": "12345678"},
+    )
     first_ap = {"serialNumber": next(iter(sim.store.aps))}
-    await write_ok(c, h, "POST", f"/venues/{venue}/apGroups",
-                   json={"name": "ag", "apSerialNumbers": [first_ap]})
+    await write_ok(
+        c,
+        h,
+        "POST",
+        f"/venues/{venue}/apGroups",
+        json={"name": "ag", "apSerialNumbers": [first_ap]},
+    )
     ag = {"id": sim.store.group_by_name[(venue, "ag")]}
     assert (await c.post("/_sim/save")).json() == {"saved": str(state)}
 
