@@ -1,6 +1,10 @@
 """The per-unit grid: units as rows, phases as columns, drawn with the Line
 API (a ScrollView whose `render_line` builds one Strip per visible row, cached
-until that row changes). A sticky header row names the phases."""
+until that row changes). A sticky header row names the phases.
+
+Every segment, padding included, carries a real Style layered on the widget's
+own `rich_style` (as Textual's Log and DataTable do): Textual's line filters
+(NO_COLOR's monochrome) read each segment's style and fail on None."""
 
 from __future__ import annotations
 
@@ -57,7 +61,8 @@ class UnitGrid(ScrollView, can_focus=True):
         """Rows shown (None: all, in order)."""
         self._pos: dict[int, int] | None = None
         self._cache: dict[int, Strip] = {}
-        self._cache_key: tuple[int, int, int] = (0, 0, 0)
+        self._cache_key: tuple[int, int, int, Style | None] = (0, 0, 0, None)
+        self._base = Style()
         self.name_w = max([4, *(len(k) for k in model.keys[:2000])]) + 1
         self.name_w = min(self.name_w, 24)
         self.cell_w = 3
@@ -163,7 +168,8 @@ class UnitGrid(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        key = (width, self.cell_w, int(self.scroll_offset.x))
+        base = self._base = self.rich_style  # follows the theme: part of the cache key
+        key = (width, self.cell_w, int(self.scroll_offset.x), base)
         if key != self._cache_key:
             self._cache.clear()
             self._cache_key = key
@@ -171,7 +177,7 @@ class UnitGrid(ScrollView, can_focus=True):
             return self._header(width)
         pos = int(self.scroll_offset.y) + y - 1
         if pos >= self.rows:
-            return Strip.blank(width)
+            return Strip.blank(width, base)
         strip = self._cache.get(pos)
         if strip is None:
             strip = self._row(pos, width)
@@ -195,7 +201,7 @@ class UnitGrid(ScrollView, can_focus=True):
             segs.append(Segment(text, style))
         name = Segment("unit".ljust(self.name_w) + " ", HEADER_STYLE)
         phase = self._phase_part(segs, width - self.name_w - 1)
-        return Strip([name, *phase]).adjust_cell_length(width)
+        return self._finish([name, *phase], width)
 
     def _row(self, pos: int, width: int) -> Strip:
         model = self.model
@@ -217,4 +223,9 @@ class UnitGrid(ScrollView, can_focus=True):
         key = model.keys[row][: self.name_w].ljust(self.name_w) + " "
         name = Segment(key, NAME_CURSOR if cursor else NAME_STYLE)
         phase = self._phase_part(segs, width - self.name_w - 1)
-        return Strip([name, *phase]).adjust_cell_length(width)
+        return self._finish([name, *phase], width)
+
+    def _finish(self, segments: list[Segment], width: int) -> Strip:
+        """The row at full width on the widget's base style: no segment is left unstyled."""
+        base = self._base
+        return Strip(segments).apply_style(base).adjust_cell_length(width, base)
