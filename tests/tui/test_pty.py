@@ -1,6 +1,7 @@
 """`phasegrid demo` in a real pseudo-terminal (pexpect): plan review on
 screen, `y`, then COMPLETED and the grid read back from the terminal output,
-in 256 colours and in the 16-colour `standard` system."""
+in 256 colours, in the 16-colour `standard` system and with NO_COLOR (Textual's
+monochrome filter over every line, the grid's included)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,12 @@ def phasegrid_cmd() -> list[str]:
     [
         pytest.param({"TERM": "xterm-256color"}, id="xterm-256color"),
         pytest.param({"TERM": "xterm-256color", "TEXTUAL_COLOR_SYSTEM": "standard"}, id="standard"),
+        pytest.param({"TERM": "xterm-256color", "NO_COLOR": "1"}, id="no-color"),
     ],
 )
 def test_demo_in_a_real_terminal(tmp_path, env_extra) -> None:
     env = child_env(("TEXTUAL", "PHASEGRID"))
-    env.pop("NO_COLOR", None)
+    env.pop("NO_COLOR", None)  # only the no-color run sets it
     env.update(env_extra)
     env["XDG_DATA_HOME"] = str(tmp_path / "data")  # a private embedded Redis
     env["COLUMNS"], env["LINES"] = "120", "40"
