@@ -103,6 +103,19 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command, `--help` included, exits quietly when stdout's reader is gone."""
+    try:
+        try:
+            return _main(argv)
+        finally:  # also after --help (SystemExit): a closed pipe shows here, not at exit
+            sys.stdout.flush()
+    except BaseException as exc:
+        if not _broken_pipe(exc):
+            raise
+        return _closed_stdout()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
@@ -116,15 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     _terminated.clear()
     try:
-        code = int(func(args) or 0)
-        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
-        return code
+        return int(func(args) or 0)
     except KeyboardInterrupt:
         return 128 + (_terminated[0] if _terminated else signal.SIGINT)
-    except BaseException as exc:
-        if not _broken_pipe(exc):
-            raise
-        return _closed_stdout()
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
