@@ -40,8 +40,8 @@ class CriticalPath:
         scale = P + 1  # waits dominate; the phase count only breaks ties
 
         def weight(row: int | None, p: int) -> int:
-            plan = plans.get(row, phase_ids[p])
-            return (1 if plan is None or plan.waits is None else plan.waits) * scale + 1
+            waits = plans.waits(row, phase_ids[p])
+            return (1 if waits is None else waits) * scale + 1
 
         self.unit: list[list[int]] = [[0] * P for _ in range(n)]
         self.global_: list[int] = [0] * P

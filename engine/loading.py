@@ -95,7 +95,7 @@ class BrainLoader:
             ledger_seq=int(meta.get("ledger_seq") or 0),
             metrics=metrics,
             slots=slots,
-            plans=CellPlans.of_plan(
-                await store.plan(job_id), resumed=meta.get("status") == JobStatus.RUNNING
+            plans=CellPlans.of_json(
+                await store.plan_json(job_id), resumed=meta.get("status") == JobStatus.RUNNING
             ),
         )

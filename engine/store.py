@@ -213,8 +213,12 @@ class Store:
             await pipe.execute()
 
     async def plan(self, job_id: str) -> Plan | None:
-        raw = await self.redis.get(self.job(job_id).plan)
+        raw = await self.plan_json(job_id)
         return Plan.model_validate_json(raw) if raw else None
+
+    async def plan_json(self, job_id: str) -> str | None:
+        """The stored plan as its JSON (a run keeps it compact: `engine.cell_plans`)."""
+        return await self.redis.get(self.job(job_id).plan)
 
     # -- units and cells ------------------------------------------------------
 
