@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import NoReturn
 
 from app import __version__
+from app.exits import EXIT_USAGE, exit_codes_help
 
 COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.tui",  # `phasegrid` alone, `phasegrid demo`
@@ -35,8 +38,21 @@ def host_port(value: str) -> str:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit 64 (EX_USAGE; argparse's 2 is PARTIAL here) and every
+    `--help` ends with the exit code table. Sub-command parsers are of this class
+    too (argparse creates them with the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def format_help(self) -> str:
+        return f"{super().format_help()}\n{exit_codes_help()}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="phasegrid",
         description="Plan, confirm, run and watch bulk rollouts against RUCKUS One.",
     )
@@ -87,6 +103,19 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every command, `--help` included, exits quietly when stdout's reader is gone."""
+    try:
+        try:
+            return _main(argv)
+        finally:  # also after --help (SystemExit): a closed pipe shows here, not at exit
+            sys.stdout.flush()
+    except BaseException as exc:
+        if not _broken_pipe(exc):
+            raise
+        return _closed_stdout()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
@@ -106,6 +135,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _broken_pipe(exc: BaseException) -> bool:
+    """A BrokenPipeError, alone or as the only errors of (nested) task groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_broken_pipe(e) for e in exc.exceptions)
+    return isinstance(exc, BrokenPipeError)
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (`phasegrid jobs | head -1`): exit quietly with
+    128 + SIGPIPE, as a process the signal stopped. Python's SIGPIPE note: point
+    stdout at devnull so the interpreter's last flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -1,11 +1,6 @@
-"""The CLI's exit codes, in one table, and the guard that turns engine errors
-into a one-line message on stderr and a code (never a traceback).
-
-0 ok / COMPLETED, 1 FAILED or CANCELLED or refused locally, 2 PARTIAL,
-3 plan has conflicts, 4 refused by a server (wrong state, digest, expiry,
-confirmation), 5 watch timed out, 64 usage, 65 bad input, 66 not found,
-69 Redis / server / backend unavailable, 77 unauthorized.
-"""
+"""The CLI's exit codes, in one table (`EXIT_CODES`, which `--help` prints), and the
+guard that turns engine errors into a one-line message on stderr and a code (never
+a traceback)."""
 
 from __future__ import annotations
 
@@ -19,6 +14,27 @@ import anyio
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL, EXIT_CONFLICTS, EXIT_REFUSED, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
 EXIT_USAGE, EXIT_DATA, EXIT_NOT_FOUND, EXIT_UNAVAILABLE, EXIT_AUTH = 64, 65, 66, 69, 77
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "ok / COMPLETED",
+    EXIT_FAILED: "FAILED or CANCELLED, or refused locally",
+    EXIT_PARTIAL: "PARTIAL (some units failed)",
+    EXIT_CONFLICTS: "the plan has conflicts",
+    EXIT_REFUSED: "refused by a server (wrong state, digest, expiry, confirmation)",
+    EXIT_TIMEOUT: "watch timed out",
+    EXIT_USAGE: "usage error (bad command line)",
+    EXIT_DATA: "bad input (units file, --option)",
+    EXIT_NOT_FOUND: "not found",
+    EXIT_UNAVAILABLE: "Redis, server or backend unavailable",
+    EXIT_AUTH: "unauthorized",
+}
+"""The one declaration of what each exit code means."""
+
+
+def exit_codes_help() -> str:
+    """The exit code table as `--help` prints it."""
+    return "exit codes:\n" + "".join(f"  {code:>3}  {what}\n" for code, what in EXIT_CODES.items())
+
 
 EXIT_BY_STATUS: dict[str, int] = {
     "COMPLETED": EXIT_OK,
@@ -41,6 +57,26 @@ def err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _sole(exc: BaseException) -> BaseException:
+    """The one error inside nested task-group wrappers (each holding exactly one), else
+    `exc`: an input error raised inside `open_runtime` arrives wrapped twice."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _report(exc: Any, by_kind: Mapping[str, int]) -> int:
+    """One line for an error with at most one detail; a header and one line each
+    otherwise. `str()` of a PhasegridError is safe to show (no secret, no URL)."""
+    if len(exc.details) <= 1:
+        err(f"phasegrid: {exc}")
+    else:
+        err(f"phasegrid: {exc.message}")
+        for line in exc.details:
+            err(f"  {line}")
+    return by_kind.get(exc.kind, EXIT_FAILED)
+
+
 def run_guarded(
     body: Callable[..., Any],
     *args: Any,
@@ -61,12 +97,17 @@ def run_guarded(
                 return int(anyio.run(body, *args) or 0)
             return int(anyio.run(_stoppable, body, *args) or 0)
     except PhasegridError as exc:
-        err(f"phasegrid: {exc.message if exc.details else exc}")
-        for line in exc.details:
-            err(f"  {line}")
-        return by_kind.get(exc.kind, EXIT_FAILED)
+        return _report(exc, by_kind)
+    except BaseExceptionGroup as group:
+        sole = _sole(group)
+        if isinstance(sole, PhasegridError):
+            return _report(sole, by_kind)
+        if isinstance(sole, OSError) and os_errors and not isinstance(sole, BrokenPipeError):
+            err(f"phasegrid: {sole}")
+            return EXIT_UNAVAILABLE
+        raise
     except OSError as exc:
-        if not os_errors:
+        if not os_errors or isinstance(exc, BrokenPipeError):  # a closed stdout: see app.cli
             raise
         err(f"phasegrid: {exc}")
         return EXIT_UNAVAILABLE

@@ -9,6 +9,10 @@ import socket
 import sys
 from typing import Any
 
+from pydantic import ValidationError
+
+from app.exits import EXIT_USAGE
+
 
 class _QuietInjectedDrops(logging.Filter):
     """Injected dropped connections are the point, not a server bug: no traceback."""
@@ -117,9 +121,13 @@ def run(args: argparse.Namespace) -> int:
             record_file=args.record,
             **({"contract": args.contract} if args.contract else {}),
         )
+    except ValidationError as exc:  # a flag's value: a usage error, one line per problem
+        for e in exc.errors(include_url=False):
+            print(f"phasegrid sim: {'.'.join(map(str, e['loc']))}: {e['msg']}", file=sys.stderr)
+        return EXIT_USAGE
     except ValueError as exc:
         print(f"phasegrid sim: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     sim = Simulator(config)
     sock = tcp_socket(args.host)
     try:

@@ -81,7 +81,7 @@ def test_latency_flags_refuse_a_bad_span(flag: str) -> None:
             [sys.executable, "-m", "app.cli", "sim", "--port", "0", flag, bad],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
-        assert proc.returncode == 2, (bad, proc.stderr)
+        assert proc.returncode == 64, (bad, proc.stderr)
         assert flag in proc.stderr or "call_latency" in proc.stderr or "activity" in proc.stderr
 
 
