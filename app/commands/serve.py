@@ -59,7 +59,8 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
         "--sim-extra-serials",
         default="",
         metavar="SERIALS",
-        help="comma-separated AP serials the in-process simulator should also know",
+        help="comma-separated AP serials the in-process simulator should also know "
+        "(it always knows the shipped sample files' APs)",
     )
     p.add_argument(
         "--no-worker",
@@ -118,6 +119,16 @@ def load_registry_factory(spec: str | None) -> Callable[[], Any] | None:
     return getattr(importlib.import_module(module), name or "build_registry")
 
 
+def sim_serials(extra: str) -> list[str]:
+    """The APs the in-process simulator should hold beyond its generated ones: the
+    shipped samples' (so `serve` plus `units_48.csv` plans without conflicts) and
+    `--sim-extra-serials`."""
+    from workflows.inputs.samples import sample_ap_serials
+
+    given = [x.strip() for x in extra.split(",") if x.strip()]
+    return list(dict.fromkeys([*sample_ap_serials(), *given]))
+
+
 def runtime_settings(args: argparse.Namespace) -> Any:
     from app.runtime import RuntimeSettings
     from engine import EngineConfig
@@ -130,7 +141,7 @@ def runtime_settings(args: argparse.Namespace) -> Any:
         backend=backend,
         sim_url=args.sim_url,
         sim_profile=args.sim_profile,
-        sim_extra_serials=[x.strip() for x in args.sim_extra_serials.split(",") if x.strip()],
+        sim_extra_serials=sim_serials(args.sim_extra_serials),
         worker=not args.no_worker,
         engine=engine,
     )

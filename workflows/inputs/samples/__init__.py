@@ -153,6 +153,12 @@ def sample_text(name: str) -> str:
     return sample_path(name).read_text(encoding="utf-8")
 
 
+def sample_ap_serials() -> list[str]:
+    """Every AP serial of the shipped sample files (those of `units_48`, which hold
+    `units_per_ap`'s): a simulator serving the samples must have these APs."""
+    return [s for u in sample_units(48) for s in u.ap_serials]
+
+
 def render_samples() -> dict[str, str]:
     """The exact content of every shipped sample file."""
     units = sample_units(48)
