@@ -318,7 +318,7 @@ def build_mcp(engine: Engine | EngineRef, *, name: str = "phasegrid") -> MCPServ
                 read_only_hint=op.read_only,
                 destructive_hint=op.destructive,
                 idempotent_hint=op.idempotent,
-                open_world_hint=not op.read_only,
+                open_world_hint=(not op.read_only) if op.open_world is None else op.open_world,
             ),
             structured_output=True,
         )

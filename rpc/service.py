@@ -11,8 +11,6 @@ beyond mapping the engine's stable error `kind`s (see `error_code`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,6 +25,7 @@ from engine.models import (
     UnitPage,
 )
 from engine.tenant_limit import read_limits
+from rpc.operation import Operation
 from rpc.schemas import (
     CancelParams,
     ConfirmParams,
@@ -51,24 +50,6 @@ from rpc.schemas import (
 )
 
 # -- operations -------------------------------------------------------------------------
-
-Handler = Callable[[Engine, Any], Awaitable[BaseModel]]
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    """JSON-RPC method name."""
-    tool: str
-    """MCP tool name."""
-    title: str
-    description: str
-    params: type[Params]
-    result: type[BaseModel]
-    handler: Handler
-    read_only: bool = False
-    destructive: bool = False
-    idempotent: bool = False
 
 
 async def _workflows(engine: Engine, p: NoParams) -> WorkflowList:
