@@ -20,14 +20,26 @@ class _Event(BaseModel):
     job_id: str
 
 
-class JobPlanned(_Event):
+PRINCIPAL_DOC = (
+    "Who did it: 'local:<user>' (CLI/TUI), 'token:<name>' (served with a bearer token), "
+    "'loopback:<user>' (served on loopback without a token); None when unknown."
+)
+
+
+class _Acted(_Event):
+    """An event a person or a client caused (plan, confirm, cancel, retry, discard)."""
+
+    principal: str | None = Field(None, description=PRINCIPAL_DOC)
+
+
+class JobPlanned(_Acted):
     type: Literal["job_planned"] = "job_planned"
     digest: str
     headline: str
     conflicts: int
 
 
-class JobConfirmed(_Event):
+class JobConfirmed(_Acted):
     type: Literal["job_confirmed"] = "job_confirmed"
     digest: str
 
@@ -39,7 +51,7 @@ class JobStarted(_Event):
     resumed: bool = False
 
 
-class JobStatusChanged(_Event):
+class JobStatusChanged(_Acted):
     type: Literal["job_status"] = "job_status"
     status: str
     reason: str | None = None
@@ -52,7 +64,7 @@ class JobFinished(_Event):
     error: str | None = None
 
 
-class CancelRequested(_Event):
+class CancelRequested(_Acted):
     type: Literal["cancel_requested"] = "cancel_requested"
     mode: Literal["graceful", "hard"]
 

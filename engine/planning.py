@@ -50,9 +50,10 @@ class JobPlanning:
         max_failed_units: int | None = None,
         on_max_failed: str = "abort",
         job_id: str | None = None,
+        principal: str | None = None,
     ) -> Plan:
         """Store the job (inputs sealed), plan it under the planner's lease, keep the plan
-        awaiting confirmation. Nothing is written to the target."""
+        awaiting confirmation. Nothing is written to the target. `principal`: who asked."""
         spec = self.registry.get(workflow)
         phases = self.registry.ordered_phases(workflow)
         check_units(len(units))
@@ -152,7 +153,7 @@ class JobPlanning:
         await self.store.save_plan(plan)
         event = JobPlanned(
             ts=created, job_id=job_id, digest=digest, headline=summary.headline(),
-            conflicts=summary.conflicts,
+            conflicts=summary.conflicts, principal=principal,
         )  # fmt: skip
         ok, current = await self.store.cas_status(
             job_id,

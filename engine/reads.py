@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 from redis.asyncio import Redis
 
-from engine import views
+from engine import report, views
 from engine.backoff import retrying
 from engine.codec import secret_fields
 from engine.errors import InputError, JobNotFound
@@ -90,6 +90,16 @@ class JobReads:
     async def ledger(self, job_id: str) -> list[LedgerEntry]:
         await self.store.meta(job_id)
         return await self.store.ledger(job_id)
+
+    async def results(
+        self, job_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> report.ResultsReport:
+        """The per-unit results report (all units, or a page); `report.to_csv` for CSV."""
+        meta = await self.store.meta(job_id)
+        phases = self.registry.ordered_phases(meta["workflow"])
+        return await report.build(
+            self.store, job_id, phases, meta, offset=max(0, offset), limit=limit
+        )
 
     async def events(
         self, job_id: str, after: str | None = None, limit: int = 500

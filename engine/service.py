@@ -165,7 +165,12 @@ class Engine(JobReads):
 
     # pragma: no mutate end
     async def confirm(
-        self, job_id: str, plan_digest: str, *, confirm_text: str | None = None
+        self,
+        job_id: str,
+        plan_digest: str,
+        *,
+        confirm_text: str | None = None,
+        principal: str | None = None,
     ) -> JobView:
         """Start the reviewed plan; rejected on a wrong digest, expiry or wrong state."""
         plan = await self.store.plan(job_id)
@@ -174,7 +179,10 @@ class Engine(JobReads):
             raise ConfirmationRequired(f"this plan deletes resources: type {needed!r} to confirm")
         now = self.clock()
         res, detail = await self.store.confirm(
-            job_id, plan_digest, now, JobConfirmed(ts=now, job_id=job_id, digest=plan_digest)
+            job_id,
+            plan_digest,
+            now,
+            JobConfirmed(ts=now, job_id=job_id, digest=plan_digest, principal=principal),
         )
         if res == "missing":
             raise JobNotFound(f"no job {job_id!r}")
@@ -189,14 +197,20 @@ class Engine(JobReads):
         return await self.get(job_id)
 
     # pragma: no mutate start (discard)
-    async def discard(self, job_id: str) -> JobView:
+    async def discard(self, job_id: str, *, principal: str | None = None) -> JobView:
         now = self.clock()
         ok, cur = await self.store.cas_status(
             job_id,
             [JobStatus.AWAITING_CONFIRMATION, JobStatus.EXPIRED],
             JobStatus.DISCARDED,
             now,
-            JobStatusChanged(ts=now, job_id=job_id, status=JobStatus.DISCARDED, reason="discarded"),
+            JobStatusChanged(
+                ts=now,
+                job_id=job_id,
+                status=JobStatus.DISCARDED,
+                reason="discarded",
+                principal=principal,
+            ),
             finished_at=now,
         )
         if not ok:
@@ -209,13 +223,15 @@ class Engine(JobReads):
     # -- cancel / retry ----------------------------------------------------------
 
     # pragma: no mutate end
-    async def cancel(self, job_id: str, *, hard: bool = False) -> JobView:
+    async def cancel(
+        self, job_id: str, *, hard: bool = False, principal: str | None = None
+    ) -> JobView:
         """Persisted before it is acknowledged: whichever worker owns the job, now
         or after a takeover, reads the request from the job's meta and honours it.
         A job that has not started (a plan, a queued or paused job) ends at once."""
         mode = "hard" if hard else "graceful"
         now = self.clock()
-        event = CancelRequested(ts=now, job_id=job_id, mode=mode)
+        event = CancelRequested(ts=now, job_id=job_id, mode=mode, principal=principal)
         res, cur = await self.store.cancel(job_id, mode, now, event)
         if res == "cancelled":
             await self.on_finished(job_id, JobStatus.CANCELLED)
@@ -226,7 +242,9 @@ class Engine(JobReads):
         return await self.get(job_id)
 
     # pragma: no mutate block (retry, cleanup, audit, on_finished)
-    async def retry(self, job_id: str, units: Sequence[str] | None = None) -> JobView:
+    async def retry(
+        self, job_id: str, units: Sequence[str] | None = None, *, principal: str | None = None
+    ) -> JobView:
         """Re-run failed, blocked and cancelled cells (of the given units, or all)."""
         meta = await self.store.meta(job_id)
         status = JobStatus(meta["status"])
@@ -258,7 +276,11 @@ class Engine(JobReads):
                 reset[field] = CellRecord(state=CellState.PENDING, attempts=rec.attempts)
         now = self.clock()
         event = JobStatusChanged(
-            ts=now, job_id=job_id, status=JobStatus.QUEUED, reason=f"retry of {len(reset)} cells"
+            ts=now,
+            job_id=job_id,
+            status=JobStatus.QUEUED,
+            reason=f"retry of {len(reset)} cells",
+            principal=principal,
         )
         ok, cur = await self.store.requeue(job_id, status, reset, now, event)
         if not ok:
@@ -267,7 +289,7 @@ class Engine(JobReads):
 
     # -- cleanup / audit ---------------------------------------------------------
 
-    async def cleanup(self, job_id: str) -> Plan:
+    async def cleanup(self, job_id: str, *, principal: str | None = None) -> Plan:
         """Plan (not run) the deletion of what the job created, from its ledger."""
         meta = await self.store.meta(job_id)
         status = JobStatus(meta["status"])
@@ -285,8 +307,9 @@ class Engine(JobReads):
         )
         request = spec.cleanup(source)
         plan = await self.plan(
-            request.workflow, request.units, request.options, title=request.title
-        )
+            request.workflow, request.units, request.options, title=request.title,
+            principal=principal,
+        )  # fmt: skip
         await self.store.set_meta(plan.job_id, parent_job=job_id)
         return plan
 

@@ -40,6 +40,7 @@ from engine.bounds import MAX_REQUEST_BYTES
 from rpc.errors import INTERNAL_ERROR
 from rpc.jsonrpc import DEFAULT_MAX_BATCH, JsonRpc, dumps
 from rpc.mcp_server import HideTransportEcho, build_mcp
+from rpc.principal import PrincipalMiddleware, served
 
 log = logging.getLogger("phasegrid.http")
 
@@ -75,6 +76,8 @@ class ServeSettings:
     """Extra browser origins (scheme://host[:port]) allowed to call."""
     max_body: int = DEFAULT_MAX_BODY
     max_batch: int = DEFAULT_MAX_BATCH
+    token_name: str = "default"
+    """The token's name: served requests act as `token:<name>` (events record it)."""
 
     @property
     def loopback(self) -> bool:
@@ -88,7 +91,7 @@ class ServeSettings:
         return ServeSettings(
             host=self.host, port=self.port, token=token, allowed_hosts=list(self.allowed_hosts),
             allowed_origins=list(self.allowed_origins), max_body=self.max_body,
-            max_batch=self.max_batch,
+            max_batch=self.max_batch, token_name=self.token_name,
         )  # fmt: skip
 
     def host_names(self) -> set[str]:
@@ -242,6 +245,9 @@ def build_app(engine: Engine, settings: ServeSettings | None = None) -> Starlett
         lifespan=lifespan,
     )
     app.add_middleware(HideTransportEcho)
+    app.add_middleware(
+        PrincipalMiddleware, principal=served(settings.token_name, bool(settings.token))
+    )
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.state.settings = settings
     app.state.mcp = mcp

@@ -26,6 +26,8 @@ from engine.models import (
 )
 from engine.tenant_limit import read_limits
 from rpc.operation import Operation
+from rpc.output_ops import OUTPUT_OPERATIONS
+from rpc.principal import current
 from rpc.schemas import (
     CancelParams,
     ConfirmParams,
@@ -68,28 +70,31 @@ async def _plan(engine: Engine, p: PlanParams) -> PlanResult:
         title=p.title,
         max_failed_units=p.max_failed_units,
         on_max_failed=p.on_max_failed,
+        principal=current(),
     )
     return plan_result(plan, p.include_units)
 
 
 async def _confirm(engine: Engine, p: ConfirmParams) -> JobView:
-    return await engine.confirm(p.job_id, p.digest, confirm_text=p.confirm_text)
+    return await engine.confirm(
+        p.job_id, p.digest, confirm_text=p.confirm_text, principal=current()
+    )
 
 
 async def _discard(engine: Engine, p: JobParams) -> JobView:
-    return await engine.discard(p.job_id)
+    return await engine.discard(p.job_id, principal=current())
 
 
 async def _cancel(engine: Engine, p: CancelParams) -> JobView:
-    return await engine.cancel(p.job_id, hard=p.mode == "hard")
+    return await engine.cancel(p.job_id, hard=p.mode == "hard", principal=current())
 
 
 async def _retry(engine: Engine, p: RetryParams) -> JobView:
-    return await engine.retry(p.job_id, p.units)
+    return await engine.retry(p.job_id, p.units, principal=current())
 
 
 async def _cleanup(engine: Engine, p: JobParams) -> PlanResult:
-    return plan_result(await engine.cleanup(p.job_id), False)
+    return plan_result(await engine.cleanup(p.job_id, principal=current()), False)
 
 
 async def _audit(engine: Engine, p: JobParams) -> AuditReport:
@@ -249,6 +254,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "one (calls per second; it halves on 429s and recovers).",
         NoParams, RateLimits, _rate_limits, read_only=True, idempotent=True,
     ),
+    *OUTPUT_OPERATIONS,
 )  # fmt: skip
 
 BY_METHOD = {op.method: op for op in OPERATIONS}

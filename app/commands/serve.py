@@ -88,6 +88,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="bearer token (default $PHASEGRID_TOKEN; generated off loopback)",
     )
     p.add_argument(
+        "--token-name",
+        default="default",
+        help="the token's name: events record what its holders do as token:NAME",
+    )
+    p.add_argument(
         "--allow-host",
         action="append",
         default=[],
@@ -165,6 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         allowed_origins=args.allow_origin,
         max_body=args.max_body,
         max_batch=args.max_batch,
+        token_name=args.token_name,
     )
 
     async def body() -> int:
