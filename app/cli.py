@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.worker",  # `phasegrid worker`: headless, scale out
     "app.commands.remote",  # confirm/status/watch/cancel/retry/cleanup/jobs --server
     "app.commands.r1",  # `phasegrid r1 check`
+    "app.commands.outputs",  # results, events, handout: a job's outputs
 )
 
 

@@ -87,6 +87,14 @@ class JobReads:
             detail.inputs = self.secrets.open_tree(detail.inputs, job_id)
         return detail
 
+    async def exists(self, job_id: str) -> bool:
+        """The job's records are here (not purged by retention, not unknown)."""
+        return bool((await self.store.metas([job_id]))[0])
+
+    async def was_listed(self, job_id: str) -> bool:
+        """The jobs index still names it: a job whose records expired (purged)."""
+        return await self.redis.zscore(self.store.keys.jobs, job_id) is not None
+
     async def ledger(self, job_id: str) -> list[LedgerEntry]:
         await self.store.meta(job_id)
         return await self.store.ledger(job_id)
