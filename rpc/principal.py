@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import getpass
 from contextvars import ContextVar
-
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import Any
 
 _current: ContextVar[str | None] = ContextVar("phasegrid_principal", default=None)
 
@@ -42,11 +41,11 @@ def current() -> str:
 class PrincipalMiddleware:
     """Sets the principal for every request (after the token was checked)."""
 
-    def __init__(self, app: ASGIApp, principal: str) -> None:
+    def __init__(self, app: Any, principal: str) -> None:
         self.app = app
         self.principal = principal
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         token = _current.set(self.principal)
         try:
             await self.app(scope, receive, send)

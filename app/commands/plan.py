@@ -36,6 +36,7 @@ from engine.backoff import retrying
 from engine.bounds import MAX_INPUT_BYTES
 from engine.errors import InputError
 from engine.models import JobStatus, JobView, Plan
+from rpc.principal import local as local_principal
 from workflows.r1ctx import polls_per_activity
 
 
@@ -227,8 +228,9 @@ async def _plan(
         err(f"SIMULATED: R1 simulator ({profile}), not a real tenant")
     err(f"target: {rt.engine.target.describe()}")
     return await rt.engine.plan(
-        args.workflow, units, options, title=args.title, max_failed_units=args.max_failed_units
-    )
+        args.workflow, units, options, title=args.title, max_failed_units=args.max_failed_units,
+        principal=local_principal(),
+    )  # fmt: skip
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Registry, list[Any], dict[str, Any]]:
@@ -280,14 +282,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             plan = await _plan(args, rt, units, options)
             err(plan_text(plan))
             if plan.summary.conflicts:
-                await rt.engine.discard(plan.job_id)
+                await rt.engine.discard(plan.job_id, principal=local_principal())
                 err("phasegrid: the plan has conflicts; nothing was written")
                 return EXIT_CONFLICTS
             text = _confirmed(args, plan)
             if text is None:
-                await rt.engine.discard(plan.job_id)
+                await rt.engine.discard(plan.job_id, principal=local_principal())
                 return EXIT_FAILED
-            await rt.engine.confirm(plan.job_id, plan.digest, confirm_text=text or None)
+            await rt.engine.confirm(plan.job_id, plan.digest, confirm_text=text or None,
+                                    principal=local_principal())  # fmt: skip
             view = await _watch(rt, plan.job_id)
             if args.json:
                 print(json.dumps(await summary(rt, view, started), indent=2))

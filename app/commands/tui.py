@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from rpc.principal import local
+
 DEMO_WORKFLOW = "per_unit_dpsk"
 PROFILES = ["instant", "fast", "demo", "realistic"]
 
@@ -195,14 +197,16 @@ async def plan_demo(engine: Any, units: int = 48, seed: int = 0) -> str:
             sample_units(units, seed=seed),
             _fill_options(desc.options_schema, "Sim Venue"),
             title=f"Demo: {units} units",
+            principal=local(),
         )
     else:
         from app.tui.synthetic import DEMO_WORKFLOW as SYNTH
         from app.tui.synthetic import synthetic_units
 
         plan = await engine.plan(
-            SYNTH, synthetic_units(units, seed=seed), {}, title=f"Demo: {units} units"
-        )
+            SYNTH, synthetic_units(units, seed=seed), {}, title=f"Demo: {units} units",
+            principal=local(),
+        )  # fmt: skip
     return plan.job_id
 
 

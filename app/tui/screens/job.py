@@ -23,6 +23,7 @@ from app.tui.style import GLYPH, legend
 from app.tui.widgets.graph import PhaseGraph
 from app.tui.widgets.grid import UnitGrid
 from app.tui.widgets.header import Banner, header_text
+from rpc.principal import local
 
 LOG_EVENTS_PER_TICK = 40
 REPLAY_LIMIT = 20_000
@@ -67,6 +68,8 @@ def event_line(ev: Any, t0: float) -> Text | None:
         t.append(f"{GLYPH[7]} {where} cancelled, outcome unknown", "magenta")
     else:
         return None
+    if getattr(ev, "principal", None):
+        t.append(f"  by {ev.principal}", "bright_black")
     return t
 
 
@@ -310,7 +313,7 @@ class JobScreen(BaseScreen):
         await self._cancel(True)
 
     async def _cancel(self, hard: bool) -> None:
-        view = await self.call_engine(self.engine.cancel(self.job_id, hard=hard))
+        view = await self.call_engine(self.engine.cancel(self.job_id, hard=hard, principal=local()))
         if view is not None:
             self.cancel_sent = "hard" if hard else "graceful"
             msg = (
@@ -322,14 +325,14 @@ class JobScreen(BaseScreen):
             self.needs_resync = True
 
     async def action_retry(self) -> None:
-        view = await self.call_engine(self.engine.retry(self.job_id))
+        view = await self.call_engine(self.engine.retry(self.job_id, principal=local()))
         if view is not None:
             self.cancel_sent = None
             self.notify("Retrying failed, blocked and cancelled units.")
             self.needs_resync = True
 
     async def action_cleanup(self) -> None:
-        plan = await self.call_engine(self.engine.cleanup(self.job_id))
+        plan = await self.call_engine(self.engine.cleanup(self.job_id, principal=local()))
         if plan is not None:
             from app.tui.screens.plan import PlanReviewScreen
 

@@ -15,6 +15,7 @@ from app.tui.inputs import PathSuggester, load_unit_file
 from app.tui.screens.base import BaseScreen
 from app.tui.widgets.header import Banner
 from engine.errors import PhasegridError
+from rpc.principal import local
 
 
 def _kind(prop: dict[str, Any]) -> str:
@@ -140,7 +141,7 @@ class NewJobScreen(BaseScreen):
             units, implied = load_unit_file(path, loader)
             options = {**implied, **self.options()}
             err.update("Planning (reading the tenant's inventory)...")
-            plan = await self.engine.plan(workflow, units, options)
+            plan = await self.engine.plan(workflow, units, options, principal=local())
         except PhasegridError as exc:
             err.update(Text(f"{exc.kind}: {exc}", "red"))
             return

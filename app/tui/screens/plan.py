@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from app.tui.screens.base import BaseScreen
 from app.tui.style import ACTION_GLYPH, fmt_duration
 from app.tui.widgets.header import Banner
+from rpc.principal import local
 
 
 class TypedConfirm(ModalScreen[str | None]):
@@ -208,7 +209,9 @@ class PlanReviewScreen(BaseScreen):
         self.busy = True
         try:
             view = await self.call_engine(
-                self.engine.confirm(self.plan.job_id, self.plan.digest, confirm_text=text)
+                self.engine.confirm(
+                    self.plan.job_id, self.plan.digest, confirm_text=text, principal=local()
+                )
             )
         finally:
             self.busy = False
@@ -221,7 +224,7 @@ class PlanReviewScreen(BaseScreen):
     async def action_discard(self) -> None:
         self.busy = True
         try:
-            view = await self.call_engine(self.engine.discard(self.plan.job_id))
+            view = await self.call_engine(self.engine.discard(self.plan.job_id, principal=local()))
         finally:
             self.busy = False
         if view is not None:
