@@ -8,6 +8,7 @@ cost a handful of repaints, not 2,000 messages.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -80,6 +81,9 @@ class JobScreen(BaseScreen):
         Binding("r", "retry", "Retry failed", id="job.retry"),
         Binding("x", "cleanup", "Cleanup", id="job.cleanup"),
         Binding("a", "audit", "Audit", id="job.audit"),
+        Binding("l", "ledger", "Ledger", id="job.ledger", show=False),
+        Binding("e", "export_results", "Export results", id="job.export_results", show=False),
+        Binding("H", "handout", "Passphrase hand-out", id="job.handout", show=False),
         Binding("f", "filter_failed", "Failed only", id="job.filter"),
         Binding("slash", "search", "Search", id="job.search", key_display="/"),
         Binding("escape", "clear_filters", "Clear filter", show=False, id="job.clear"),
@@ -344,6 +348,35 @@ class JobScreen(BaseScreen):
             from app.tui.screens.unit import AuditScreen
 
             self.app.push_screen(AuditScreen(report))
+
+    async def action_ledger(self) -> None:
+        entries = await self.call_engine(self.engine.ledger(self.job_id))
+        if entries is not None:
+            from app.tui.screens.outputs import LedgerScreen
+
+            self.app.push_screen(LedgerScreen(self.job_id, entries))
+
+    async def action_export_results(self) -> None:
+        from app.tui.screens.outputs import export_results
+
+        try:
+            path = await export_results(self.engine, self.job_id, Path(self.pg.export_dir))
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error")
+            return
+        self.notify(f"Results exported to {path}")
+
+    async def action_handout(self) -> None:
+        from app.tui.screens.outputs import export_handout
+
+        folder = Path(self.pg.export_dir)
+        try:
+            text = await self.call_engine(export_handout(self.app.runtime, self.job_id, folder))
+        except Exception as exc:  # R1 unreachable, a file error: say what, never a secret
+            self.notify(f"hand-out failed: {type(exc).__name__}", severity="error")
+            return
+        if text is not None:
+            self.notify(text, timeout=10)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
