@@ -115,7 +115,7 @@ def test_results_csv_and_json_agree_with_jsonrpc(done: Done) -> None:
         assert r["state"] == "succeeded" and r["first_error"] == ""
         kinds = {x.split(":", 1)[0] for x in r["resources"].split(";")}
         assert {"network", "dpsk_pool"} <= kinds, r["resources"]
-        assert f"network:" in r["resources"]
+        assert "network:" in r["resources"] and "passphrase" in r["resources"]
 
     target = done.data / "results.json"
     out = phasegrid(done.data, done.redis_url, "results", done.job, "--format", "json",
@@ -152,9 +152,10 @@ def test_results_over_a_server_print_the_same(done: Done) -> None:
     remote_csv, remote_json = anyio.run(main)
     local = phasegrid(done.data, done.redis_url, "results", done.job, "--format", "csv")
     assert remote_csv == local.stdout
-    assert json.loads(remote_json)["units"] == anyio.run(
-        rpc_results, done.redis_url, done.job, "json"
-    )["units"]
+    assert (
+        json.loads(remote_json)["units"]
+        == anyio.run(rpc_results, done.redis_url, done.job, "json")["units"]
+    )
 
 
 def test_events_show_who_planned_and_confirmed(done: Done) -> None:

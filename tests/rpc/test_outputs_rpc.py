@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -196,8 +197,10 @@ async def test_served_jsonrpc_and_mcp_record_the_token_name(engine: Engine) -> N
     async with serve_in_background(engine, settings=SERVED) as srv:
         rpc = Rpc(srv.url)
         try:
-            plan = await rpc("jobs.plan", {"workflow": "demo",
-                                           "units": [*units("a"), *units("b", fail=["pool"])]})
+            plan = await rpc(
+                "jobs.plan",
+                {"workflow": "demo", "units": [*units("a"), *units("b", fail=["pool"])]},
+            )
             job = plan["job_id"]
             await rpc("jobs.confirm", {"job_id": job, "digest": plan["digest"]})
             assert (await rpc("jobs.wait", {"job_id": job, "timeout": 60}))["status"] == "PARTIAL"
@@ -227,13 +230,13 @@ async def test_served_jsonrpc_and_mcp_record_the_token_name(engine: Engine) -> N
 
 
 async def test_loopback_without_a_token_records_the_server_user(engine: Engine) -> None:
-    import getpass
-
-    async with serve_in_background(engine, "127.0.0.1", 0) as srv:
-        async with httpx.AsyncClient(base_url=srv.url) as http:
-            body = {"jsonrpc": "2.0", "id": 1, "method": "jobs.plan",
-                    "params": {"workflow": "demo", "units": units("a")}}  # fmt: skip
-            plan = (await http.post("/rpc", json=body)).json()["result"]
+    async with (
+        serve_in_background(engine, "127.0.0.1", 0) as srv,
+        httpx.AsyncClient(base_url=srv.url) as http,
+    ):
+        body = {"jsonrpc": "2.0", "id": 1, "method": "jobs.plan",
+                "params": {"workflow": "demo", "units": units("a")}}  # fmt: skip
+        plan = (await http.post("/rpc", json=body)).json()["result"]
     by = await events_by_type(engine, plan["job_id"])
     assert by["job_planned"][0].principal == f"loopback:{getpass.getuser()}"
 
