@@ -57,6 +57,12 @@ class CancelRequested(_Event):
     mode: Literal["graceful", "hard"]
 
 
+class PauseRequested(_Event):
+    """An operator paused the job: in-flight work lands, nothing new starts."""
+
+    type: Literal["pause_requested"] = "pause_requested"
+
+
 class _CellEvent(_Event):
     unit: str | None
     """Unit key; None for a global phase."""
@@ -141,6 +147,7 @@ Event = Annotated[
     | JobStatusChanged
     | JobFinished
     | CancelRequested
+    | PauseRequested
     | PhaseStarted
     | PhaseWaiting
     | PhaseSucceeded

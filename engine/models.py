@@ -216,6 +216,8 @@ class JobView(BaseModel):
     plan_summary: PlanSummary | None = None
     error: str | None = None
     cancel_requested: str | None = None
+    pause_requested: bool = False
+    """An operator paused the job: it rests PAUSED once in-flight work has landed."""
     metrics: dict[str, float] = Field(default_factory=dict)
     simulated: bool = False
     target: str | None = None

@@ -38,6 +38,7 @@ from engine.events import (
     JobConfirmed,
     JobStatusChanged,
     Log,
+    PauseRequested,
 )
 from engine.keys import GLOBAL_ROW, split_cell_field
 from engine.models import (
@@ -225,7 +226,37 @@ class Engine(JobReads):
         await self.worker.recheck_cancel(job_id)  # the owner may be this process
         return await self.get(job_id)
 
-    # pragma: no mutate block (retry, cleanup, audit, on_finished)
+    # pragma: no mutate block (pause, resume, retry, cleanup, audit, on_finished)
+    async def pause(self, job_id: str) -> JobView:
+        """An operator's pause, persisted before it is acknowledged like a cancel:
+        in-flight work lands, nothing new starts, the job rests PAUSED (a queued
+        job pauses at once). `resume` continues it."""
+        now = self.clock()
+        res, cur = await self.store.pause(job_id, now, PauseRequested(ts=now, job_id=job_id))
+        if res == "no":
+            raise WrongState(f"job {job_id} is {cur}; only a QUEUED or RUNNING job can be paused")
+        await self.worker.recheck_cancel(job_id)  # the owner may be this process
+        return await self.get(job_id)
+
+    async def resume(self, job_id: str) -> JobView:
+        """Continue a PAUSED job where it stopped: its pending cells, and those the
+        pause interrupted (cancelled); failed cells stay failed (`retry` re-runs them)."""
+        meta = await self.store.meta(job_id)
+        if meta.get("status") != JobStatus.PAUSED:
+            raise WrongState(f"job {job_id} is {meta.get('status')}; only a PAUSED job resumes")
+        cells = await self.store.cells(job_id)
+        reset = {
+            field: CellRecord(state=CellState.PENDING, attempts=rec.attempts)
+            for field, rec in cells.items()
+            if rec.state == CellState.CANCELLED
+        }
+        now = self.clock()
+        event = JobStatusChanged(ts=now, job_id=job_id, status=JobStatus.QUEUED, reason="resumed")
+        ok, cur = await self.store.requeue(job_id, JobStatus.PAUSED, reset, now, event)
+        if not ok:
+            raise WrongState(f"job {job_id} changed to {cur} meanwhile")
+        return await self.get(job_id)
+
     async def retry(self, job_id: str, units: Sequence[str] | None = None) -> JobView:
         """Re-run failed, blocked and cancelled cells (of the given units, or all)."""
         meta = await self.store.meta(job_id)

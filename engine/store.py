@@ -59,6 +59,7 @@ class Store:
         self._cas = redis.register_script(scripts.CAS_STATUS)
         self._confirm = redis.register_script(scripts.CONFIRM)
         self._cancel = redis.register_script(scripts.CANCEL)
+        self._pause = redis.register_script(scripts.PAUSE)
         self.active = ActiveSet(redis, self.keys, self._retire)
         self.leases = LeaseStore(redis, self.keys)
         """Job leases and fences, planner leases, live workers."""
@@ -196,9 +197,20 @@ class Store:
             raise JobNotFound(f"no job {job_id!r}")
         return res, cur
 
-    async def cancel_request(self, job_id: str) -> str:
-        """The job's pending cancel request ('graceful', 'hard' or '')."""
-        return await self.redis.hget(self.job(job_id).meta, "cancel") or ""
+    async def pause(self, job_id: str, now: float, event: Event) -> tuple[str, str]:
+        """Persist an operator's pause (see scripts.PAUSE) before it is acknowledged."""
+        res, cur = await self._pause(
+            keys=[self.job(job_id).meta, self.job(job_id).events],
+            args=[now, self.events_maxlen, event.model_dump_json()],
+        )
+        if res == "missing":
+            raise JobNotFound(f"no job {job_id!r}")
+        return res, cur
+
+    async def stop_requests(self, job_id: str) -> tuple[str, bool]:
+        """The job's pending cancel request ('graceful', 'hard' or '') and pause request."""
+        cancel, pause = await self.redis.hmget(self.job(job_id).meta, ["cancel", "pause"])
+        return cancel or "", bool(pause)
 
     # -- plan -----------------------------------------------------------------
 
@@ -285,12 +297,20 @@ class Store:
         self, job_id: str, expected: str, cells: dict[str, CellRecord], now: float, event: Event
     ) -> tuple[bool, str]:
         """Send a job that is `expected` (finished or paused) back to its queue with
-        `cells` reset (a retry): it stops expiring and forgets its end, its error and
-        any cancel request. Returns (ok, previous status) like `cas_status`."""
+        `cells` reset (a retry, a resume): it stops expiring and forgets its end, its
+        error and any cancel or pause request. Returns (ok, previous status) like `cas_status`."""
         await self.persist(job_id)
         await self.reset_cells(job_id, cells)
         ok, cur = await self.cas_status(
-            job_id, [expected], JobStatus.QUEUED, now, event, finished_at="", error="", cancel=""
+            job_id,
+            [expected],
+            JobStatus.QUEUED,
+            now,
+            event,
+            finished_at="",
+            error="",
+            cancel="",
+            pause="",
         )
         if ok:
             await self.enqueue(job_id)

@@ -95,6 +95,7 @@ def job_view(
         plan_summary=PlanSummary.model_validate_json(summary) if summary else None,
         error=meta.get("error") or None,
         cancel_requested=meta.get("cancel") or None,
+        pause_requested=bool(meta.get("pause")) and meta.get("status") == JobStatus.RUNNING,
         metrics=metrics,
         simulated=meta.get("simulated") == "1",
         target=meta.get("target_label") or None,

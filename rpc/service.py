@@ -25,6 +25,7 @@ from engine.models import (
     UnitPage,
 )
 from engine.tenant_limit import read_limits
+from rpc.control_ops import CONTROL_OPERATIONS
 from rpc.operation import Operation
 from rpc.schemas import (
     CancelParams,
@@ -250,6 +251,7 @@ OPERATIONS: tuple[Operation, ...] = (
         NoParams, RateLimits, _rate_limits, read_only=True, idempotent=True,
     ),
 )  # fmt: skip
+OPERATIONS = (*OPERATIONS, *CONTROL_OPERATIONS)
 
 BY_METHOD = {op.method: op for op in OPERATIONS}
 BY_TOOL = {op.tool: op for op in OPERATIONS}
