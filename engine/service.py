@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 from redis.asyncio import Redis
 
-from engine import catalog
+from engine import catalog, waves
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.catalog import WorkflowDescription, WorkflowInfo
 from engine.codec import parse_options
@@ -217,7 +217,7 @@ class Engine(JobReads):
         mode = "hard" if hard else "graceful"
         now = self.clock()
         event = CancelRequested(ts=now, job_id=job_id, mode=mode)
-        res, cur = await self.store.cancel(job_id, mode, now, event)
+        res, cur = await self.store.requests.cancel(job_id, mode, now, event)
         if res == "cancelled":
             await self.on_finished(job_id, JobStatus.CANCELLED)
             return await self.get(job_id)
@@ -232,18 +232,32 @@ class Engine(JobReads):
         in-flight work lands, nothing new starts, the job rests PAUSED (a queued
         job pauses at once). `resume` continues it."""
         now = self.clock()
-        res, cur = await self.store.pause(job_id, now, PauseRequested(ts=now, job_id=job_id))
+        res, cur = await self.store.requests.pause(
+            job_id, now, PauseRequested(ts=now, job_id=job_id)
+        )
         if res == "no":
             raise WrongState(f"job {job_id} is {cur}; only a QUEUED or RUNNING job can be paused")
         await self.worker.recheck_cancel(job_id)  # the owner may be this process
         return await self.get(job_id)
 
-    async def resume(self, job_id: str) -> JobView:
+    async def resume(self, job_id: str, digest: str | None = None) -> JobView:
         """Continue a PAUSED job where it stopped: its pending cells, and those the
-        pause interrupted (cancelled); failed cells stay failed (`retry` re-runs them)."""
+        pause interrupted (cancelled); failed cells stay failed (`retry` re-runs them).
+        At a wave's approval gate this is the second confirmation: it quotes the
+        plan's digest, and the rest of the units run."""
         meta = await self.store.meta(job_id)
         if meta.get("status") != JobStatus.PAUSED:
             raise WrongState(f"job {job_id} is {meta.get('status')}; only a PAUSED job resumes")
+        fields = {}
+        if meta.get("wave_state") == waves.GATE:
+            if digest is None:
+                raise ConfirmationRequired(
+                    f"job {job_id} ran its first wave and waits for approval: review the "
+                    "wave's results, then resume with the plan digest"
+                )
+            if digest != meta.get("plan_digest"):
+                raise DigestMismatch(f"plan digest does not match job {job_id}'s plan")
+            fields["wave_state"] = waves.APPROVED
         cells = await self.store.cells(job_id)
         reset = {
             field: CellRecord(state=CellState.PENDING, attempts=rec.attempts)
@@ -251,8 +265,9 @@ class Engine(JobReads):
             if rec.state == CellState.CANCELLED
         }
         now = self.clock()
-        event = JobStatusChanged(ts=now, job_id=job_id, status=JobStatus.QUEUED, reason="resumed")
-        ok, cur = await self.store.requeue(job_id, JobStatus.PAUSED, reset, now, event)
+        why = "wave approved" if fields else "resumed"
+        event = JobStatusChanged(ts=now, job_id=job_id, status=JobStatus.QUEUED, reason=why)
+        ok, cur = await self.store.requeue(job_id, JobStatus.PAUSED, reset, now, event, **fields)
         if not ok:
             raise WrongState(f"job {job_id} changed to {cur} meanwhile")
         return await self.get(job_id)

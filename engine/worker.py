@@ -39,6 +39,7 @@ from engine.room import Room
 from engine.secretbox import SecretBox, SecretKeyError
 from engine.store import Store
 from engine.targets import Target
+from engine.waves import GATE
 
 log = logging.getLogger("phasegrid.worker")
 
@@ -47,6 +48,7 @@ FINAL_STATUS = {
     "failed": JobStatus.FAILED,
     "aborted": JobStatus.FAILED,
     "paused": JobStatus.PAUSED,
+    "wave": JobStatus.PAUSED,
 }
 
 
@@ -329,7 +331,7 @@ class Worker:
     async def _check_cancel(self, job_id: str, brain: Brain) -> None:
         """Honour the job's cancel request, if any: the one way a cancel reaches a job
         (`Store.cancel` persists it in the job's meta before anyone acknowledges it)."""
-        read = functools.partial(self.store.stop_requests, job_id)
+        read = functools.partial(self.store.requests.read, job_id)
         mode, pause = await retrying(read, what=f"job {job_id} cancel request")
         if mode:
             brain.request_cancel(mode)
@@ -382,6 +384,7 @@ class Worker:
             event,
             finished_at=now if status.terminal else "",
             error=brain.error or "",
+            **({"wave_state": GATE} if brain.stop_reason == "wave" else {}),
         )
         if status.terminal:
             await self.on_finished(job_id, status)

@@ -31,8 +31,8 @@ ATTR = {  # where the store keeps each registered script
     "CLAIM": "leases._claim",
     "RENEW": "leases._renew",
     "RELEASE": "leases._release",
-    "CANCEL": "_cancel",
-    "PAUSE": "_pause",
+    "CANCEL": "requests._cancel",
+    "PAUSE": "requests._pause",
 }
 
 
@@ -249,7 +249,9 @@ async def release_owner(store: Store, redis: Redis) -> None:
 
 
 async def _cancel(store: Store, mode: str) -> tuple[str, str]:
-    return await store.cancel("j", mode, 1.0, CancelRequested(ts=1.0, job_id="j", mode=mode))
+    return await store.requests.cancel(
+        "j", mode, 1.0, CancelRequested(ts=1.0, job_id="j", mode=mode)
+    )
 
 
 async def cancel_running(store: Store, redis: Redis) -> None:
@@ -280,7 +282,7 @@ async def cancel_finished(store: Store, redis: Redis) -> None:
 
 
 async def _pause(store: Store) -> tuple[str, str]:
-    return await store.pause("j", 1.0, PauseRequested(ts=1.0, job_id="j"))
+    return await store.requests.pause("j", 1.0, PauseRequested(ts=1.0, job_id="j"))
 
 
 async def pause_running(store: Store, redis: Redis) -> None:
