@@ -93,22 +93,6 @@ class PlanParams(Params):
         "too (ap_identifiers for ap_serials). Give either units or input_text, not both; "
         "if you hold the user's file, pass it as input_text instead.",
     )
-    input_text: str | None = Field(
-        None,
-        max_length=MAX_INPUT_BYTES,
-        description="The user's input file content, verbatim, instead of units: a per-unit "
-        "CSV (header unit_number,ap_identifiers,ssid_name,ssid_password,security_type,"
-        "default_vlan; ap_identifiers ';'-separated), a JSON unit list, or a Cloudpath DPSK "
-        f"export (cloudpath_dpsk). At most {MAX_INPUT_BYTES // (1024 * 1024)} MiB. Read by "
-        "the same loaders as the CLI; errors name the line and column (secrets are never "
-        "echoed). Options the input implies (a Cloudpath export's pool) apply unless "
-        "`options` sets them.",
-    )
-    format: InputFormat = Field(
-        "auto",
-        description='How to read input_text: "csv", "json" (a unit list), "cloudpath" (a '
-        'Cloudpath export) or "auto" (default: JSON if it starts with { or [, else CSV).',
-    )
     options: dict[str, Any] | None = Field(
         None,
         description="Workflow options matching its options_schema (see describe_workflow); "
@@ -125,6 +109,22 @@ class PlanParams(Params):
     )
     include_units: bool = Field(
         False, description="Return the per-unit plan too (large); conflicts are always returned."
+    )
+    input_text: str | None = Field(
+        None,
+        max_length=MAX_INPUT_BYTES,
+        description="The user's input file content, verbatim, instead of units: a per-unit "
+        "CSV (header unit_number,ap_identifiers,ssid_name,ssid_password,security_type,"
+        "default_vlan; ap_identifiers ';'-separated), a JSON unit list, or a Cloudpath DPSK "
+        f"export (cloudpath_dpsk). At most {MAX_INPUT_BYTES // (1024 * 1024)} MiB. Read by "
+        "the same loaders as the CLI; errors name the line and column (secrets are never "
+        "echoed). Options the input implies (a Cloudpath export's pool) apply unless "
+        "`options` sets them.",
+    )
+    format: InputFormat = Field(
+        "auto",
+        description='How to read input_text: "csv", "json" (a unit list), "cloudpath" (a '
+        'Cloudpath export) or "auto" (default: JSON if it starts with { or [, else CSV).',
     )
 
     @model_validator(mode="after")
