@@ -29,16 +29,25 @@ def table(rows: list[list[Any]], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
+def units_line(units_by_state: dict[str, int], total: int) -> str:
+    """'30 of 48 succeeded, 2 failed' (and cancelled ones when there are): the same
+    words while running and at the end, where '0 of 48 succeeded' reads as FAILED."""
+    u = units_by_state
+    text = f"{u.get('succeeded', 0)} of {total} succeeded, "
+    text += f"{u.get('failed', 0) + u.get('blocked', 0)} failed"
+    if u.get("cancelled", 0):
+        text += f", {u['cancelled']} cancelled"
+    return text
+
+
 def progress_line(view: dict[str, Any]) -> str:
     u = view.get("units_by_state", {})
-    done = sum(u.get(k, 0) for k in ("succeeded", "failed", "blocked", "cancelled"))
-    failed = u.get("failed", 0) + u.get("blocked", 0)
     eta = view.get("eta_seconds")
     eta_s = f" ETA {eta:.0f}s" if eta is not None else ""
     calls = int((view.get("metrics") or {}).get("r1_calls", 0) or 0)
     return (
-        f"[{(view.get('elapsed') or 0.0):6.1f}s] {view['status']:<9} {done}/{view['units_total']}"
-        f" units ({failed} failed) {view.get('progress', 0.0) * 100:5.1f}% steps,"
+        f"[{(view.get('elapsed') or 0.0):6.1f}s] {view['status']:<9}"
+        f" {units_line(u, view['units_total'])} {view.get('progress', 0.0) * 100:5.1f}% steps,"
         f" {calls} calls{eta_s}"
     )
 

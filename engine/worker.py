@@ -356,8 +356,8 @@ class Worker:
         store = self.store
         if brain.stop_reason is not None:
             status = FINAL_STATUS[brain.stop_reason]
-        elif brain.book.any_failed:
-            status = JobStatus.PARTIAL
+        elif brain.book.any_failed:  # no unit succeeded: FAILED, not PARTIAL
+            status = JobStatus.PARTIAL if brain.book.unit_counts["succeeded"] else JobStatus.FAILED
         elif brain.book.any_cancelled:  # cells cancelled by an earlier owner: never COMPLETED
             status = JobStatus.CANCELLED
         else:

@@ -30,6 +30,7 @@ from app.exits import (
     err,
     run_guarded,
 )
+from app.remote_text import units_line
 from app.runtime import Runtime, RuntimeSettings, default_registry, open_runtime
 from engine import Registry
 from engine.backoff import retrying
@@ -172,15 +173,13 @@ def plan_text(plan: Plan) -> str:
 
 def progress_line(view: JobView) -> str:
     u = view.units_by_state
-    done = u.get("succeeded", 0) + u.get("failed", 0) + u.get("blocked", 0) + u.get("cancelled", 0)
     calls = int(view.metrics.get("r1_calls", 0) or 0)
     limited = int(view.metrics.get("rate_limited", 0) or 0)
     eta = f" ETA {view.eta_seconds:.0f}s" if view.eta_seconds is not None else ""
     ppa = polls_per_activity(view.metrics)
     eta += f", {ppa:g} polls/activity" if ppa is not None else ""
     return (
-        f"[{view.elapsed or 0:6.1f}s] {view.status.value:<9} {done}/{view.units_total} units"
-        f" ({u.get('failed', 0) + u.get('blocked', 0)} failed)"
+        f"[{view.elapsed or 0:6.1f}s] {view.status.value:<9} {units_line(u, view.units_total)}"
         f" {view.progress * 100:5.1f}% cells, {calls} calls, {limited} x 429{eta}"
     )
 

@@ -110,7 +110,7 @@ async def test_non_critical_failure_lets_dependents_run(redis, prefix):
     assert ("u", "c") in rec.log
     assert await cell(engine, plan.job_id, "u", "b") == CellState.FAILED
     assert await cell(engine, plan.job_id, "u", "c") == CellState.SUCCEEDED
-    assert view.status == JobStatus.PARTIAL
+    assert view.status == JobStatus.FAILED  # its only unit failed: no unit succeeded
 
 
 async def test_skipped_phase_counts_as_done(redis, prefix):
@@ -164,3 +164,16 @@ async def test_max_failed_units(redis, prefix, policy, expected):
             await engine.retry(plan.job_id, units=["ok0"])  # failed units stay failed
             view = await engine.wait(plan.job_id, timeout=10)
             assert view.units_by_state["succeeded"] == 5
+
+
+async def test_a_job_where_no_unit_succeeded_is_failed_not_partial(redis, prefix):
+    """Issue 14 item 3: 0 of 2 succeeded reads FAILED (and exits as FAILED), with the
+    count in its error; one success out of two stays PARTIAL (the test above)."""
+    rec = Recorder()
+    engine = make_engine(redis, prefix, chain_spec(rec))
+    async with engine.running():
+        _, view = await run_job(
+            engine, "chain", [{"name": "x", "fail": ["a"]}, {"name": "y", "fail": ["b"]}]
+        )
+    assert view.status == JobStatus.FAILED
+    assert view.units_by_state["failed"] == 2 and view.units_by_state["succeeded"] == 0

@@ -46,7 +46,7 @@ async def test_submit_confirm_watch_status_jobs(server, tmp_path, capsys) -> Non
     out = capsys.readouterr().out
     assert "\r" not in out  # not a TTY: plain lines
     lines = out.strip().splitlines()
-    assert lines[-1] == f"COMPLETED job {job}" and "2/2 units" in lines[-2]
+    assert lines[-1] == f"COMPLETED job {job}" and "2 of 2 succeeded, 0 failed" in lines[-2]
 
     assert await cli("status", job, *s) == 0
     out = capsys.readouterr().out
