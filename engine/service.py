@@ -58,6 +58,7 @@ from engine.secretbox import SecretBox
 from engine.spec import AuditContext
 from engine.store import Store
 from engine.targets import Target
+from engine.text_input import ParsedInput, parse_input
 from engine.trackers import Trackers
 from engine.worker import Worker
 
@@ -154,6 +155,10 @@ class Engine(JobReads):
 
     def describe(self, workflow: str) -> WorkflowDescription:
         return catalog.describe(self.registry, workflow)
+
+    async def parse_input(self, workflow: str, text: str, fmt: str = "auto") -> ParsedInput:
+        """An input file's content read by the workflow's own parser (off the event loop)."""
+        return await anyio.to_thread.run_sync(parse_input, self.registry, workflow, text, fmt)
 
     # -- plan / confirm / discard --------------------------------------------
 

@@ -62,10 +62,14 @@ async def _describe(engine: Engine, p: WorkflowParams) -> WorkflowDescription:
 
 
 async def _plan(engine: Engine, p: PlanParams) -> PlanResult:
+    units, options = p.units or [], p.options
+    if p.input_text is not None:  # the CLI's loaders; given options win over implied ones
+        parsed = await engine.parse_input(p.workflow, p.input_text, p.format)
+        units, options = parsed.units, {**parsed.options, **(p.options or {})}
     plan = await engine.plan(
         p.workflow,
-        p.units,
-        p.options,
+        units,
+        options,
         title=p.title,
         max_failed_units=p.max_failed_units,
         on_max_failed=p.on_max_failed,
