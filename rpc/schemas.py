@@ -27,6 +27,7 @@ from engine.models import (
 )
 from engine.tenant_limit import LimitState
 from engine.text_input import InputFormat
+from engine.waves import Wave
 
 JobId = Annotated[
     str,
@@ -125,6 +126,13 @@ class PlanParams(Params):
         "auto",
         description='How to read input_text: "csv", "json" (a unit list), "cloudpath" (a '
         'Cloudpath export) or "auto" (default: JSON if it starts with { or [, else CSV).',
+    )
+    wave: Wave | None = Field(
+        None,
+        description='Roll out carefully: run a first wave ({"first": 5} or {"units": ["101", '
+        '"102"]}), then the job stops PAUSED with wave_gate=true; show the user the wave\'s '
+        "results (list_units) and, once they agree, resume_job with the plan digest runs the "
+        "rest. Default: every unit at once.",
     )
 
     @model_validator(mode="after")
@@ -247,6 +255,8 @@ class PlanResult(BaseModel):
     global_phases: dict[str, PhasePlan]
     options: dict[str, Any]
     units: list[UnitPlan] | None = None
+    wave: list[str] | None = None
+    """The first wave's unit keys (None: no wave)."""
     next_step: str
 
 
@@ -313,5 +323,6 @@ def plan_result(plan: Plan, include_units: bool) -> PlanResult:
         global_phases=plan.global_phases,
         options=plan.options,
         units=plan.units if include_units else None,
+        wave=plan.wave,
         next_step=step,
     )

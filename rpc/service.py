@@ -73,6 +73,7 @@ async def _plan(engine: Engine, p: PlanParams) -> PlanResult:
         title=p.title,
         max_failed_units=p.max_failed_units,
         on_max_failed=p.on_max_failed,
+        wave=p.wave,
     )
     return plan_result(plan, p.include_units)
 

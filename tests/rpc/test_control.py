@@ -64,3 +64,29 @@ async def test_pause_and_resume_are_mcp_tools(server: RunningServer) -> None:
         res = await c.call_tool("resume_job", {"job_id": plan["job_id"]})
         assert not res.is_error, res.content
         await status_becomes(get, plan["job_id"], "COMPLETED")
+
+
+async def test_a_wave_over_json_rpc_stops_for_approval_bound_to_the_digest(rpc: Rpc) -> None:
+    plan = await rpc.call(
+        "jobs.plan", {"workflow": "demo", "units": units(*"abcd"), "wave": {"first": 2}}
+    )
+    assert plan["wave"] == ["a", "b"]
+    await rpc.call("jobs.confirm", {"job_id": plan["job_id"], "digest": plan["digest"]})
+    view = await rpc.call("jobs.wait", {"job_id": plan["job_id"], "timeout": 60})
+    assert view["status"] == "PAUSED" and view["wave_gate"] and view["wave_units"] == 2
+    assert view["units_by_state"]["succeeded"] == 2 and view["units_by_state"]["pending"] == 2
+    with pytest.raises(RpcError) as err:
+        await rpc.call("jobs.resume", {"job_id": plan["job_id"]})
+    assert err.value.kind == "confirmation_required"
+    await rpc.call("jobs.resume", {"job_id": plan["job_id"], "digest": plan["digest"]})
+    view = await rpc.call("jobs.wait", {"job_id": plan["job_id"], "timeout": 60})
+    assert view["status"] == "COMPLETED" and view["units_by_state"]["succeeded"] == 4
+
+
+async def test_a_wave_naming_an_unknown_unit_is_refused_with_the_field(rpc: Rpc) -> None:
+    with pytest.raises(RpcError) as err:
+        await rpc.call(
+            "jobs.plan", {"workflow": "demo", "units": units("a", "b"), "wave": {"units": ["z"]}}
+        )
+    assert err.value.kind == "invalid_input"
+    assert "wave.units" in str(err.value.error)
