@@ -67,10 +67,13 @@ class Brain:
         metrics: Mapping[str, float] | None = None,
         slots: anyio.CapacityLimiter | None = None,
         plans: CellPlans | None = None,
+        held: frozenset[int] = frozenset(),
     ) -> None:
         """`slots`: an in-flight limit shared with other jobs (a worker's), else
-        one of `max_in_flight` for this job alone."""
+        one of `max_in_flight` for this job alone. `held`: rows outside the job's
+        first wave (`engine.waves`): none of their cells starts in this run."""
         self.job_id = job_id
+        self.held = held
         self.phases = list(phases)
         self.units = list(units)
         self.options = options
@@ -96,8 +99,9 @@ class Brain:
         self._changed = anyio.Event()
         self.slots = InFlight(max_in_flight, self._wake, shared=slots)
         self.stop_reason: str | None = None
-        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'fenced', or
-        'drained' (the worker stops: no new cell; any other reason overrides it)."""
+        """None while running; 'cancelled', 'failed', 'aborted', 'paused', 'wave' (the
+        first wave is done), 'fenced', or 'drained' (the worker stops: no new cell;
+        any other reason overrides it)."""
         self.hard = False
         self.error: str | None = None
         self._work_scope: anyio.CancelScope | None = None
@@ -236,6 +240,8 @@ class Brain:
 
     def _ready_or_queue(self, row: int, p: int, work: list[tuple[int, int]]) -> None:
         """Queue a ready cell, or settle it now (skipped) and add it to `work`."""
+        if row in self.held:
+            return  # outside the first wave: pending until the wave is approved
         spec = self.phases[p]
         if spec.skip_if is not None:
             unit = self.units[row] if row != self.global_row else None
@@ -303,6 +309,8 @@ class Brain:
                         scope.cancel()
                     async with anyio.create_task_group() as tg:
                         await self._dispatch(tg)
+                if self.held and self.stop_reason is None:
+                    self.stop("wave")  # the rest waits for the operator's approval
                 self._finalize_cells()
             finally:
                 # also on shutdown: land what is buffered; running cells stay
@@ -370,7 +378,7 @@ class Brain:
     def _finalize_cells(self) -> None:
         """Whatever never ran when the job stopped is cancelled (or blocked)."""
         code = BLOCKED if self.stop_reason == "failed" else CANCELLED
-        if self.stop_reason in ("paused", "fenced", "drained"):
+        if self.stop_reason in ("paused", "wave", "fenced", "drained"):
             return
         book = self.book
         for p in range(len(self.phases)):

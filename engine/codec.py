@@ -88,7 +88,8 @@ def parse_items(model: type[BaseModel] | None, items: Sequence[Any], label: str)
     return out
 
 
-def parse_options(model: type[BaseModel] | None, options: Any) -> Any:
+def parse_options(model: type[BaseModel] | None, options: Any, label: str = "options") -> Any:
+    """Validate a settings object (options, a wave); errors name `label.field`."""
     if model is None:
         return options or {}
     if isinstance(options, model):
@@ -97,10 +98,12 @@ def parse_options(model: type[BaseModel] | None, options: Any) -> Any:
         return model.model_validate(options or {})
     except ValidationError as exc:
         problems = [
-            f"options.{'.'.join(str(x) for x in e['loc'])}: {error_message(e)}"
+            f"{label}.{'.'.join(str(x) for x in e['loc'])}: {error_message(e)}".replace(
+                f"{label}.: ", f"{label}: "
+            )
             for e in exc.errors(include_url=False)
         ]
-        raise InputError("invalid options", details=problems) from None
+        raise InputError(f"invalid {label}", details=problems) from None
 
 
 def digest_of(*parts: Any) -> str:

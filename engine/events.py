@@ -69,6 +69,12 @@ class CancelRequested(_Acted):
     mode: Literal["graceful", "hard"]
 
 
+class PauseRequested(_Acted):
+    """An operator paused the job: in-flight work lands, nothing new starts."""
+
+    type: Literal["pause_requested"] = "pause_requested"
+
+
 class _CellEvent(_Event):
     unit: str | None
     """Unit key; None for a global phase."""
@@ -153,6 +159,7 @@ Event = Annotated[
     | JobStatusChanged
     | JobFinished
     | CancelRequested
+    | PauseRequested
     | PhaseStarted
     | PhaseWaiting
     | PhaseSucceeded

@@ -23,6 +23,7 @@ from engine.registry import Registry
 from engine.retry import scaled_phases
 from engine.secretbox import SecretBox
 from engine.store import Store
+from engine.waves import held_rows
 
 
 @dataclass(frozen=True)
@@ -98,4 +99,5 @@ class BrainLoader:
             plans=CellPlans.of_json(
                 await store.plan_json(job_id), resumed=meta.get("status") == JobStatus.RUNNING
             ),
+            held=held_rows(meta, len(unit_keys)),
         )

@@ -165,6 +165,8 @@ class Plan(BaseModel):
     global_phases: dict[str, PhasePlan] = Field(default_factory=dict)
     units: list[UnitPlan]
     options: dict[str, Any] = Field(default_factory=dict)
+    wave: list[str] | None = None
+    """The first wave's unit keys: they run, then the job stops for approval."""
 
 
 class LedgerEntry(BaseModel):
@@ -216,6 +218,12 @@ class JobView(BaseModel):
     plan_summary: PlanSummary | None = None
     error: str | None = None
     cancel_requested: str | None = None
+    pause_requested: bool = False
+    """An operator paused the job: it rests PAUSED once in-flight work has landed."""
+    wave_units: int | None = None
+    """Units in the plan's first wave (None: no wave)."""
+    wave_gate: bool = False
+    """The first wave ran: the job waits for approval (resume with the plan digest)."""
     metrics: dict[str, float] = Field(default_factory=dict)
     simulated: bool = False
     target: str | None = None

@@ -26,6 +26,7 @@ from engine.registry import Registry
 from engine.secretbox import SecretBox
 from engine.store import Store
 from engine.targets import Target
+from engine.waves import Wave
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,12 @@ class JobPlanning:
         max_failed_units: int | None = None,
         on_max_failed: str = "abort",
         job_id: str | None = None,
+        wave: Wave | Mapping[str, Any] | None = None,
         principal: str | None = None,
     ) -> Plan:
         """Store the job (inputs sealed), plan it under the planner's lease, keep the plan
-        awaiting confirmation. Nothing is written to the target. `principal`: who asked."""
+        awaiting confirmation. Nothing is written to the target. `wave`: run those units
+        first and stop for approval (`engine.waves`). `principal`: who asked."""
         spec = self.registry.get(workflow)
         phases = self.registry.ordered_phases(workflow)
         check_units(len(units))
@@ -70,6 +73,9 @@ class JobPlanning:
             raise InputError("duplicate units", details=dupes[:50])
         if on_max_failed not in ("abort", "pause"):
             raise InputError("invalid on_max_failed", details=["must be 'abort' or 'pause'"])
+        wave_rows = None
+        if wave is not None:
+            wave_rows = parse_options(Wave, wave, "wave").rows(keys)
         job_id = job_id or uuid.uuid4().hex[:12]
         planner = f"p-{uuid.uuid4().hex[:8]}"  # this call's lease on the job while PLANNING
         now = self.clock()
@@ -90,6 +96,7 @@ class JobPlanning:
                 "simulated": "1" if self.config.simulated else "0",
                 "target": self.target.id,
                 "target_label": self.target.describe(),
+                "wave": json.dumps(wave_rows) if wave_rows is not None else "",
             },
             keys,
             inputs,
@@ -136,7 +143,8 @@ class JobPlanning:
         created = self.clock()
         digest = digest_of(workflow, json.loads(options_json), keys, inputs,
                            {k: v.model_dump() for k, v in global_plans.items()},
-                           [u.model_dump() for u in unit_plans])  # fmt: skip
+                           [u.model_dump() for u in unit_plans],
+                           *([wave_rows] if wave_rows is not None else []))  # fmt: skip
         plan = Plan(
             job_id=job_id,
             workflow=workflow,
@@ -149,6 +157,7 @@ class JobPlanning:
             options=json.loads(
                 json.dumps(opts.model_dump(mode="json") if isinstance(opts, BaseModel) else opts)
             ),
+            wave=[keys[r] for r in wave_rows] if wave_rows is not None else None,
         )
         await self.store.save_plan(plan)
         event = JobPlanned(

@@ -154,6 +154,9 @@ class CellRunner:
                     backoff_n = failures
                 if can_retry and self.job.stop_reason == "drained":
                     return False  # left running: the job's next owner retries it
+                if can_retry and self.job.stop_reason == "paused":
+                    book.cancel(row, p, "job paused")  # resuming runs it again
+                    return True
                 if not can_retry or self.job.stop_reason is not None:
                     self._log_attempt(row, p, attempt, err, None)
                     self.fail(row, p, str(err), err.kind, attempt)

@@ -187,3 +187,24 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[4])
 if cur == 'RUNNING' then return {'requested', cur} end
 return {'cancelled', cur}
 """
+
+
+# KEYS: meta events ; ARGV: now maxlen event_json
+# An operator's pause. A queued job pauses at once ({'paused', old}); a running one
+# keeps the request in meta.pause ({'requested', old}), read by whichever worker
+# owns it: in-flight work lands, nothing new starts, the job rests PAUSED.
+# A cancel request outranks it. Otherwise {'no', status} (or {'missing', ''}).
+PAUSE = r"""
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {'missing', ''} end
+if cur == 'QUEUED' then
+  redis.call('HSET', KEYS[1], 'status', 'PAUSED', 'updated_at', ARGV[1], 'pause', '1')
+elseif cur == 'RUNNING' and (redis.call('HGET', KEYS[1], 'cancel') or '') == '' then
+  redis.call('HSET', KEYS[1], 'pause', '1', 'updated_at', ARGV[1])
+else
+  return {'no', cur}
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[3])
+if cur == 'RUNNING' then return {'requested', cur} end
+return {'paused', cur}
+"""

@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 from redis.asyncio import Redis
 
-from engine import catalog
+from engine import catalog, waves
 from engine.activities import ActivityBackend, ActivityTracker
 from engine.catalog import WorkflowDescription, WorkflowInfo
 from engine.codec import parse_options
@@ -38,6 +38,7 @@ from engine.events import (
     JobConfirmed,
     JobStatusChanged,
     Log,
+    PauseRequested,
 )
 from engine.keys import GLOBAL_ROW, split_cell_field
 from engine.models import (
@@ -57,6 +58,7 @@ from engine.secretbox import SecretBox
 from engine.spec import AuditContext
 from engine.store import Store
 from engine.targets import Target
+from engine.text_input import ParsedInput, parse_input
 from engine.trackers import Trackers
 from engine.worker import Worker
 
@@ -154,6 +156,10 @@ class Engine(JobReads):
     def describe(self, workflow: str) -> WorkflowDescription:
         return catalog.describe(self.registry, workflow)
 
+    async def parse_input(self, workflow: str, text: str, fmt: str = "auto") -> ParsedInput:
+        """An input file's content read by the workflow's own parser (off the event loop)."""
+        return await anyio.to_thread.run_sync(parse_input, self.registry, workflow, text, fmt)
+
     # -- plan / confirm / discard --------------------------------------------
 
     async def get_plan(self, job_id: str) -> Plan:
@@ -178,12 +184,8 @@ class Engine(JobReads):
         if needed and confirm_text != needed:
             raise ConfirmationRequired(f"this plan deletes resources: type {needed!r} to confirm")
         now = self.clock()
-        res, detail = await self.store.confirm(
-            job_id,
-            plan_digest,
-            now,
-            JobConfirmed(ts=now, job_id=job_id, digest=plan_digest, principal=principal),
-        )
+        event = JobConfirmed(ts=now, job_id=job_id, digest=plan_digest, principal=principal)
+        res, detail = await self.store.confirm(job_id, plan_digest, now, event)
         if res == "missing":
             raise JobNotFound(f"no job {job_id!r}")
         if res == "wrong_state":
@@ -232,7 +234,7 @@ class Engine(JobReads):
         mode = "hard" if hard else "graceful"
         now = self.clock()
         event = CancelRequested(ts=now, job_id=job_id, mode=mode, principal=principal)
-        res, cur = await self.store.cancel(job_id, mode, now, event)
+        res, cur = await self.store.requests.cancel(job_id, mode, now, event)
         if res == "cancelled":
             await self.on_finished(job_id, JobStatus.CANCELLED)
             return await self.get(job_id)
@@ -241,7 +243,56 @@ class Engine(JobReads):
         await self.worker.recheck_cancel(job_id)  # the owner may be this process
         return await self.get(job_id)
 
-    # pragma: no mutate block (retry, cleanup, audit, on_finished)
+    # pragma: no mutate block (pause, resume, retry, cleanup, audit, on_finished)
+    async def pause(self, job_id: str, *, principal: str | None = None) -> JobView:
+        """An operator's pause, persisted before it is acknowledged like a cancel:
+        in-flight work lands, nothing new starts, the job rests PAUSED (a queued
+        job pauses at once). `resume` continues it."""
+        now = self.clock()
+        res, cur = await self.store.requests.pause(
+            job_id, now, PauseRequested(ts=now, job_id=job_id, principal=principal)
+        )
+        if res == "no":
+            raise WrongState(f"job {job_id} is {cur}; only a QUEUED or RUNNING job can be paused")
+        await self.worker.recheck_cancel(job_id)  # the owner may be this process
+        return await self.get(job_id)
+
+    async def resume(
+        self, job_id: str, digest: str | None = None, *, principal: str | None = None
+    ) -> JobView:
+        """Continue a PAUSED job where it stopped: its pending cells, and those the
+        pause interrupted (cancelled); failed cells stay failed (`retry` re-runs them).
+        At a wave's approval gate this is the second confirmation: it quotes the
+        plan's digest, and the rest of the units run."""
+        meta = await self.store.meta(job_id)
+        if meta.get("status") != JobStatus.PAUSED:
+            raise WrongState(f"job {job_id} is {meta.get('status')}; only a PAUSED job resumes")
+        fields = {}
+        if meta.get("wave_state") == waves.GATE:
+            if digest is None:
+                raise ConfirmationRequired(
+                    f"job {job_id} ran its first wave and waits for approval: review the "
+                    "wave's results, then resume with the plan digest"
+                )
+            if digest != meta.get("plan_digest"):
+                raise DigestMismatch(f"plan digest does not match job {job_id}'s plan")
+            fields["wave_state"] = waves.APPROVED
+        cells = await self.store.cells(job_id)
+        reset = {
+            field: CellRecord(state=CellState.PENDING, attempts=rec.attempts)
+            for field, rec in cells.items()
+            if rec.state == CellState.CANCELLED
+        }
+        now = self.clock()
+        why = "wave approved" if fields else "resumed"
+        event = JobStatusChanged(
+            ts=now, job_id=job_id, status=JobStatus.QUEUED, reason=why, principal=principal
+        )
+        ok, cur = await self.store.requeue(job_id, JobStatus.PAUSED, reset, now, event, **fields)
+        if not ok:
+            raise WrongState(f"job {job_id} changed to {cur} meanwhile")
+        return await self.get(job_id)
+
     async def retry(
         self, job_id: str, units: Sequence[str] | None = None, *, principal: str | None = None
     ) -> JobView:

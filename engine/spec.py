@@ -102,6 +102,9 @@ class AuditContext:
 
 
 CleanupFactory = Callable[[CleanupSource], CleanupRequest]
+TextParser = Callable[[str, str], tuple[list[Any], dict[str, Any]]]
+"""`parse_text(text, format) -> (units, options the input implies)`: an input file's
+content as the user has it, read like the CLI reads the file (`Engine.parse_input`)."""
 Auditor = Callable[[AuditContext], Awaitable[AuditReport]]
 
 
@@ -125,6 +128,9 @@ class WorkflowSpec:
     """Builds the job that deletes what a finished job of this workflow created."""
     audit: Auditor | None = None
     """Reads the target back and reports present / missing / drifted per unit."""
+    parse_text: TextParser | None = None
+    """Reads the workflow's input file content (CSV, JSON...) given as text; raises
+    InputError with located details, secrets masked."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def phase(self, phase_id: str) -> PhaseSpec:

@@ -28,6 +28,7 @@ from engine.keys import GlobalKeys, JobKeys, encode_value
 from engine.lease_store import LeaseStore
 from engine.models import Attempt, CellRecord, JobStatus, LedgerEntry, Plan
 from engine.redis_client import AnyRedis
+from engine.stop_requests import StopRequests
 from engine.targets import target_key
 
 DEFAULT_EVENTS_MAXLEN = 200_000
@@ -58,12 +59,13 @@ class Store:
         self._flush = redis.register_script(scripts.FLUSH)
         self._cas = redis.register_script(scripts.CAS_STATUS)
         self._confirm = redis.register_script(scripts.CONFIRM)
-        self._cancel = redis.register_script(scripts.CANCEL)
         self.active = ActiveSet(redis, self.keys, self._retire)
         self.leases = LeaseStore(redis, self.keys)
         """Job leases and fences, planner leases, live workers."""
         self.stream = EventStream(redis, self.keys, events_maxlen)
         """The jobs' event streams."""
+        self.requests = StopRequests(redis, self.keys, events_maxlen)
+        """Cancel and pause requests, persisted before they are acknowledged."""
 
     def job(self, job_id: str) -> JobKeys:
         return self.keys.job(job_id)
@@ -186,20 +188,6 @@ class Store:
     async def target_key_of(self, job_id: str) -> str:
         return target_key(await self.redis.hget(self.job(job_id).meta, "target") or "")
 
-    async def cancel(self, job_id: str, mode: str, now: float, event: Event) -> tuple[str, str]:
-        """Persist a cancel request (see scripts.CANCEL) before anyone acknowledges it."""
-        res, cur = await self._cancel(
-            keys=[self.job(job_id).meta, self.job(job_id).events],
-            args=[mode, now, self.events_maxlen, event.model_dump_json()],
-        )
-        if res == "missing":
-            raise JobNotFound(f"no job {job_id!r}")
-        return res, cur
-
-    async def cancel_request(self, job_id: str) -> str:
-        """The job's pending cancel request ('graceful', 'hard' or '')."""
-        return await self.redis.hget(self.job(job_id).meta, "cancel") or ""
-
     # -- plan -----------------------------------------------------------------
 
     async def save_plan(self, plan: Plan) -> None:
@@ -282,15 +270,31 @@ class Store:
             )
 
     async def requeue(
-        self, job_id: str, expected: str, cells: dict[str, CellRecord], now: float, event: Event
+        self,
+        job_id: str,
+        expected: str,
+        cells: dict[str, CellRecord],
+        now: float,
+        event: Event,
+        **fields: Any,
     ) -> tuple[bool, str]:
         """Send a job that is `expected` (finished or paused) back to its queue with
-        `cells` reset (a retry): it stops expiring and forgets its end, its error and
-        any cancel request. Returns (ok, previous status) like `cas_status`."""
+        `cells` reset (a retry, a resume): it stops expiring and forgets its end, its
+        error and any cancel or pause request; `fields` are set with the status.
+        Returns (ok, previous status) like `cas_status`."""
         await self.persist(job_id)
         await self.reset_cells(job_id, cells)
         ok, cur = await self.cas_status(
-            job_id, [expected], JobStatus.QUEUED, now, event, finished_at="", error="", cancel=""
+            job_id,
+            [expected],
+            JobStatus.QUEUED,
+            now,
+            event,
+            finished_at="",
+            error="",
+            cancel="",
+            pause="",
+            **fields,
         )
         if ok:
             await self.enqueue(job_id)

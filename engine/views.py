@@ -23,6 +23,7 @@ from engine.models import (
 from engine.spec import PhaseSpec
 from engine.states import TERMINAL_CELL_STATES, UNIT_STATES, CellState, unit_rollup
 from engine.store import Store
+from engine.waves import GATE
 
 
 def _f(meta: dict[str, str], key: str) -> float | None:
@@ -95,6 +96,9 @@ def job_view(
         plan_summary=PlanSummary.model_validate_json(summary) if summary else None,
         error=meta.get("error") or None,
         cancel_requested=meta.get("cancel") or None,
+        pause_requested=bool(meta.get("pause")) and meta.get("status") == JobStatus.RUNNING,
+        wave_units=len(json.loads(meta["wave"])) if meta.get("wave") else None,
+        wave_gate=meta.get("wave_state") == GATE and meta.get("status") == JobStatus.PAUSED,
         metrics=metrics,
         simulated=meta.get("simulated") == "1",
         target=meta.get("target_label") or None,

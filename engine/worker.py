@@ -39,6 +39,7 @@ from engine.room import Room
 from engine.secretbox import SecretBox, SecretKeyError
 from engine.store import Store
 from engine.targets import Target
+from engine.waves import GATE
 
 log = logging.getLogger("phasegrid.worker")
 
@@ -47,6 +48,7 @@ FINAL_STATUS = {
     "failed": JobStatus.FAILED,
     "aborted": JobStatus.FAILED,
     "paused": JobStatus.PAUSED,
+    "wave": JobStatus.PAUSED,
 }
 
 
@@ -329,13 +331,17 @@ class Worker:
     async def _check_cancel(self, job_id: str, brain: Brain) -> None:
         """Honour the job's cancel request, if any: the one way a cancel reaches a job
         (`Store.cancel` persists it in the job's meta before anyone acknowledges it)."""
-        read = functools.partial(self.store.cancel_request, job_id)
-        mode = await retrying(read, what=f"job {job_id} cancel request")
+        read = functools.partial(self.store.requests.read, job_id)
+        mode, pause = await retrying(read, what=f"job {job_id} cancel request")
         if mode:
             brain.request_cancel(mode)
+        elif pause and brain.stop_reason is None:
+            brain.stop("paused")
+            why = "pausing: in-flight work lands, nothing new starts"
+            brain.journal.event(Log(ts=self.clock(), job_id=job_id, message=why))
 
     async def recheck_cancel(self, job_id: str) -> None:
-        """Read the job's cancel request now if this worker runs the job: a cancel made
+        """Read the job's cancel (and pause) request now if this worker runs the job: one made
         in this process takes effect before it is acknowledged, not at the next poll."""
         brain = self.brains.get(job_id)
         if brain is not None:
@@ -378,6 +384,7 @@ class Worker:
             event,
             finished_at=now if status.terminal else "",
             error=brain.error or "",
+            **({"wave_state": GATE} if brain.stop_reason == "wave" else {}),
         )
         if status.terminal:
             await self.on_finished(job_id, status)

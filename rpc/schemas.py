@@ -7,7 +7,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from engine.bounds import MAX_JSON_DEPTH, MAX_OFFSET, MAX_UNITS_PER_JOB, stream_id_ok, too_deep
+from engine.bounds import (
+    MAX_INPUT_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_OFFSET,
+    MAX_UNITS_PER_JOB,
+    stream_id_ok,
+    too_deep,
+)
 from engine.catalog import WorkflowInfo
 from engine.events import EventRecord
 from engine.models import (
@@ -19,6 +26,8 @@ from engine.models import (
     UnitPlan,
 )
 from engine.tenant_limit import LimitState
+from engine.text_input import InputFormat
+from engine.waves import Wave
 
 JobId = Annotated[
     str,
@@ -70,25 +79,70 @@ class WorkflowParams(Params):
 
 
 class PlanParams(Params):
+    """Give the units one of two ways: `input_text` (the user's input file as it is) or
+    `units` (objects of the workflow's unit_schema). Exactly one of them."""
+
     workflow: str = Field(
         min_length=1, max_length=100, description="Workflow name (see list_workflows)."
     )
-    units: list[dict[str, Any]] = Field(
+    units: list[dict[str, Any]] | None = Field(
+        None,
         max_length=MAX_UNITS,
-        description="The units to roll out, each an object matching the workflow's unit_schema "
-        "(see describe_workflow).",
+        description="The units as objects matching the workflow's unit_schema (see "
+        'describe_workflow), e.g. [{"unit_number": "101", "ap_serials": ["921000000001"], '
+        '"ssid_name": "Unit-101", "default_vlan": 101}]. The CSV column names are accepted '
+        "too (ap_identifiers for ap_serials). Give either units or input_text, not both; "
+        "if you hold the user's file, pass it as input_text instead.",
     )
     options: dict[str, Any] | None = Field(
-        None, description="Workflow options matching its options_schema."
+        None,
+        description="Workflow options matching its options_schema (see describe_workflow); "
+        "default: the schema's defaults. With input_text, these override what the input "
+        "implies.",
     )
     title: str | None = Field(None, max_length=200, description="A title for the job.")
     max_failed_units: int | None = Field(
         None, ge=0, description="Pause or abort once more units than this have failed."
     )
-    on_max_failed: Literal["abort", "pause"] = "abort"
+    on_max_failed: Literal["abort", "pause"] = Field(
+        "abort",
+        description='What happens past max_failed_units: "abort" (default) or "pause".',
+    )
     include_units: bool = Field(
         False, description="Return the per-unit plan too (large); conflicts are always returned."
     )
+    input_text: str | None = Field(
+        None,
+        max_length=MAX_INPUT_BYTES,
+        description="The user's input file content, verbatim, instead of units: a per-unit "
+        "CSV (header unit_number,ap_identifiers,ssid_name,ssid_password,security_type,"
+        "default_vlan; ap_identifiers ';'-separated), a JSON unit list, or a Cloudpath DPSK "
+        f"export (cloudpath_dpsk). At most {MAX_INPUT_BYTES // (1024 * 1024)} MiB. Read by "
+        "the same loaders as the CLI; errors name the line and column (secrets are never "
+        "echoed). Options the input implies (a Cloudpath export's pool) apply unless "
+        "`options` sets them.",
+    )
+    format: InputFormat = Field(
+        "auto",
+        description='How to read input_text: "csv", "json" (a unit list), "cloudpath" (a '
+        'Cloudpath export) or "auto" (default: JSON if it starts with { or [, else CSV).',
+    )
+    wave: Wave | None = Field(
+        None,
+        description='Roll out carefully: run a first wave ({"first": 5} or {"units": ["101", '
+        '"102"]}), then the job stops PAUSED with wave_gate=true; show the user the wave\'s '
+        "results (list_units) and, once they agree, resume_job with the plan digest runs the "
+        "rest. Default: every unit at once.",
+    )
+
+    @model_validator(mode="after")
+    def _one_input(self) -> PlanParams:
+        if (self.units is None) == (self.input_text is None):
+            raise ValueError(
+                "give exactly one of units or input_text (unit objects, or the input file's "
+                "content)"
+            )
+        return self
 
 
 class JobParams(Params):
@@ -201,6 +255,8 @@ class PlanResult(BaseModel):
     global_phases: dict[str, PhasePlan]
     options: dict[str, Any]
     units: list[UnitPlan] | None = None
+    wave: list[str] | None = None
+    """The first wave's unit keys (None: no wave)."""
     next_step: str
 
 
@@ -267,5 +323,6 @@ def plan_result(plan: Plan, include_units: bool) -> PlanResult:
         global_phases=plan.global_phases,
         options=plan.options,
         units=plan.units if include_units else None,
+        wave=plan.wave,
         next_step=step,
     )

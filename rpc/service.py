@@ -25,6 +25,7 @@ from engine.models import (
     UnitPage,
 )
 from engine.tenant_limit import read_limits
+from rpc.control_ops import CONTROL_OPERATIONS
 from rpc.operation import Operation
 from rpc.output_ops import OUTPUT_OPERATIONS
 from rpc.principal import current
@@ -63,13 +64,18 @@ async def _describe(engine: Engine, p: WorkflowParams) -> WorkflowDescription:
 
 
 async def _plan(engine: Engine, p: PlanParams) -> PlanResult:
+    units, options = p.units or [], p.options
+    if p.input_text is not None:  # the CLI's loaders; given options win over implied ones
+        parsed = await engine.parse_input(p.workflow, p.input_text, p.format)
+        units, options = parsed.units, {**parsed.options, **(p.options or {})}
     plan = await engine.plan(
         p.workflow,
-        p.units,
-        p.options,
+        units,
+        options,
         title=p.title,
         max_failed_units=p.max_failed_units,
         on_max_failed=p.on_max_failed,
+        wave=p.wave,
         principal=current(),
     )
     return plan_result(plan, p.include_units)
@@ -256,6 +262,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     *OUTPUT_OPERATIONS,
 )  # fmt: skip
+OPERATIONS = (*OPERATIONS, *CONTROL_OPERATIONS)
 
 BY_METHOD = {op.method: op for op in OPERATIONS}
 BY_TOOL = {op.tool: op for op in OPERATIONS}

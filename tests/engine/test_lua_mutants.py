@@ -18,7 +18,7 @@ from redis.exceptions import ResponseError
 
 from engine import scripts
 from engine.errors import JobNotFound
-from engine.events import CancelRequested, JobConfirmed, JobStatusChanged
+from engine.events import CancelRequested, JobConfirmed, JobStatusChanged, PauseRequested
 from engine.store import Store
 
 pytestmark = pytest.mark.anyio
@@ -31,7 +31,8 @@ ATTR = {  # where the store keeps each registered script
     "CLAIM": "leases._claim",
     "RENEW": "leases._renew",
     "RELEASE": "leases._release",
-    "CANCEL": "_cancel",
+    "CANCEL": "requests._cancel",
+    "PAUSE": "requests._pause",
 }
 
 
@@ -248,7 +249,9 @@ async def release_owner(store: Store, redis: Redis) -> None:
 
 
 async def _cancel(store: Store, mode: str) -> tuple[str, str]:
-    return await store.cancel("j", mode, 1.0, CancelRequested(ts=1.0, job_id="j", mode=mode))
+    return await store.requests.cancel(
+        "j", mode, 1.0, CancelRequested(ts=1.0, job_id="j", mode=mode)
+    )
 
 
 async def cancel_running(store: Store, redis: Redis) -> None:
@@ -278,6 +281,40 @@ async def cancel_finished(store: Store, redis: Redis) -> None:
     assert await redis.hget(store.job("j").meta, "cancel") is None
 
 
+async def _pause(store: Store) -> tuple[str, str]:
+    return await store.requests.pause("j", 1.0, PauseRequested(ts=1.0, job_id="j"))
+
+
+async def pause_running(store: Store, redis: Redis) -> None:
+    """A running job's pause is persisted (the owner reads it); the job stays RUNNING."""
+    k = store.job("j")
+    await redis.hset(k.meta, "status", "RUNNING")
+    assert await _pause(store) == ("requested", "RUNNING")
+    assert await redis.hget(k.meta, "pause") == "1"
+    assert await redis.hget(k.meta, "status") == "RUNNING"
+    assert await redis.xlen(k.events) == 1
+
+
+async def pause_queued(store: Store, redis: Redis) -> None:
+    """A queued job pauses at once."""
+    k = store.job("j")
+    await redis.hset(k.meta, "status", "QUEUED")
+    assert await _pause(store) == ("paused", "QUEUED")
+    assert await redis.hget(k.meta, "status") == "PAUSED"
+
+
+async def pause_refused(store: Store, redis: Redis) -> None:
+    """Nothing else pauses, and a cancel request outranks a pause."""
+    k = store.job("j")
+    for status in ("COMPLETED", "PAUSED", "AWAITING_CONFIRMATION", "PLANNING"):
+        await redis.hset(k.meta, "status", status)
+        assert await _pause(store) == ("no", status)
+    await redis.hset(k.meta, mapping={"status": "RUNNING", "cancel": "graceful"})
+    assert await _pause(store) == ("no", "RUNNING")
+    assert await redis.hget(k.meta, "pause") is None
+    assert await redis.xlen(k.events) == 0
+
+
 CHECKS: dict[str, list[Check]] = {
     "FLUSH": [
         flush_fenced_out,
@@ -291,6 +328,7 @@ CHECKS: dict[str, list[Check]] = {
     "RENEW": [renew_owner],
     "RELEASE": [release_owner],
     "CANCEL": [cancel_running, cancel_idle, cancel_finished],
+    "PAUSE": [pause_running, pause_queued, pause_refused],
 }
 
 # (script, mutation id, text to replace, replacement, the check that must catch it)
@@ -505,6 +543,30 @@ MUTANTS: list[tuple[str, str, str, str, Check]] = [
         "elseif cur ~= 'QUEUED' then",
         cancel_finished,
     ),
+    (
+        "PAUSE",
+        "request-not-persisted",
+        "redis.call('HSET', KEYS[1], 'pause', '1', 'updated_at', ARGV[1])",
+        "redis.call('HSET', KEYS[1], 'updated_at', ARGV[1])",
+        pause_running,
+    ),
+    (
+        "PAUSE",
+        "running-paused-at-once",
+        "if cur == 'RUNNING' then return",
+        "if false then return",
+        pause_running,
+    ),
+    ("PAUSE", "queued-not-paused", "if cur == 'QUEUED' then", "if false then", pause_queued),
+    ("PAUSE", "anything-pauses", "elseif cur == 'RUNNING' and", "elseif", pause_refused),
+    (
+        "PAUSE",
+        "cancel-outranked",
+        "and (redis.call('HGET', KEYS[1], 'cancel') or '') == ''",
+        "",
+        pause_refused,
+    ),
+    ("PAUSE", "no-event", "redis.call('XADD'", "redis.call('TYPE'", pause_running),
 ]
 
 

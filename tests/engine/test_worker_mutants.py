@@ -212,7 +212,7 @@ async def test_a_persisted_cancel_reaches_a_job_whose_cells_all_wait(redis, pref
             while (await engine.get(plan.job_id)).phases[0].counts["waiting"] < 2:
                 await anyio.sleep(0.01)
         event = CancelRequested(ts=engine.clock(), job_id=plan.job_id, mode="hard")
-        assert await engine.store.cancel(plan.job_id, "hard", event.ts, event) == (
+        assert await engine.store.requests.cancel(plan.job_id, "hard", event.ts, event) == (
             "requested",
             "RUNNING",
         )

@@ -4,6 +4,7 @@ and reaches no log line even at DEBUG (the HTTP stack logs response bodies)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,11 @@ BAD_ARGS: list[dict[str, Any]] = [
     {"workflow": "per_unit_dpsk", "units": [{**GOOD_UNIT, "ssid_password": [SECRET]}]},
     {"workflow": "per_unit_dpsk", "units": [GOOD_UNIT],
      "options": {"naming": {"ap_group": SECRET + "{"}}},  # a validator quoting the value
+    {"workflow": "per_unit_psk", "input_text": "unit_number,ap_identifiers,ssid_name,"
+     f"ssid_password,security_type,default_vlan\n101,921000000001,Home,{SECRET},WPA2,5000\n"},
+    {"workflow": "per_unit_psk", "input_text": f"{SECRET},Home\n101,Home\n"},  # no header
+    {"workflow": "cloudpath_dpsk",
+     "input_text": json.dumps({"dpsks": [{"name": "a", "passphrase": SECRET + "\x01"}]})},
 ]  # fmt: skip
 
 

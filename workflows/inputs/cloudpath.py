@@ -146,19 +146,62 @@ class CloudpathPool(BaseModel):
 
     model_config = _CONFIG
 
-    display_name: Annotated[str, BeforeValidator(_name)] = Field(alias="displayName")
-    description: str | None = None
-    phrase_default_length: Count = Field(default=None, alias="phraseDefaultLength")
-    phrase_random_characters_type: str | None = Field(
-        default=None, alias="phraseRandomCharactersType"
+    display_name: Annotated[str, BeforeValidator(_name)] = Field(
+        alias="displayName",
+        description="The pool's name in Cloudpath (1-255 characters); the R1 DPSK pool's "
+        "name unless options.pool_name says otherwise.",
     )
-    ssid_list: SsidList = Field(default_factory=list, alias="ssidList")
-    enforce_expiration_date: Flag = Field(default=False, alias="enforceExpirationDate")
-    expiration_date_type: str | None = Field(default=None, alias="expirationDateType")
-    expiration_date_value: int | str | None = Field(default=None, alias="expirationDateValue")
-    enforce_device_count_limit: Flag = Field(default=False, alias="enforceDeviceCountLimit")
-    device_count_limit: Count = Field(default=None, alias="deviceCountLimit")
-    default_access: str | None = Field(default=None, alias="defaultAccess")
+    description: str | None = Field(
+        default=None, description="The pool's free-text description (informational)."
+    )
+    phrase_default_length: Count = Field(
+        default=None,
+        alias="phraseDefaultLength",
+        description="Length of generated passphrases (a whole number, e.g. 12); null: "
+        "options.passphrase_length.",
+    )
+    phrase_random_characters_type: str | None = Field(
+        default=None,
+        alias="phraseRandomCharactersType",
+        description="Cloudpath's character set of generated passphrases, e.g. "
+        '"ALPHANUMERIC_MIXED" (informational; options.passphrase_format decides in R1).',
+    )
+    ssid_list: SsidList = Field(
+        default_factory=list,
+        alias="ssidList",
+        description="SSIDs the pool served in Cloudpath (informational; a list of names).",
+    )
+    enforce_expiration_date: Flag = Field(
+        default=False,
+        alias="enforceExpirationDate",
+        description="Whether the pool's passphrases expire (true/false, or the text).",
+    )
+    expiration_date_type: str | None = Field(
+        default=None,
+        alias="expirationDateType",
+        description='How expiry is counted in Cloudpath, e.g. "SPECIFIED_DATE" (Cloudpath value).',
+    )
+    expiration_date_value: int | str | None = Field(
+        default=None,
+        alias="expirationDateValue",
+        description="The expiry amount or date that goes with expirationDateType.",
+    )
+    enforce_device_count_limit: Flag = Field(
+        default=False,
+        alias="enforceDeviceCountLimit",
+        description="Whether the pool limits devices per passphrase (true/false).",
+    )
+    device_count_limit: Count = Field(
+        default=None,
+        alias="deviceCountLimit",
+        description="Devices allowed per passphrase (a whole number), used when "
+        "enforceDeviceCountLimit and options.device_limit is not set; null: unlimited.",
+    )
+    default_access: str | None = Field(
+        default=None,
+        alias="defaultAccess",
+        description='Cloudpath\'s default access policy, e.g. "ACCEPT" (informational).',
+    )
 
 
 class CloudpathPassphrase(BaseModel):
@@ -166,18 +209,56 @@ class CloudpathPassphrase(BaseModel):
 
     model_config = _CONFIG
 
-    guid: str | None = None
-    name: Annotated[str, BeforeValidator(_name)]
-    passphrase: Annotated[SecretStr, BeforeValidator(_passphrase)]
-    status: str | None = None
-    ssid_list: SsidList = Field(default_factory=list, alias="ssidList")
-    expiration_date_time: Annotated[datetime | None, BeforeValidator(parse_zoned_datetime)] = Field(
-        default=None, alias="expirationDateTime"
+    guid: str | None = Field(
+        default=None,
+        description="The passphrase's Cloudpath id (unique in the export when given).",
     )
-    use_device_count_limit: Flag = Field(default=False, alias="useDeviceCountLimit")
-    device_count_limit: Count = Field(default=None, alias="deviceCountLimit")
-    device_count: Count = Field(default=None, alias="deviceCount")
-    vlan_id: Annotated[int | None, BeforeValidator(_vlan)] = Field(default=None, alias="vlanid")
+    name: Annotated[str, BeforeValidator(_name)] = Field(
+        description="The passphrase's user name, unique in the export (1-255 printable "
+        'characters, e.g. "unit-101"): the R1 passphrase username and the unit\'s key.'
+    )
+    passphrase: Annotated[SecretStr, BeforeValidator(_passphrase)] = Field(
+        description="The passphrase itself (printable, non-empty). Secret: stored sealed, "
+        "never echoed."
+    )
+    status: str | None = Field(
+        default=None,
+        description='Cloudpath status, e.g. "ACTIVE" or "REVOKED"; REVOKED passphrases are '
+        "skipped unless options.include_revoked.",
+    )
+    ssid_list: SsidList = Field(
+        default_factory=list,
+        alias="ssidList",
+        description="SSIDs the passphrase was valid on in Cloudpath (informational).",
+    )
+    expiration_date_time: Annotated[datetime | None, BeforeValidator(parse_zoned_datetime)] = Field(
+        default=None,
+        alias="expirationDateTime",
+        description="When the passphrase expires: an ISO date-time with a UTC offset or a "
+        '[Zone], e.g. "2026-06-15T00:00-07:00[America/Denver]"; null or empty: never.',
+    )
+    use_device_count_limit: Flag = Field(
+        default=False,
+        alias="useDeviceCountLimit",
+        description="Whether deviceCountLimit applies to this passphrase (true/false).",
+    )
+    device_count_limit: Count = Field(
+        default=None,
+        alias="deviceCountLimit",
+        description="Devices allowed on this passphrase (a whole number), used when "
+        "useDeviceCountLimit; otherwise the pool's limit applies.",
+    )
+    device_count: Count = Field(
+        default=None,
+        alias="deviceCount",
+        description="Devices using it at export time (informational).",
+    )
+    vlan_id: Annotated[int | None, BeforeValidator(_vlan)] = Field(
+        default=None,
+        alias="vlanid",
+        description="VLAN id 1-4094 assigned to this passphrase's devices; null or empty: "
+        "the network's VLAN.",
+    )
 
 
 class CloudpathExport(BaseModel):
@@ -185,9 +266,13 @@ class CloudpathExport(BaseModel):
 
     model_config = _CONFIG
 
-    metadata: dict[str, Any] | None = None
-    pool: CloudpathPool | None = None
-    dpsks: list[CloudpathPassphrase]
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="The export's metadata object (informational)."
+    )
+    pool: CloudpathPool | None = Field(
+        default=None, description="The exported pool's settings; null for a bare array."
+    )
+    dpsks: list[CloudpathPassphrase] = Field(description="The exported passphrases.")
 
 
 SECRET_CLOUDPATH_FIELDS = frozenset({"passphrase"})

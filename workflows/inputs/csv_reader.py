@@ -19,16 +19,22 @@ from typing import Any
 from engine.bounds import MAX_UNITS_PER_JOB
 
 from .errors import ErrorCollector, Where, show_value
-from .models import SECRET_UNIT_FIELDS, UnitInput
+from .models import (
+    AP_LIST_COLUMN,
+    AP_ROW_COLUMN,
+    COLUMN_SPELLINGS,
+    SECRET_UNIT_FIELDS,
+    UnitInput,
+)
 from .source import Source, read_source, require_content
 from .unit_checks import UnitRecord, build_units
 
-AP_LIST = "ap_identifiers"
-AP_ROW = "ap_serial_or_name"
+AP_LIST = AP_LIST_COLUMN
+AP_ROW = AP_ROW_COLUMN
 REQUIRED_COLUMNS = ("unit_number", "ssid_name")
 OPTIONAL_COLUMNS = ("ssid_password", "security_type", "default_vlan")
 ALL_COLUMNS = ("unit_number", AP_LIST, AP_ROW, "ssid_name", *OPTIONAL_COLUMNS)
-_ALIASES = {"ap_serials": AP_LIST, "ap_serial": AP_ROW}
+_ALIASES = COLUMN_SPELLINGS
 _MERGED_FIELDS = ("ssid_name", "ssid_password", "security_type", "default_vlan")
 
 

@@ -1,8 +1,8 @@
 """Unit lists as JSON: `[{unit_number, ap_identifiers, ...}, ...]` or `{"units": [...]}`.
 
 Keys are those of the CSV (`ap_identifiers` may be a list or a ';'-string;
-`ap_serials` is accepted too). `validate_units` applies the same rules to
-already-decoded data (e.g. JSON-RPC params).
+`ap_serials` and the other names of `models.AP_SERIALS_ALIASES` are accepted too).
+`validate_units` applies the same rules to already-decoded data (e.g. JSON-RPC params).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from engine.bounds import MAX_UNITS_PER_JOB
 
 from .errors import ErrorCollector, Where, type_name
 from .jsondoc import JsonDoc, format_path
-from .models import UnitInput
+from .models import AP_SERIALS_ALIASES, UnitInput
 from .source import Source, read_source
 from .unit_checks import UnitRecord, build_units
 
@@ -24,9 +24,10 @@ Locator = Callable[[Sequence[str | int]], tuple[Where, str]]
 def _record(item: dict[str, Any], path: tuple[str | int, ...], locator: Locator) -> UnitRecord:
     data = dict(item)
     ap_key = "ap_serials"
-    if "ap_identifiers" in data and "ap_serials" not in data:
-        data["ap_serials"] = data.pop("ap_identifiers")
-        ap_key = "ap_identifiers"
+    alias = next((name for name in AP_SERIALS_ALIASES if name in data), None)
+    if alias is not None and "ap_serials" not in data:
+        data["ap_serials"] = data.pop(alias)
+        ap_key = alias
 
     def locate(loc: tuple[Any, ...]) -> tuple[Where, str]:
         parts = [ap_key if part == "ap_serials" and i == 0 else part for i, part in enumerate(loc)]

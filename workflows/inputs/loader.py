@@ -14,6 +14,7 @@ from .models import UnitInput
 from .source import Source, read_source
 
 InputKind = Literal["auto", "units", "cloudpath"]
+Syntax = Literal["auto", "csv", "json"]
 
 
 def is_cloudpath(data: Any) -> bool:
@@ -31,14 +32,16 @@ def load_units(
     kind: InputKind = "auto",
     source_name: str | None = None,
     require_password: bool = False,
+    syntax: Syntax = "auto",
 ) -> list[UnitInput] | CloudpathExport:
     """Load a unit CSV, a unit JSON list or a Cloudpath export.
 
     `kind="units"` / `"cloudpath"` insist on one family (an InputError
-    otherwise); `"auto"` decides by extension, then content.
+    otherwise); `syntax` "csv" / "json" says how to read it, `"auto"` decides
+    by extension, then content.
     """
     text, source = read_source(path, source_name)
-    suffix = Path(source).suffix.lower()
+    suffix = Path(source).suffix.lower() if syntax == "auto" else f".{syntax}"
     looks_json = text.lstrip()[:1] in ("{", "[")
     if suffix == ".csv" or (suffix != ".json" and not looks_json):
         if kind == "cloudpath":
@@ -56,4 +59,4 @@ def load_units(
     return units_from_data(doc.data, errors, doc.locate, require_password=require_password)
 
 
-__all__ = ["InputKind", "is_cloudpath", "load_units"]
+__all__ = ["InputKind", "Syntax", "is_cloudpath", "load_units"]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +24,16 @@ from pydantic_core import PydanticCustomError
 UNIT_NUMBER_MAX = 32
 SSID_MAX_BYTES = 32
 VLAN_MIN, VLAN_MAX = 1, 4094
+
+AP_LIST_COLUMN = "ap_identifiers"
+"""The CSV column of a unit's APs, ';'-separated (rtools2's per-unit CSV)."""
+AP_ROW_COLUMN = "ap_serial_or_name"
+"""The CSV column of the one-AP-per-row variant (rows merged by unit)."""
+COLUMN_SPELLINGS = {"ap_serials": AP_LIST_COLUMN, "ap_serial": AP_ROW_COLUMN}
+"""Other spellings of those columns that the CSV reader accepts."""
+AP_SERIALS_ALIASES = (AP_LIST_COLUMN, AP_ROW_COLUMN, "ap_serial")
+"""Other names a unit object may give `ap_serials`: the CSV's columns. One vocabulary:
+the CSV reader and the unit model both read it from here."""
 
 _SERIAL_RE = re.compile(r"[A-Za-z0-9]{6,20}")
 _AP_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}[A-Za-z0-9]")
@@ -192,18 +203,54 @@ VlanId = Annotated[int | None, BeforeValidator(check_vlan)]
 
 
 class UnitInput(BaseModel):
-    """One apartment unit: its APs, its SSID and how that SSID is secured."""
+    """One apartment unit: its APs, its SSID and how that SSID is secured.
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, hide_input_in_errors=True)
+    Field names are the per-unit CSV's columns; `ap_serials` is also accepted under the
+    CSV's `ap_identifiers` / `ap_serial_or_name` (and always serialized as `ap_serials`)."""
 
-    unit_number: UnitNumber
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, hide_input_in_errors=True, validate_by_name=True
+    )
+
+    unit_number: UnitNumber = Field(
+        description="The unit's id, unique in the job: 1-32 printable characters (a number is "
+        'taken as text), e.g. "101". Names its R1 resources through the naming templates '
+        "({unit_number}) and is the unit's key in the job."
+    )
     ap_serials: Annotated[
         list[ApSerial], BeforeValidator(split_serials), AfterValidator(_unique_serials)
-    ] = Field(default_factory=list)
-    ssid_name: SsidName
-    ssid_password: WpaPassphrase = None
-    security_type: Annotated[SecurityType, BeforeValidator(parse_security_type)] = SecurityType.WPA2
-    default_vlan: VlanId = None
+    ] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("ap_serials", *AP_SERIALS_ALIASES),
+        description="The unit's APs in the venue: R1 AP serial numbers (6-20 letters or "
+        'digits; R1 serials are 12 digits, e.g. "921000000001") or AP names as R1 shows them '
+        '(e.g. "Unit-101-AP1"). A list, or one string separated by ";" as in the CSV\'s '
+        f"{AP_LIST_COLUMN} column (also accepted under that name, or {AP_ROW_COLUMN}). "
+        "Each AP is moved to the unit's AP group. Default empty: the unit's network is "
+        "created but no AP broadcasts it.",
+    )
+    ssid_name: SsidName = Field(
+        description="The SSID clients see: 1-32 bytes (UTF-8), no control characters, no "
+        'leading or trailing spaces, e.g. "Unit-101".'
+    )
+    ssid_password: WpaPassphrase = Field(
+        default=None,
+        description="WPA passphrase: 8-63 printable ASCII characters, or 64 hex digits. "
+        "Secret: stored sealed, never echoed. per_unit_psk: the network's PSK (required). "
+        "per_unit_dpsk: the unit's first DPSK passphrase; omit it (null) to have R1 generate "
+        "one.",
+    )
+    security_type: Annotated[SecurityType, BeforeValidator(parse_security_type)] = Field(
+        default=SecurityType.WPA2,
+        description='Wi-Fi security of the SSID: "WPA2", "WPA3" or "WPA2/WPA3" (any case; '
+        '"WPA2Personal", "WPA23Mixed" accepted too). Default "WPA2". DPSK networks allow '
+        "WPA2 and WPA2/WPA3 only.",
+    )
+    default_vlan: VlanId = Field(
+        default=None,
+        description="The unit's VLAN id, 1-4094 (a number or decimal text), e.g. 101. Default "
+        "null: the workflow's options.default_vlan, else VLAN 1.",
+    )
 
     @property
     def key(self) -> str:

@@ -19,7 +19,7 @@ from workflows.audit import audit_job
 from workflows.cleanup import cleanup_from_ledger
 from workflows.inputs import CloudpathExport, CloudpathPassphrase, CloudpathPool
 from workflows.inventory import Inventory, load_inventory
-from workflows.loaders import load_cloudpath
+from workflows.loaders import load_cloudpath, parse_cloudpath
 from workflows.options import CloudpathOptions
 from workflows.phases.cloudpath import (
     CpBind,
@@ -94,5 +94,6 @@ def cloudpath_dpsk() -> WorkflowSpec:
         cleanup=cleanup_from_ledger,
         audit=audit_job,
         seconds_per_call=0.5,
+        parse_text=parse_cloudpath,
         extra={"load_input": load_cloudpath},
     )

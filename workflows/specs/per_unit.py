@@ -21,7 +21,7 @@ from workflows.audit import audit_job
 from workflows.cleanup import cleanup_from_ledger
 from workflows.inputs import UnitInput
 from workflows.inventory import Inventory, load_inventory
-from workflows.loaders import load_unit_list
+from workflows.loaders import load_unit_list, parse_unit_list
 from workflows.options import LanPortOptions, UnitOptions
 from workflows.phases.activate import ActivatePhase
 from workflows.phases.ap_group import ApGroupPhase
@@ -137,6 +137,7 @@ def _unit_workflow(
         cleanup=cleanup_from_ledger,
         audit=audit_job,
         seconds_per_call=0.5,
+        parse_text=parse_unit_list,
         extra={"load_input": load_unit_list},
     )
 
@@ -152,5 +153,6 @@ def ap_lan_ports() -> WorkflowSpec:
         inventory=venue_aps_inventory,
         cleanup=cleanup_from_ledger,
         audit=audit_job,
+        parse_text=parse_unit_list,
         extra={"load_input": load_unit_list},
     )

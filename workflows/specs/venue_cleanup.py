@@ -23,7 +23,7 @@ from engine.spec import PhaseSpec, WorkflowSpec
 from workflows.activate_util import active_on
 from workflows.inventory import Inventory, load_inventory, resolve_venue
 from workflows.jobcache import JobCache, default_group_id
-from workflows.loaders import load_options_file
+from workflows.loaders import load_options_file, parse_options_text
 from workflows.options import VenueCleanupOptions
 from workflows.phases.base import R1Phase
 from workflows.r1 import R1Client
@@ -212,5 +212,6 @@ def venue_cleanup() -> WorkflowSpec:
         inventory=inventory,
         destructive=True,
         confirm_text=lambda opts: opts.venue,
+        parse_text=parse_options_text,
         extra={"load_input": load_options_file},
     )
